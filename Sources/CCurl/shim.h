@@ -1,0 +1,25 @@
+#ifndef ORCHESTRATOR_CCURL_SHIM_H
+#define ORCHESTRATOR_CCURL_SHIM_H
+#include <curl/curl.h>
+
+/* curl_easy_setopt is variadic, which Swift cannot call; these fixed-argument
+   wrappers pass each option type through unchanged. */
+static inline CURLcode orchestrator_curl_setopt_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode orchestrator_curl_setopt_string(CURL *handle, CURLoption option, const char *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode orchestrator_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode orchestrator_curl_setopt_write_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, fn);
+}
+static inline CURLcode orchestrator_curl_setopt_read_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, fn);
+}
+static inline CURLcode orchestrator_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+#endif

@@ -1,0 +1,5 @@
+import ArgumentParser
+public struct OrchestratorCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "orchestrator")
+    public init() {}
+}

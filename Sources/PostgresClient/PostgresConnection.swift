@@ -1,0 +1,146 @@
+import CLibPQ
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// One libpq connection.
+///
+/// Every blocking libpq call runs on this connection's own serial dispatch queue, never on
+/// Swift's cooperative pool; callers `await` the result. The `PGconn` lives behind a `Mutex`
+/// so `close()` from any thread is safe and idempotent, and `cancel()` (which uses libpq's
+/// thread-safe `PGcancel`) can interrupt a running statement from another task.
+public final class PostgresConnection: Sendable {
+    public let configuration: ConnectionConfiguration
+    /// The server process serving this session (`pg_backend_pid()`), for `pg_stat_activity`.
+    public let backendPID: Int32
+
+    private let executor: DispatchQueue
+    private let handle: Mutex<LibPQPointer?>
+    private let canceller: Mutex<LibPQPointer?>
+    private let wakePipe: WakePipe
+
+    private init(configuration: ConnectionConfiguration, connection: OpaquePointer, executor: DispatchQueue) throws(PostgresError) {
+        self.configuration = configuration
+        self.executor = executor
+        self.backendPID = PQbackendPID(connection)
+        self.handle = Mutex(LibPQPointer(connection))
+        self.canceller = Mutex(PQgetCancel(connection).map(LibPQPointer.init))
+        self.wakePipe = try WakePipe()
+    }
+
+    deinit { close() }
+
+    /// Opens a connection. Every session uses UTC and ISO dates so results parse the same way
+    /// whatever the server's defaults are.
+    public static func connect(_ configuration: ConnectionConfiguration) async throws -> PostgresConnection {
+        try configuration.validate()
+        let executor = DispatchQueue(label: "orchestrator.postgres.connection")
+        let opened: LibPQPointer = try await withCheckedThrowingContinuation { continuation in
+            executor.async {
+                continuation.resume(with: Result { () throws(PostgresError) -> LibPQPointer in
+                    LibPQPointer(try openConnection(configuration))
+                })
+            }
+        }
+        let connection = opened.pointer
+        let postgres: PostgresConnection
+        do {
+            postgres = try PostgresConnection(configuration: configuration, connection: connection, executor: executor)
+        } catch {
+            PQfinish(connection)
+            throw error
+        }
+        try await postgres.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'")
+        return postgres
+    }
+
+    private static func openConnection(_ configuration: ConnectionConfiguration) throws(PostgresError) -> OpaquePointer {
+        var keywords = ["dbname", "fallback_application_name"]
+        var values = [configuration.connectionString, configuration.applicationName]
+        for (keyword, value) in configuration.overrides {
+            keywords.append(keyword)
+            values.append(value)
+        }
+        let cKeywords = keywords.map { strdup($0) }
+        let cValues = values.map { strdup($0) }
+        defer {
+            cKeywords.forEach { free($0) }
+            cValues.forEach { free($0) }
+        }
+        var keywordPointers: [UnsafePointer<CChar>?] = cKeywords.map { UnsafePointer($0) } + [nil]
+        var valuePointers: [UnsafePointer<CChar>?] = cValues.map { UnsafePointer($0) } + [nil]
+        // expand_dbname = 1: the first dbname may be a URL or conninfo string; later keywords override it.
+        guard let connection = PQconnectdbParams(&keywordPointers, &valuePointers, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "out of memory allocating a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(code: .connectionFailed, message: message.isEmpty ? "connection failed" : message)
+        }
+        return connection
+    }
+
+    /// Closes the connection. Safe to call more than once and from any thread.
+    public func close() {
+        canceller.withLock { cancel in
+            if let cancel { PQfreeCancel(cancel.pointer) }
+            cancel = nil
+        }
+        wakePipe.wake()  // a notification wait holds the handle; let it return first
+        handle.withLock { connection in
+            if let connection { PQfinish(connection.pointer) }
+            connection = nil
+        }
+        wakePipe.close()
+    }
+
+    public var isClosed: Bool { handle.withLock { $0 == nil } }
+
+    /// Asks the server to cancel the statement running on this connection, if any.
+    public func cancel() {
+        canceller.withLock { cancel in
+            guard let cancel else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(cancel.pointer, &buffer, Int32(buffer.count))
+        }
+        wakePipe.wake()
+    }
+
+    /// Runs `body` with the raw connection on this connection's queue. If the calling task is
+    /// cancelled meanwhile, the running statement is cancelled on the server.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(PostgresError) -> T) async throws -> T {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                executor.async {
+                    let result = Result { () throws(PostgresError) -> T in
+                        try self.handle.withLock { (connection: inout LibPQPointer?) throws(PostgresError) -> T in
+                            guard let connection else {
+                                throw PostgresError(code: .connectionClosed, message: "connection is closed")
+                            }
+                            return try body(connection.pointer)
+                        }
+                    }
+                    continuation.resume(with: result.mapError { $0 as any Error })
+                }
+            }
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    var wakeDescriptor: Int32 { wakePipe.readDescriptor }
+    func cancelWait() { wakePipe.wake() }
+    func drainWakeups() { wakePipe.drain() }
+}
+
+/// A `PGconn *` or `PGcancel *`.
+///
+/// `@unchecked Sendable` because the pointer itself is only an address: a `PGconn` is used
+/// solely on its connection's serial queue while holding that connection's `handle` lock, and
+/// libpq documents `PQcancel` on a `PGcancel` as safe to call from any thread.
+struct LibPQPointer: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}

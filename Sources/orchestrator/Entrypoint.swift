@@ -1,0 +1,8 @@
+import OrchestratorCLI
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await OrchestratorCommand.main()
+    }
+}
