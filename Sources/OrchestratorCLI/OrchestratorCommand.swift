@@ -1,5 +1,20 @@
 import ArgumentParser
+import OrchestratorCore
+
 public struct OrchestratorCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "orchestrator")
+    public static let configuration = CommandConfiguration(
+        commandName: "orchestrator",
+        abstract: "PostgreSQL-backed maintenance orchestrator: a job queue, workers, schedules, and a record of every run.",
+        discussion: """
+            Exit codes: 0 success; 1 the job or operation failed; 64 bad usage or input; 65 migrations refused \
+            (edited or unknown migration); 69 database unreachable; 78 configuration error.
+            """,
+        version: OrchestratorVersion.current,
+        subcommands: [
+            MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
+            SchedulesCommand.self, StatusCommand.self, KindsCommand.self, ConfigCommand.self,
+        ]
+    )
+
     public init() {}
 }

@@ -79,6 +79,9 @@ public final class PostgresConnection: Sendable {
             PQfinish(connection)
             throw PostgresError(code: .connectionFailed, message: message.isEmpty ? "connection failed" : message)
         }
+        // libpq prints NOTICE/WARNING messages to stderr by default; server messages reach
+        // callers as errors or results, so the chatter ("already exists, skipping") is dropped.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         return connection
     }
 

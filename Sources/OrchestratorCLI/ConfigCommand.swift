@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import OrchestratorCore
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Inspect the configuration.",
+        subcommands: [Check.self]
+    )
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate the configuration file; exit 78 with every problem listed when invalid.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let environment = try global.environment()
+            let configuration = environment.configuration
+            if global.json {
+                try Output.printJSON([
+                    "file": environment.configPath ?? "(built-in defaults)",
+                    "valid": "true",
+                    "schedules": "\(configuration.schedules.count)",
+                    "statements": "\(configuration.statements.count)",
+                    "databases": "\(configuration.databases.count)",
+                ])
+                return
+            }
+            print("\(environment.configPath ?? "no configuration file found; built-in defaults"): OK")
+            print("  database: \(environment.connector.orchestrator) (from \(configuration.database.urlFile.map { "file \($0)" } ?? "$\(configuration.database.urlEnv), else PG* variables"))")
+            print("  worker: concurrency \(configuration.worker.concurrency), queues \(configuration.worker.queues.joined(separator: ",")), lease \(configuration.worker.leaseSeconds)s")
+            print("  \(configuration.databases.count) databases, \(configuration.statements.count) statements, \(configuration.schedules.count) schedules")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import OrchestratorCore
+import PostgresClient
+
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Add a job to the queue and print its id.",
+        discussion: "Examples:\n  orchestrator enqueue noop --arg ms=500\n  orchestrator enqueue sql refresh-stats --wait\nRun `orchestrator kinds` for every kind and its arguments."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Job kind (see `orchestrator kinds`).")
+    var kind: String
+
+    @Argument(help: "What the job acts on, when the kind takes a target.")
+    var target: String?
+
+    @Option(name: .customLong("arg"), help: "Argument as key=value; repeatable.")
+    var arguments: [String] = []
+
+    @Option(help: "Run at or after TIME: ISO 8601 (2026-11-25T02:00:00Z) or relative (+90s, +10m, +2h, +1d).")
+    var at: String?
+
+    @Option(help: "Higher runs first (-1000...1000).")
+    var priority = 0
+
+    @Option(help: "Queue to put the job on (default: the kind's placement).")
+    var queue: String?
+
+    @Option(help: "Return the existing job instead of adding one while a job with this key is queued or running.")
+    var uniqueKey: String?
+
+    @Flag(help: "Wait for the job to finish; exit 1 if it failed or was cancelled.")
+    var wait = false
+
+    func run() async throws {
+        let environment = try global.environment()
+        let runAt = try at.map(Self.parseTime)
+        try await reportingErrors {
+            let request = JobRequest(
+                kind: kind, target: target, arguments: try JobRequest.parseArguments(arguments), queue: queue,
+                priority: priority, runAt: runAt, uniqueKey: uniqueKey, enqueuedBy: HostInfo.userAtHost
+            )
+            let prepared = try JobKindRegistry.standard.prepare(request, configuration: environment.configuration, hostName: HostInfo.hostName)
+            let connection = try await environment.connect()
+            defer { connection.close() }
+            let result = try await JobQueue.enqueue(prepared, on: connection)
+            if !wait {
+                if global.json {
+                    if let record = try await JobQueue.job(id: result.id, on: connection) { try Output.printJSON(record) }
+                } else {
+                    print(result.existing ? "\(result.id) (already queued with unique key \(uniqueKey ?? ""))" : "\(result.id)")
+                }
+                return
+            }
+            if !global.json { FileHandle.standardError.write(Data("job \(result.id) enqueued; waiting...\n".utf8)) }
+            let finished = try await JobQueue.waitUntilFinished(id: result.id, on: connection, poll: .milliseconds(250))
+            if global.json {
+                try Output.printJSON(finished)
+            } else {
+                print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
+            }
+            if finished.state != "succeeded" { throw ExitCodes.failure }
+        }
+    }
+
+    static func parseTime(_ text: String) throws -> Date {
+        if text.hasPrefix("+"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()) {
+            let multiplier: Double? = ["s": 1, "m": 60, "h": 3600, "d": 86400][unit]
+            if let multiplier, amount >= 0 { return Date().addingTimeInterval(amount * multiplier) }
+        }
+        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
+            if let date = try? style.parse(text) { return date }
+        }
+        throw ValidationError("--at \(text.debugDescription): expected ISO 8601 with a zone (2026-11-25T02:00:00Z) or +N followed by s, m, h or d")
+    }
+}

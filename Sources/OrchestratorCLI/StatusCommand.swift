@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import OrchestratorCore
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Workers alive, queue depth by state, oldest queued job, failures in the last 24 hours."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let environment = try global.environment()
+        try await reportingErrors {
+            let connection = try await environment.connect()
+            defer { connection.close() }
+            let status = try await QueueStatus.load(on: connection, aliveWithin: max(120, environment.configuration.worker.leaseSeconds * 2))
+            if global.json { return try Output.printJSON(status) }
+            print("database: \(environment.connector.orchestrator)  schema version: \(status.schemaVersion.map(String.init) ?? "none")")
+            print("workers alive: \(status.workersAlive.count)")
+            for worker in status.workersAlive {
+                print("  \(worker.id)  queues=\(worker.queues.joined(separator: ","))  running \(worker.runningJobs)/\(worker.concurrency)  heartbeat \(Output.ago(worker.heartbeatAt))  v\(worker.version)")
+            }
+            let depth = JobQueue.states.map { "\($0) \(status.jobsByState[$0] ?? 0)" }.joined(separator: ", ")
+            print("jobs: \(depth)")
+            print("oldest queued: \(Output.ago(status.oldestQueuedAt))\(status.oldestRunnableWaitSeconds.map { String(format: " (runnable for %.0fs)", $0) } ?? "")")
+            print("failed runs in the last 24 h: \(status.failedLast24h)")
+            if status.workersAlive.isEmpty && (status.jobsByState["queued"] ?? 0) > 0 {
+                print("warning: jobs are queued but no worker is alive; start one with `orchestrator worker`")
+            }
+        }
+    }
+}

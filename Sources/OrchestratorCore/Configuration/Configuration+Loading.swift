@@ -1,0 +1,54 @@
+import Foundation
+import Yams
+
+extension Configuration {
+    /// Looked at in order when no `--config` is given.
+    public static let defaultPaths = ["/etc/orchestrator/orchestrator.yaml", "config/orchestrator.yaml"]
+
+    public struct Loaded: Sendable {
+        public let configuration: Configuration
+        /// The file read, or nil when none exists and built-in defaults apply.
+        public let path: String?
+    }
+
+    /// Reads the file named by `--config` (which must exist), else the first default path that
+    /// exists, else built-in defaults. Decoding and validation errors all come back together.
+    public static func load(path explicit: String?, registry: JobKindRegistry = .standard) throws -> Loaded {
+        let path: String?
+        if let explicit {
+            guard FileManager.default.fileExists(atPath: explicit) else {
+                throw ConfigurationErrors(file: explicit, errors: [ConfigurationError(path: "", "file not found")])
+            }
+            path = explicit
+        } else {
+            path = defaultPaths.first { FileManager.default.fileExists(atPath: $0) }
+        }
+        guard let path else { return Loaded(configuration: Configuration(), path: nil) }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationErrors(file: path, errors: [ConfigurationError(path: "", "cannot read: \(error.localizedDescription)")])
+        }
+        let configuration = try parse(yaml: text, file: path)
+        let problems = configuration.validate(registry: registry)
+        guard problems.isEmpty else { throw ConfigurationErrors(file: path, errors: problems) }
+        return Loaded(configuration: configuration, path: path)
+    }
+
+    /// Decodes YAML into typed settings. Unknown keys and wrong types are errors naming their path.
+    public static func parse(yaml: String, file: String = "<config>") throws(ConfigurationErrors) -> Configuration {
+        if yaml.split(whereSeparator: \.isNewline).allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }) {
+            return Configuration()
+        }
+        do {
+            return try YAMLDecoder().decode(Configuration.self, from: yaml)
+        } catch let error as DecodingError {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(error)])
+        } catch let error as YamlError {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "not valid YAML: \(error)")])
+        } catch {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "\(error)")])
+        }
+    }
+}

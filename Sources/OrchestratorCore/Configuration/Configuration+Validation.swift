@@ -1,0 +1,85 @@
+import Foundation
+import PostgresClient
+
+extension Configuration {
+    /// Everything that can be checked without a database: ranges, references between sections,
+    /// cron expressions, time zones, and every scheduled job as if it were enqueued now.
+    public func validate(registry: JobKindRegistry) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        func check(_ condition: Bool, _ path: String, _ message: String) {
+            if !condition { problems.append(ConfigurationError(path: path, message)) }
+        }
+
+        check(isEnvironmentName(database.urlEnv), "database.url_env", "\(database.urlEnv.debugDescription) is not an environment variable name")
+
+        check((1...64).contains(worker.concurrency), "worker.concurrency", "must be 1...64, got \(worker.concurrency)")
+        check(!worker.queues.isEmpty, "worker.queues", "must name at least one queue")
+        for (index, queue) in worker.queues.enumerated() {
+            check(JobKindRegistry.isValidQueueName(queue), "worker.queues[\(index)]", "\(queue.debugDescription) is not a valid queue name")
+        }
+        check(worker.leaseSeconds >= 5, "worker.lease_seconds", "must be at least 5, got \(worker.leaseSeconds)")
+        check(worker.heartbeatSeconds >= 1 && worker.heartbeatSeconds * 2 <= worker.leaseSeconds,
+              "worker.heartbeat_seconds", "must be at least 1 and at most half of lease_seconds (\(worker.leaseSeconds)), got \(worker.heartbeatSeconds)")
+        check(worker.reaperSeconds >= 1, "worker.reaper_seconds", "must be at least 1, got \(worker.reaperSeconds)")
+        check(worker.pollSeconds >= 1, "worker.poll_seconds", "must be at least 1, got \(worker.pollSeconds)")
+        check(worker.shutdownGraceSeconds >= 0, "worker.shutdown_grace_seconds", "must not be negative")
+
+        check((1...3600).contains(scheduler.tickSeconds), "scheduler.tick_seconds", "must be 1...3600, got \(scheduler.tickSeconds)")
+        check(scheduler.catchUpSeconds >= 0, "scheduler.catch_up_seconds", "must not be negative")
+
+        for (name, target) in databases.sorted(by: { $0.key < $1.key }) {
+            check(isConfigName(name), "databases.\(name)", "name must be lower-case letters, digits, _ or -")
+            check(!target.dbname.isEmpty && target.dbname.utf8.count <= 63 && !target.dbname.utf8.contains(0),
+                  "databases.\(name).dbname", "must be a database name of 1 to 63 bytes")
+            if let variable = target.urlEnv {
+                check(isEnvironmentName(variable), "databases.\(name).url_env", "\(variable.debugDescription) is not an environment variable name")
+            }
+        }
+        for (name, statement) in statements.sorted(by: { $0.key < $1.key }) {
+            check(isConfigName(name), "statements.\(name)", "name must be lower-case letters, digits, _ or -")
+            check(databases[statement.database] != nil, "statements.\(name).database",
+                  "\(statement.database.debugDescription) is not under databases: (configured: \(databases.keys.sorted().joined(separator: ", ")))")
+            check(!statement.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "statements.\(name).sql", "must not be empty")
+            if let timeout = statement.timeoutSeconds { check(timeout > 0, "statements.\(name).timeout_seconds", "must be positive") }
+        }
+        for (name, settings) in kinds.sorted(by: { $0.key < $1.key }) {
+            check(registry.kind(named: name) != nil, "kinds.\(name)", "unknown job kind; valid kinds: \(registry.names.joined(separator: ", "))")
+            if let attempts = settings.maxAttempts { check((1...100).contains(attempts), "kinds.\(name).max_attempts", "must be 1...100") }
+            if let timeout = settings.timeoutSeconds { check(timeout > 0, "kinds.\(name).timeout_seconds", "must be positive") }
+        }
+
+        var seen: Set<String> = []
+        for (index, schedule) in schedules.enumerated() {
+            let path = "schedules[\(index)]"
+            check(isConfigName(schedule.name), "\(path).name", "\(schedule.name.debugDescription) must be lower-case letters, digits, _ or -")
+            check(seen.insert(schedule.name).inserted, "\(path).name", "duplicate schedule name \(schedule.name.debugDescription)")
+            do {
+                _ = try CronExpression(schedule.cron)
+            } catch {
+                problems.append(ConfigurationError(path: "\(path).cron", "\(error)"))
+            }
+            check(TimeZone(identifier: schedule.timeZone) != nil, "\(path).time_zone", "unknown time zone \(schedule.timeZone.debugDescription) (use an IANA name such as Europe/Berlin)")
+            if let catchUp = schedule.catchUpSeconds { check(catchUp >= 0, "\(path).catch_up_seconds", "must not be negative") }
+            do {
+                _ = try registry.prepare(
+                    JobRequest(kind: schedule.kind, target: schedule.target, arguments: schedule.args, queue: schedule.queue,
+                               priority: schedule.priority ?? 0, enqueuedBy: "schedule:\(schedule.name)"),
+                    configuration: self, hostName: "localhost"
+                )
+            } catch {
+                problems.append(ConfigurationError(path: path, error.message))
+            }
+        }
+        return problems
+    }
+
+    private func isConfigName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.utf8.count <= 63, ("a"..."z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+    }
+
+    private func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
+    }
+}

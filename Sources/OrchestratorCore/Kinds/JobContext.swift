@@ -1,0 +1,36 @@
+import Logging
+import PostgresClient
+
+/// What a running job may use: its logger (captured into the run's log tail), the
+/// configuration, and connections to the databases the configuration names.
+public struct JobContext: Sendable {
+    public let logger: Logger
+    public let configuration: Configuration
+    let connector: DatabaseConnector
+    let recordBackendPID: @Sendable (Int32) async -> Void
+
+    init(logger: Logger, configuration: Configuration, connector: DatabaseConnector, recordBackendPID: @escaping @Sendable (Int32) async -> Void) {
+        self.logger = logger
+        self.configuration = configuration
+        self.connector = connector
+        self.recordBackendPID = recordBackendPID
+    }
+
+    /// Opens a connection to a configured application database (by its `databases:` key),
+    /// records its backend PID on the run, and closes it afterwards. Cancelling the job
+    /// cancels the statement running on it.
+    public func withDatabase<T: Sendable>(_ name: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        guard let target = configuration.databases[name] else {
+            throw PermanentJobError("database \(name.debugDescription) is not configured; configured: \(configuration.databases.keys.sorted().joined(separator: ", "))")
+        }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(try connector.configuration(for: target))
+        } catch let error as PostgresError where error.isInvalidCatalog {
+            throw PermanentJobError("database \(target.dbname.debugDescription) does not exist: \(error)")
+        }
+        defer { connection.close() }
+        await recordBackendPID(connection.backendPID)
+        return try await body(connection)
+    }
+}

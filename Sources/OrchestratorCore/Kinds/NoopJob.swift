@@ -1,0 +1,39 @@
+/// Sleeps and optionally fails: lets the queue, the worker and the benchmarks be exercised
+/// without touching anything.
+public struct NoopJob: JobKind {
+    public init() {}
+    public let name = "noop"
+    public let summary = "sleep for ms milliseconds; optionally fail (for testing the queue)"
+    public let target = TargetRule.optional("any label")
+    public let arguments = [
+        ArgumentSpec("ms", .integer(0...86_400_000), "how long to sleep (default 0)"),
+        ArgumentSpec("fail", .boolean, "fail every attempt (retryable)"),
+        ArgumentSpec("fail_attempts", .integer(0...100), "fail the first N attempts, then succeed"),
+        ArgumentSpec("permanent", .boolean, "make the failure permanent (no retry)"),
+    ]
+    public let defaultMaxAttempts = 3
+    public let defaultTimeoutSeconds = 3600
+    public let placement = Placement.shared
+
+    public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        nil
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        let milliseconds = job.arguments["ms"]?.intValue ?? 0
+        context.logger.info("noop sleeping", metadata: ["noop.ms": "\(milliseconds)"])
+        if milliseconds > 0 { try await Task.sleep(for: .milliseconds(milliseconds)) }
+        let failAll = job.arguments["fail"]?.boolValue ?? false
+        let failFirst = job.arguments["fail_attempts"]?.intValue ?? 0
+        if failAll || Int64(job.attempt) <= failFirst {
+            let message = "noop told to fail (attempt \(job.attempt))"
+            if job.arguments["permanent"]?.boolValue ?? false { throw PermanentJobError(message) }
+            throw NoopFailure(description: message)
+        }
+        return ["slept_ms": .int(milliseconds)]
+    }
+}
+
+struct NoopFailure: Error, CustomStringConvertible {
+    let description: String
+}

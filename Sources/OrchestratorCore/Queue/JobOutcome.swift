@@ -1,0 +1,23 @@
+import Foundation
+
+/// How one attempt ended, as recorded in `job_runs.status` and reflected on the job.
+public enum JobOutcome: Sendable, Equatable {
+    case succeeded(result: [String: JSONValue])
+    /// Failed; `retryAfter` nil means final (permanent error or last attempt).
+    case failed(error: String, retryAfter: Duration?)
+    case timedOut(error: String, retryAfter: Duration?)
+    /// Cancelled by `jobs cancel`: final.
+    case cancelled
+    /// Given back on shutdown or lease loss: the job is queued again without using up an attempt.
+    case released(reason: String)
+
+    var runStatus: String {
+        switch self {
+        case .succeeded: return "succeeded"
+        case .failed: return "failed"
+        case .timedOut: return "timed_out"
+        case .cancelled: return "cancelled"
+        case .released: return "abandoned"
+        }
+    }
+}

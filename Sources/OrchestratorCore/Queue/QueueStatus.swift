@@ -1,0 +1,92 @@
+import Foundation
+import PostgresClient
+
+/// `orchestrator status`: workers alive, queue depth by state, oldest queued job, recent failures.
+public struct QueueStatus: Sendable, Codable, Equatable {
+    public struct WorkerSummary: Sendable, Codable, Equatable {
+        public let id: String
+        public let host: String
+        public let queues: [String]
+        public let concurrency: Int
+        public let version: String
+        public let startedAt: Date
+        public let heartbeatAt: Date
+        public let runningJobs: Int
+    }
+
+    public let workersAlive: [WorkerSummary]
+    public let jobsByState: [String: Int]
+    public let oldestQueuedAt: Date?
+    /// Seconds the oldest runnable job has waited (run_at in the past).
+    public let oldestRunnableWaitSeconds: Double?
+    public let failedLast24h: Int
+    public let schemaVersion: Int?
+
+    public static func load(on connection: PostgresConnection, aliveWithin seconds: Int = 120) async throws -> QueueStatus {
+        let workers = try await connection.query(
+            """
+            SELECT w.id, w.host, w.queues::text[] AS queues, w.concurrency, w.version, w.started_at, w.heartbeat_at,
+                   (SELECT count(*) FROM orchestrator.jobs j WHERE j.state = 'running' AND j.locked_by = w.id) AS running
+            FROM orchestrator.workers w
+            WHERE w.stopped_at IS NULL AND w.heartbeat_at > now() - make_interval(secs => $1)
+            ORDER BY w.host, w.started_at
+            """,
+            [seconds]
+        )
+        let alive = try workers.rows.map { row in
+            WorkerSummary(
+                id: try row.decode("id"), host: try row.decode("host"),
+                queues: PostgresArrayText.parse(try row.decode("queues")),
+                concurrency: try row.decode("concurrency"), version: try row.decode("version"),
+                startedAt: try row.decode("started_at"), heartbeatAt: try row.decode("heartbeat_at"),
+                runningJobs: try row.decode("running")
+            )
+        }
+        let states = try await connection.query("SELECT state, count(*) AS n FROM orchestrator.jobs GROUP BY state")
+        var byState = Dictionary(uniqueKeysWithValues: JobQueue.states.map { ($0, 0) })
+        for row in states.rows { byState[try row.decode("state")] = try row.decode("n") }
+        let summary = try await connection.query(
+            """
+            SELECT (SELECT min(created_at) FROM orchestrator.jobs WHERE state = 'queued') AS oldest_queued,
+                   (SELECT extract(epoch FROM now() - min(run_at))::float8 FROM orchestrator.jobs
+                     WHERE state = 'queued' AND run_at <= now()) AS oldest_wait,
+                   (SELECT count(*) FROM orchestrator.job_runs
+                     WHERE status IN ('failed', 'timed_out', 'abandoned') AND finished_at > now() - interval '24 hours') AS failed_24h,
+                   (SELECT max(version) FROM orchestrator.schema_migrations) AS schema_version
+            """
+        )
+        let row = summary.first!  // a SELECT without FROM returns exactly one row
+        return QueueStatus(
+            workersAlive: alive,
+            jobsByState: byState,
+            oldestQueuedAt: try row.decodeIfPresent("oldest_queued"),
+            oldestRunnableWaitSeconds: try row.decodeIfPresent("oldest_wait"),
+            failedLast24h: try row.decode("failed_24h"),
+            schemaVersion: try row.decodeIfPresent("schema_version")
+        )
+    }
+}
+
+/// Parses a one-dimensional text array literal (`{a,"b c"}`).
+enum PostgresArrayText {
+    static func parse(_ text: String) -> [String] {
+        guard text.count >= 2, text.hasPrefix("{"), text.hasSuffix("}") else { return [] }
+        var items: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        var wasQuoted = false
+        for character in text.dropFirst().dropLast() {
+            if escaped { current.append(character); escaped = false; continue }
+            switch character {
+            case "\\" where quoted: escaped = true
+            case "\"": quoted.toggle(); wasQuoted = true
+            case "," where !quoted:
+                items.append(current); current = ""; wasQuoted = false
+            default: current.append(character)
+            }
+        }
+        if !current.isEmpty || wasQuoted || !items.isEmpty { items.append(current) }
+        return items
+    }
+}

@@ -1,0 +1,38 @@
+/// Exponential backoff with full jitter, capped: attempt 1 waits up to `base`, attempt n up to
+/// `base * 2^(n-1)`, never more than `cap`. Jitter spreads retries of many jobs or workers.
+public struct Backoff: Sendable, Equatable {
+    public var base: Duration
+    public var cap: Duration
+
+    public init(base: Duration, cap: Duration) {
+        self.base = base
+        self.cap = cap
+    }
+
+    /// The upper bound for `attempt` (1-based), before jitter.
+    public func ceiling(attempt: Int) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let scaled = base * (1 << exponent)
+        return min(scaled, cap)
+    }
+
+    /// A delay in [ceiling/2, ceiling]: half fixed so a retry is never immediate, half random.
+    public func delay<G: RandomNumberGenerator>(attempt: Int, using generator: inout G) -> Duration {
+        let ceiling = ceiling(attempt: attempt)
+        let half = ceiling / 2
+        let jitterMillis = Int64.random(in: 0...max(1, Int64(half.components.seconds * 1000 + half.components.attoseconds / 1_000_000_000_000_000)), using: &generator)
+        return half + .milliseconds(jitterMillis)
+    }
+
+    public func delay(attempt: Int) -> Duration {
+        var generator = SystemRandomNumberGenerator()
+        return delay(attempt: attempt, using: &generator)
+    }
+}
+
+extension Duration {
+    /// Whole and fractional seconds, for SQL intervals and JSON.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

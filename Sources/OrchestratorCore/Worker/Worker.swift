@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import PostgresClient
+import ServiceLifecycle
+import Synchronization
+
+/// The worker service: N slots that claim and run jobs, a listener that wakes them on NOTIFY,
+/// and a maintenance loop that heartbeats, renews leases, reaps dead workers' jobs and runs the
+/// scheduler. An idle worker sleeps in `poll()`/timers and costs almost nothing.
+public final class Worker: Service, Sendable {
+    public struct Options: Sendable {
+        public var settings: WorkerSettings
+        public var scheduler: SchedulerSettings
+        /// Exit once nothing is runnable (no scheduler in this mode).
+        public var drain: Bool
+        public var retryBackoff: Backoff
+
+        public init(settings: WorkerSettings, scheduler: SchedulerSettings, drain: Bool = false, retryBackoff: Backoff = Backoff(base: .seconds(10), cap: .seconds(3600))) {
+            self.settings = settings
+            self.scheduler = scheduler
+            self.drain = drain
+            self.retryBackoff = retryBackoff
+        }
+    }
+
+    public let identity: WorkerIdentity
+    /// Shared queues from the settings plus this host's own `host:<hostname>` queue.
+    public let queues: [String]
+    let options: Options
+    let configuration: Configuration
+    let connector: DatabaseConnector
+    let registry: JobKindRegistry
+    let logger: Logger
+    let doorbell = Doorbell()
+    let running = RunningJobs()
+    let stopping = Latch()
+
+    public init(
+        configuration: Configuration, options: Options, connector: DatabaseConnector,
+        registry: JobKindRegistry = .standard, identity: WorkerIdentity = WorkerIdentity(), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.options = options
+        self.connector = connector
+        self.registry = registry
+        self.identity = identity
+        var queues = options.settings.queues
+        let hostQueue = "host:\(identity.host)"
+        if !queues.contains(hostQueue) { queues.append(hostQueue) }
+        self.queues = queues
+        var logger = logger
+        logger[metadataKey: "worker.id"] = "\(identity.id)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let control = ConnectionHolder(connector: connector, logger: logger, purpose: "control")
+        defer { control.close() }
+        try await register(control)
+        logger.info("worker started", metadata: [
+            "worker.queues": "\(queues.joined(separator: ","))", "worker.concurrency": "\(options.settings.concurrency)",
+        ])
+        await withGracefulShutdownHandler {
+            await runLoops(control: control)
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        _ = try? await control.use { connection in
+            try await connection.query("UPDATE orchestrator.workers SET stopped_at = now() WHERE id = $1", [self.identity.id])
+        }
+        logger.info("worker stopped")
+    }
+
+    /// Stop claiming; running jobs get the grace period, then are cancelled and released.
+    public func beginShutdown() {
+        guard !stopping.isOpen else { return }
+        logger.info("shutting down", metadata: ["grace.s": "\(options.settings.shutdownGraceSeconds)", "jobs.running": "\(running.ids.count)"])
+        stopping.open()
+        doorbell.close()
+    }
+
+    private func register(_ control: ConnectionHolder) async throws {
+        _ = try await control.use { connection in
+            try await connection.query(
+                """
+                INSERT INTO orchestrator.workers (id, host, pid, queues, concurrency, version)
+                VALUES ($1, $2, $3, $4::text[], $5, $6)
+                """,
+                [identity.id, identity.host, Int(identity.pid), queues, options.settings.concurrency, OrchestratorVersion.current]
+            )
+        }
+    }
+
+    private func runLoops(control: ConnectionHolder) async {
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.listenLoop() }
+            background.addTask { await self.maintenanceLoop(control: control) }
+            background.addTask { await self.enforceShutdownGrace() }
+            await withTaskGroup(of: Void.self) { slots in
+                for index in 0..<max(1, options.settings.concurrency) {
+                    slots.addTask { await self.slotLoop(index: index) }
+                }
+            }
+            background.cancelAll()
+        }
+    }
+
+    private func enforceShutdownGrace() async {
+        await stopping.wait()
+        guard !Task.isCancelled else { return }
+        try? await Task.sleep(for: .seconds(options.settings.shutdownGraceSeconds))
+        guard !Task.isCancelled else { return }
+        if !running.ids.isEmpty {
+            logger.warning("grace period over; cancelling and releasing running jobs", metadata: ["jobs": "\(running.ids.sorted())"])
+        }
+        running.stopAll(reason: .shutdown)
+    }
+}
