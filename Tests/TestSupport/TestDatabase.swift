@@ -22,14 +22,15 @@ public struct TestDatabase: Sendable {
         let server = try serverConfiguration
         let name = "orch_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = try await PostgresConnection.connect(server)
+        defer { admin.close() }
         try await admin.execute("CREATE DATABASE \(try SQLIdentifier.quoted(name))")
         let database = TestDatabase(name: name, configuration: server.withDatabase(name))
         do {
             let value = try await body(database)
-            try await drop(name, admin: admin)
+            try await drop(name, server: server)
             return value
         } catch {
-            try? await drop(name, admin: admin)
+            try? await drop(name, server: server)
             throw error
         }
     }
@@ -48,7 +49,10 @@ public struct TestDatabase: Sendable {
         }
     }
 
-    private static func drop(_ name: String, admin: PostgresConnection) async throws {
+    /// A fresh admin session: the one that created the database may not have survived the test
+    /// (some tests restart the server).
+    private static func drop(_ name: String, server: ConnectionConfiguration) async throws {
+        let admin = try await PostgresConnection.connect(server)
         defer { admin.close() }
         try await admin.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(name)) WITH (FORCE)")
     }

@@ -26,7 +26,8 @@ public struct JobContext: Sendable {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(try connector.configuration(for: target))
-        } catch let error as PostgresError where error.isInvalidCatalog {
+        } catch let error as PostgresError where error.isInvalidCatalog || error.message.contains("database \"\(target.dbname)\" does not exist") {
+            // libpq reports connection-time failures without a SQLSTATE, hence the message check.
             throw PermanentJobError("database \(target.dbname.debugDescription) does not exist: \(error)")
         }
         defer { connection.close() }
