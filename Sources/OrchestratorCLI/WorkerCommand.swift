@@ -42,12 +42,16 @@ struct WorkerCommand: AsyncParsableCommand {
             connector: environment.connector,
             logger: environment.logger
         )
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [.sigquit],
             logger: environment.logger
-        ))
+        )
+        // The worker's own grace period comes first; this bound only catches a worker stuck
+        // before it could start (e.g. still waiting for the database), so SIGTERM always ends it.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(settings.shutdownGraceSeconds + 10)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await reportingErrors { try await group.run() }
     }
 }

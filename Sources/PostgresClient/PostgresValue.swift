@@ -94,6 +94,32 @@ extension Array: PostgresEncodable where Element == String {
     }
 }
 
+extension Array: PostgresDecodable where Element == String {
+    /// Parses a one-dimensional `text[]` literal (`{a,"b c",NULL}`); NULL elements become "".
+    public init(postgresText text: String) throws(PostgresError) {
+        guard text.count >= 2, text.hasPrefix("{"), text.hasSuffix("}") else { throw .decoding(text, as: "[String]") }
+        var items: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        var sawQuotes = false
+        for character in text.dropFirst().dropLast() {
+            if escaped { current.append(character); escaped = false; continue }
+            switch character {
+            case "\\" where quoted: escaped = true
+            case "\"": quoted.toggle(); sawQuotes = true
+            case "," where !quoted:
+                items.append(!sawQuotes && current == "NULL" ? "" : current)
+                current = ""
+                sawQuotes = false
+            default: current.append(character)
+            }
+        }
+        if !current.isEmpty || sawQuotes || !items.isEmpty { items.append(!sawQuotes && current == "NULL" ? "" : current) }
+        self = items
+    }
+}
+
 /// Text that is already valid JSON, bound as a parameter (cast it with `::jsonb` in SQL).
 public struct JSONText: PostgresEncodable, PostgresDecodable, Equatable {
     public let text: String

@@ -120,3 +120,18 @@ struct PostgresConnectionTests {
         #expect(!SQLIdentifier.isPlain("a;b"))
     }
 }
+
+@Suite("Text arrays")
+struct TextArrayTests {
+    @Test func arraysRoundTripThroughTheServer() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            defer { connection.close() }
+            let values = ["plain", "with space", "quote\"d", "back\\slash", "comma,inside", ""]
+            let row = try #require(try await connection.query("SELECT $1::text[] AS items", [values]).first)
+            #expect(try row.decode("items", as: [String].self) == values)
+            let empty = try #require(try await connection.query("SELECT '{}'::text[] AS items").first)
+            #expect(try empty.decode("items", as: [String].self) == [])
+        }
+    }
+}

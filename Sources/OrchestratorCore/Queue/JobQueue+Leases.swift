@@ -71,4 +71,11 @@ extension JobQueue {
             ReapedJob(id: try row.decode("id"), state: try row.decode("state"), worker: try row.decode("worker"))
         }
     }
+
+    /// Forgets workers that stopped (or vanished) long ago, so the registry stays small.
+    public static func pruneWorkers(olderThan days: Int = 7, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "DELETE FROM orchestrator.workers WHERE coalesce(stopped_at, heartbeat_at) < now() - make_interval(days => $1)", [days]
+        )
+    }
 }

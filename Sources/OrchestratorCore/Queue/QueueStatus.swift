@@ -36,7 +36,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
         let alive = try workers.rows.map { row in
             WorkerSummary(
                 id: try row.decode("id"), host: try row.decode("host"),
-                queues: PostgresArrayText.parse(try row.decode("queues")),
+                queues: try row.decode("queues"),
                 concurrency: try row.decode("concurrency"), version: try row.decode("version"),
                 startedAt: try row.decode("started_at"), heartbeatAt: try row.decode("heartbeat_at"),
                 runningJobs: try row.decode("running")
@@ -64,29 +64,5 @@ public struct QueueStatus: Sendable, Codable, Equatable {
             failedLast24h: try row.decode("failed_24h"),
             schemaVersion: try row.decodeIfPresent("schema_version")
         )
-    }
-}
-
-/// Parses a one-dimensional text array literal (`{a,"b c"}`).
-enum PostgresArrayText {
-    static func parse(_ text: String) -> [String] {
-        guard text.count >= 2, text.hasPrefix("{"), text.hasSuffix("}") else { return [] }
-        var items: [String] = []
-        var current = ""
-        var quoted = false
-        var escaped = false
-        var wasQuoted = false
-        for character in text.dropFirst().dropLast() {
-            if escaped { current.append(character); escaped = false; continue }
-            switch character {
-            case "\\" where quoted: escaped = true
-            case "\"": quoted.toggle(); wasQuoted = true
-            case "," where !quoted:
-                items.append(current); current = ""; wasQuoted = false
-            default: current.append(character)
-            }
-        }
-        if !current.isEmpty || wasQuoted || !items.isEmpty { items.append(current) }
-        return items
     }
 }

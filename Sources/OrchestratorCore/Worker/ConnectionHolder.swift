@@ -25,6 +25,7 @@ final class ConnectionHolder: Sendable {
     }
 
     /// Runs `body`; a connection-level failure drops the connection so the next call reconnects.
+    @discardableResult
     func use<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await get()
         do {

@@ -91,7 +91,10 @@ extension Worker {
     }
 
     private func reap(_ control: ConnectionHolder) async throws {
-        let reaped = try await control.use { try await JobQueue.reapExpiredLeases(on: $0) }
+        let reaped = try await control.use { connection in
+            try await JobQueue.pruneWorkers(on: connection)
+            return try await JobQueue.reapExpiredLeases(on: connection)
+        }
         for job in reaped {
             logger.warning("reaped a job whose worker stopped heartbeating", metadata: [
                 "job.id": "\(job.id)", "job.state": "\(job.state)", "job.previous_worker": "\(job.worker)",
