@@ -71,6 +71,10 @@ let package = Package(
             dependencies: ["PostgresClient", "TestSupport"]
         ),
         .testTarget(
+            name: "ArchivingTests",
+            dependencies: ["Archiving"]
+        ),
+        .testTarget(
             name: "OrchestratorCoreTests",
             dependencies: ["OrchestratorCore", "PostgresClient", "TestSupport", "Archiving", "Alerting"]
         ),
