@@ -1,0 +1,51 @@
+import Foundation
+@testable import OrchestratorCore
+import Testing
+
+@Suite("Child processes")
+struct ChildProcessTests {
+    @Test func outputGoesToTheFileAndStatusIsReported() async throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let outcome = try await ChildProcess.run("/bin/sh", ["-c", "printf 'hello %s' \"$GREETING\""], environment: ["GREETING": "world"], standardOutput: output)
+        #expect(outcome.exitStatus == 0)
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "hello world")
+        let attributes = try FileManager.default.attributesOfItem(atPath: output)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+
+    @Test func aFailingToolThrowsWithItsStatusAndStandardError() async throws {
+        let failure = await #expect(throws: ChildProcess.Failure.self) {
+            try await ChildProcess.run("/bin/sh", ["-c", "echo 'pg_dump: error: connection refused' >&2; exit 3"])
+        }
+        #expect(failure?.outcome.exitStatus == 3)
+        #expect(failure?.description == "sh exited with status 3: pg_dump: error: connection refused")
+    }
+
+    @Test func cancellingStopsTheWholeProcessGroup() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        let started = ContinuousClock.now
+        let task = Task {
+            // The grandchild writes the marker only if it outlives the cancel.
+            try await ChildProcess.run("/bin/sh", ["-c", "(sleep 3; touch \(marker)) & sleep 30"], killGrace: .milliseconds(500))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        try await Task.sleep(for: .seconds(4))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func aMissingExecutableIsAClearError() async throws {
+        let failure = await #expect(throws: ChildProcess.Failure.self) {
+            try await ChildProcess.run("/nonexistent/pg_dump", [])
+        }
+        #expect(failure?.description.contains("cannot start") == true)
+    }
+
+    @Test func postgresToolsAreFound() {
+        #expect(ChildProcess.locate("pg_dump")?.hasSuffix("/pg_dump") == true)
+        #expect(ChildProcess.locate("no-such-tool-here") == nil)
+    }
+}
