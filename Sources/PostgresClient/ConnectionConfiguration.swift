@@ -27,6 +27,31 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
 
     /// The effective parameters libpq would use, with the password removed. Suitable for logs.
     public var redactedParameters: [String: String] {
+        var result = parameters
+        result.removeValue(forKey: "password")
+        return result
+    }
+
+    /// Environment variables that make `pg_dump`, `pg_restore` and `psql` connect exactly like
+    /// this configuration, so no password ever appears on a command line (visible in `ps`).
+    /// Variables for unset keywords are set to empty so an inherited `PG*` value cannot leak in,
+    /// except where libpq's own defaults should still apply.
+    public var toolEnvironment: [String: String] {
+        let mapping = [
+            "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
+            "password": "PGPASSWORD", "passfile": "PGPASSFILE", "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT",
+            "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY", "connect_timeout": "PGCONNECT_TIMEOUT", "options": "PGOPTIONS",
+            "target_session_attrs": "PGTARGETSESSIONATTRS",
+        ]
+        var environment: [String: String] = ["PGAPPNAME": applicationName]
+        for (keyword, value) in parameters {
+            if let variable = mapping[keyword] { environment[variable] = value }
+        }
+        return environment
+    }
+
+    /// Every keyword with a value, password included; never log this.
+    var parameters: [String: String] {
         var result: [String: String] = [:]
         if !connectionString.isEmpty {
             var errorMessage: UnsafeMutablePointer<CChar>?
@@ -43,7 +68,6 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
             if let errorMessage { PQfreemem(errorMessage) }
         }
         for (keyword, value) in overrides { result[keyword] = value }
-        result.removeValue(forKey: "password")
         return result
     }
 

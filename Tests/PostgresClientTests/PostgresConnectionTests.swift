@@ -135,3 +135,20 @@ struct TextArrayTests {
         }
     }
 }
+
+@Suite("Connection configuration")
+struct ConnectionConfigurationTests {
+    @Test func toolsGetTheConnectionThroughTheEnvironment() {
+        let configuration = ConnectionConfiguration(connectionString: "postgresql://app:s3cret@db.internal:6432/orchestrator?sslmode=require")
+            .withDatabase("trading_agent")
+        let environment = configuration.toolEnvironment
+        #expect(environment["PGHOST"] == "db.internal")
+        #expect(environment["PGPORT"] == "6432")
+        #expect(environment["PGUSER"] == "app")
+        #expect(environment["PGPASSWORD"] == "s3cret")
+        #expect(environment["PGDATABASE"] == "trading_agent")
+        #expect(environment["PGSSLMODE"] == "require")
+        #expect(configuration.redactedParameters["password"] == nil)
+        #expect(configuration.description == "db.internal:6432/trading_agent user=app")
+    }
+}
