@@ -66,8 +66,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
 
-    /// The database named in the connection does not exist.
-    public var isInvalidCatalog: Bool { sqlState == "3D000" }
+    /// The database named in the connection does not exist. libpq reports connection-time
+    /// failures without a SQLSTATE, so the server's message is recognised too.
+    public var isInvalidCatalog: Bool {
+        sqlState == "3D000" || (code == .connectionFailed && message.contains("database \"") && message.contains("\" does not exist"))
+    }
 
     private static func singleLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline)

@@ -48,6 +48,8 @@ extension Configuration {
             if let timeout = settings.timeoutSeconds { check(timeout > 0, "kinds.\(name).timeout_seconds", "must be positive") }
         }
 
+        problems += validateBackups()
+
         var seen: Set<String> = []
         for (index, schedule) in schedules.enumerated() {
             let path = "schedules[\(index)]"
@@ -69,6 +71,37 @@ extension Configuration {
             } catch {
                 problems.append(ConfigurationError(path: path, error.message))
             }
+        }
+        return problems
+    }
+
+    private func validateBackups() -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        func check(_ condition: Bool, _ path: String, _ message: String) {
+            if !condition { problems.append(ConfigurationError(path: path, message)) }
+        }
+        check(backups.repository.hasPrefix("/"), "backups.repository", "must be an absolute path, got \(backups.repository.debugDescription)")
+        check((1...32).contains(backups.parallelJobs), "backups.parallel_jobs", "must be 1...32, got \(backups.parallelJobs)")
+        for (name, profile) in backups.profiles.sorted(by: { $0.key < $1.key }) {
+            let path = "backups.profiles.\(name)"
+            check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
+            check(!profile.databases.isEmpty || !profile.paths.isEmpty, path, "names neither databases nor paths; nothing to back up")
+            for (index, database) in profile.databases.enumerated() {
+                check(databases[database] != nil, "\(path).databases[\(index)]",
+                      "\(database.debugDescription) is not under databases: (configured: \(databases.keys.sorted().joined(separator: ", ")))")
+            }
+            for (index, file) in profile.paths.enumerated() {
+                check(file.hasPrefix("/") && !file.split(separator: "/").contains(".."), "\(path).paths[\(index)]",
+                      "must be an absolute path without '..', got \(file.debugDescription)")
+            }
+            check(["zstd", "gzip", "none"].contains(profile.compression), "\(path).compression",
+                  "\(profile.compression.debugDescription) is not one of zstd, gzip, none")
+            let retention = profile.retention
+            for (key, value) in [("keep_last", retention.keepLast), ("keep_days", retention.keepDays), ("daily", retention.daily),
+                                 ("weekly", retention.weekly), ("monthly", retention.monthly)] {
+                check(value >= 0, "\(path).retention.\(key)", "must not be negative")
+            }
+            check(retention.minKeep >= 1, "\(path).retention.min_keep", "must be at least 1 (the newest backup is always kept)")
         }
         return problems
     }

@@ -12,16 +12,18 @@ public struct Configuration: Sendable, Decodable {
     public var schedules: [ScheduleDefinition]
     /// Per-kind overrides of attempts and timeout.
     public var kinds: [String: KindSettings]
+    public var backups: BackupSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case database, worker, scheduler, databases, statements, schedules, kinds
+        case database, worker, scheduler, databases, statements, schedules, kinds, backups
     }
 
     public init(
         database: DatabaseSettings = .init(), worker: WorkerSettings = .init(), scheduler: SchedulerSettings = .init(),
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
-        schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:]
+        schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings()
     ) {
+        self.backups = backups
         self.database = database
         self.worker = worker
         self.scheduler = scheduler
@@ -41,6 +43,7 @@ public struct Configuration: Sendable, Decodable {
         statements = try c.decode(.statements, default: [:])
         schedules = try c.decode(.schedules, default: [])
         kinds = try c.decode(.kinds, default: [:])
+        backups = try c.decode(.backups, default: BackupSettings())
     }
 }
 

@@ -16,6 +16,21 @@ public struct JobContext: Sendable {
         self.recordBackendPID = recordBackendPID
     }
 
+    /// A connection to the orchestrator's own database (catalog writes), closed afterwards.
+    public func withOrchestratorDatabase<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connector.connect()
+        defer { connection.close() }
+        return try await body(connection)
+    }
+
+    /// Connection settings of a configured application database, for tools such as pg_dump.
+    public func connectionConfiguration(forDatabase name: String) throws -> ConnectionConfiguration {
+        guard let target = configuration.databases[name] else {
+            throw PermanentJobError("database \(name.debugDescription) is not configured")
+        }
+        return try connector.configuration(for: target)
+    }
+
     /// Opens a connection to a configured application database (by its `databases:` key),
     /// records its backend PID on the run, and closes it afterwards. Cancelling the job
     /// cancels the statement running on it.
@@ -26,8 +41,7 @@ public struct JobContext: Sendable {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(try connector.configuration(for: target))
-        } catch let error as PostgresError where error.isInvalidCatalog || error.message.contains("database \"\(target.dbname)\" does not exist") {
-            // libpq reports connection-time failures without a SQLSTATE, hence the message check.
+        } catch let error as PostgresError where error.isInvalidCatalog {
             throw PermanentJobError("database \(target.dbname.debugDescription) does not exist: \(error)")
         }
         defer { connection.close() }

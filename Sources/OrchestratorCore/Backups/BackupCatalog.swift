@@ -1,0 +1,110 @@
+import Foundation
+import PostgresClient
+
+/// A backup as recorded in `orchestrator.backups`.
+public struct BackupRecord: Sendable, Codable, Equatable {
+    public let id: Int64
+    public let profile: String
+    public let label: String
+    public let location: String
+    public let host: String
+    public let jobID: Int64?
+    public let startedAt: Date
+    public let finishedAt: Date
+    public let bytes: Int64
+    public let fileCount: Int
+    public let databases: [String]
+    public let manifestSHA256: String
+    public let verifiedAt: Date?
+    public let verifyStatus: String?
+    public let verifyError: String?
+    public let pinned: Bool
+    public let deletedAt: Date?
+
+    static let columns = """
+        id, profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
+        manifest_sha256, verified_at, verify_status, verify_error, pinned, deleted_at
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode("id")
+        profile = try row.decode("profile")
+        label = try row.decode("label")
+        location = try row.decode("location")
+        host = try row.decode("host")
+        jobID = try row.decodeIfPresent("job_id")
+        startedAt = try row.decode("started_at")
+        finishedAt = try row.decode("finished_at")
+        bytes = try row.decode("bytes")
+        fileCount = try row.decode("file_count")
+        databases = try row.decode("databases")
+        manifestSHA256 = try row.decode("manifest_sha256")
+        verifiedAt = try row.decodeIfPresent("verified_at")
+        verifyStatus = try row.decodeIfPresent("verify_status")
+        verifyError = try row.decodeIfPresent("verify_error")
+        pinned = try row.decode("pinned")
+        deletedAt = try row.decodeIfPresent("deleted_at")
+    }
+}
+
+/// The SQL of the backup catalog.
+public enum BackupCatalog {
+    static func insert(
+        _ manifest: BackupManifest, manifestSHA256: String, location: String, jobID: Int64?, on connection: PostgresConnection
+    ) async throws -> BackupRecord {
+        let manifestText = String(decoding: try manifest.encoded(), as: UTF8.self)
+        let result = try await connection.query(
+            """
+            INSERT INTO orchestrator.backups
+                (profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
+                 manifest, manifest_sha256, verified_at, verify_status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12, now(), 'passed')
+            RETURNING \(BackupRecord.columns)
+            """,
+            [
+                manifest.profile, manifest.label, location, manifest.host, jobID, manifest.startedAt, manifest.finishedAt,
+                manifest.totalBytes, manifest.files.count, manifest.databases.map(\.name), manifestText, manifestSHA256,
+            ]
+        )
+        return try BackupRecord(row: result.first!)  // INSERT ... RETURNING of one row
+    }
+
+    public static func list(profile: String?, includeDeleted: Bool = false, limit: Int = 100, on connection: PostgresConnection) async throws -> [BackupRecord] {
+        let result = try await connection.query(
+            """
+            SELECT \(BackupRecord.columns) FROM orchestrator.backups
+            WHERE ($1::text IS NULL OR profile = $1) AND ($2 OR deleted_at IS NULL)
+            ORDER BY finished_at DESC LIMIT $3
+            """,
+            [profile, includeDeleted, limit]
+        )
+        return try result.rows.map(BackupRecord.init(row:))
+    }
+
+    /// `ID` or `latest` (newest live backup, optionally of one profile).
+    public static func find(_ reference: String, profile: String? = nil, on connection: PostgresConnection) async throws -> BackupRecord? {
+        if reference == "latest" {
+            return try await list(profile: profile, limit: 1, on: connection).first
+        }
+        guard let id = Int64(reference) else {
+            throw BackupError("\(reference.debugDescription) is not a backup id or 'latest'")
+        }
+        let result = try await connection.query("SELECT \(BackupRecord.columns) FROM orchestrator.backups WHERE id = $1", [id])
+        return try result.first.map(BackupRecord.init(row:))
+    }
+
+    public static func recordVerification(
+        backupID: Int64, jobID: Int64?, startedAt: Date, report: BackupVerifier.Report?, error: String?, on connection: PostgresConnection
+    ) async throws {
+        try await connection.query(
+            """
+            WITH run AS (
+                INSERT INTO orchestrator.backup_verifications (backup_id, job_id, started_at, finished_at, status, files_checked, bytes_checked, error)
+                VALUES ($1, $2, $3, now(), $4, $5, $6, $7)
+            )
+            UPDATE orchestrator.backups SET verified_at = now(), verify_status = $4, verify_error = $7 WHERE id = $1
+            """,
+            [backupID, jobID, startedAt, error == nil ? "passed" : "failed", report?.files ?? 0, report?.bytes ?? 0, error]
+        )
+    }
+}

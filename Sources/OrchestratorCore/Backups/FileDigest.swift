@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+
+/// SHA-256 of a file, read in fixed-size chunks (constant memory). Blocking: call it from a
+/// dedicated thread (`Archiver.run`).
+public enum FileDigest {
+    public struct Result: Sendable, Equatable {
+        public let sha256: String
+        public let bytes: Int64
+    }
+
+    public static func sha256(ofFileAt path: String) throws -> Result {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw BackupError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw BackupError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            total += Int64(count)
+        }
+        return Result(sha256: hex(hasher.finalize()), bytes: total)
+    }
+
+    public static func sha256(of data: Data) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// A backup, verification or restore failure; the message names the file or database involved.
+public struct BackupError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

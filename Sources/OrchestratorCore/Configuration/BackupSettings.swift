@@ -1,0 +1,106 @@
+/// `backups:` — where backups go and what each profile contains.
+public struct BackupSettings: Sendable, Decodable, Equatable {
+    /// Directory holding one subdirectory per profile; must be on a local file system.
+    public var repository: String
+    /// `pg_dump --jobs`: parallel dump (and restore) of one database.
+    public var parallelJobs: Int
+    public var profiles: [String: BackupProfile]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case repository, parallelJobs = "parallel_jobs", profiles
+    }
+
+    public init(repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:]) {
+        self.repository = repository
+        self.parallelJobs = parallelJobs
+        self.profiles = profiles
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = BackupSettings()
+        repository = try c.decode(.repository, default: defaults.repository)
+        parallelJobs = try c.decode(.parallelJobs, default: defaults.parallelJobs)
+        profiles = try c.decode(.profiles, default: [:])
+    }
+}
+
+/// One kind of backup (`daily`, `full`, `system`): databases, file sets, compression, retention.
+public struct BackupProfile: Sendable, Decodable, Equatable {
+    /// Keys of `databases:` to dump.
+    public var databases: [String]
+    /// Also dump roles and tablespaces (`pg_dumpall --globals-only`) when databases are dumped.
+    public var globals: Bool
+    /// Files and directories to archive (absolute paths).
+    public var paths: [String]
+    /// Patterns left out of the archives (`node_modules`, `*.log`, `logs/archive/*`).
+    public var excludes: [String]
+    /// zstd (default), gzip or none.
+    public var compression: String
+    public var retention: RetentionPolicy
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case databases, globals, paths, excludes, compression, retention
+    }
+
+    public init(
+        databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
+        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy()
+    ) {
+        self.databases = databases
+        self.globals = globals
+        self.paths = paths
+        self.excludes = excludes
+        self.compression = compression
+        self.retention = retention
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        databases = try c.decode(.databases, default: [])
+        globals = try c.decode(.globals, default: true)
+        paths = try c.decode(.paths, default: [])
+        excludes = try c.decode(.excludes, default: [])
+        compression = try c.decode(.compression, default: "zstd")
+        retention = try c.decode(.retention, default: RetentionPolicy())
+    }
+}
+
+/// Which backups of a profile are kept. A backup is deleted only when no rule keeps it, and never
+/// below `min_keep` backups or the newest verified one.
+public struct RetentionPolicy: Sendable, Decodable, Equatable {
+    public var keepLast: Int
+    public var keepDays: Int
+    /// Grandfather-father-son tiers: the newest backup of each of the last N days / weeks / months.
+    public var daily: Int
+    public var weekly: Int
+    public var monthly: Int
+    public var minKeep: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case keepLast = "keep_last", keepDays = "keep_days", daily, weekly, monthly, minKeep = "min_keep"
+    }
+
+    public init(keepLast: Int = 7, keepDays: Int = 0, daily: Int = 0, weekly: Int = 0, monthly: Int = 0, minKeep: Int = 1) {
+        self.keepLast = keepLast
+        self.keepDays = keepDays
+        self.daily = daily
+        self.weekly = weekly
+        self.monthly = monthly
+        self.minKeep = minKeep
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RetentionPolicy()
+        keepLast = try c.decode(.keepLast, default: defaults.keepLast)
+        keepDays = try c.decode(.keepDays, default: defaults.keepDays)
+        daily = try c.decode(.daily, default: defaults.daily)
+        weekly = try c.decode(.weekly, default: defaults.weekly)
+        monthly = try c.decode(.monthly, default: defaults.monthly)
+        minKeep = try c.decode(.minKeep, default: defaults.minKeep)
+    }
+}

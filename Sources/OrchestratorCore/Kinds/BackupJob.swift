@@ -1,0 +1,39 @@
+/// `backup PROFILE`: dumps the profile's databases and archives its paths, verifies every byte,
+/// and records the backup in the catalog.
+public struct BackupJob: JobKind {
+    public init() {}
+    public let name = "backup"
+    public let summary = "back up a profile from the configuration's backups.profiles (dumps + files, verified)"
+    public let target = TargetRule.required("a backup profile name (backups.profiles)")
+    public let arguments: [ArgumentSpec] = []
+    public let defaultMaxAttempts = 2
+    public let defaultTimeoutSeconds = 6 * 3600
+    /// The repository and the file sets live on this host.
+    public let placement = Placement.host
+
+    public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        guard let target, let profile = configuration.backups.profiles[target] else {
+            let known = configuration.backups.profiles.keys.sorted()
+            throw JobValidationError("unknown backup profile \((target ?? "").debugDescription); configured profiles: \(known.isEmpty ? "none (add them under backups.profiles in the configuration)" : known.joined(separator: ", "))")
+        }
+        // One database: hold its key, so no restore or VACUUM FULL of it overlaps the dump.
+        if profile.databases.count == 1, let database = configuration.databases[profile.databases[0]] {
+            return "db:\(database.dbname)"
+        }
+        return "backup:\(target)"
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        guard let profile = job.target else { throw PermanentJobError("backup needs a profile") }
+        let record = try await BackupBuilder(profileName: profile, configuration: context.configuration, context: context, jobID: job.id).run()
+        context.logger.info("backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])
+        return [
+            "backup_id": .int(record.id),
+            "label": .string(record.label),
+            "location": .string(record.location),
+            "bytes": .int(record.bytes),
+            "files": .int(Int64(record.fileCount)),
+            "verified": .bool(true),
+        ]
+    }
+}

@@ -1,0 +1,192 @@
+import Archiving
+import Foundation
+@testable import OrchestratorCore
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite("Backups", .serialized)
+struct BackupTests {
+    /// A harness whose own database doubles as the application database, with a files tree.
+    private func withBackupHarness<T: Sendable>(_ body: (Harness, String, String) async throws -> T) async throws -> T {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("backups-\(UUID().uuidString)").path
+        let app = scratch + "/app"
+        try FileManager.default.createDirectory(atPath: app + "/config", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: app + "/node_modules/x", withIntermediateDirectories: true)
+        try "DB_URL_FILE=/etc/app/db\n".write(toFile: app + "/.env", atomically: true, encoding: .utf8)
+        try "threshold: 80\n".write(toFile: app + "/config/app.yaml", atomically: true, encoding: .utf8)
+        try "junk".write(toFile: app + "/node_modules/x/index.js", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        return try await TestDatabase.with { database in
+            let configuration = Configuration(
+                databases: ["app": TargetDatabase(dbname: database.name)],
+                backups: BackupSettings(repository: scratch + "/repository", parallelJobs: 2, profiles: [
+                    "daily": BackupProfile(databases: ["app"], paths: [app], excludes: ["node_modules"]),
+                    "broken": BackupProfile(databases: ["missing"], paths: []),
+                ])
+            )
+            let connection = try await database.connect()
+            defer { connection.close() }
+            _ = try await Migrator(directory: Harness.migrationsDirectory).migrate(connection, appliedBy: "tests", logger: Harness.logger)
+            try await connection.execute("""
+                CREATE TABLE trades (id bigserial PRIMARY KEY, symbol text NOT NULL, price numeric NOT NULL, at timestamptz NOT NULL DEFAULT now());
+                INSERT INTO trades (symbol, price) SELECT 'SYM' || (i % 37), round((random() * 1000)::numeric, 2) FROM generate_series(1, 20000) i;
+                CREATE TABLE "Odd ""Name"" here" (x int);
+                INSERT INTO "Odd ""Name"" here" VALUES (1), (2), (3);
+                """)
+            let harness = Harness(
+                database: database,
+                connector: DatabaseConnector(orchestrator: database.configuration, environment: ProcessInfo.processInfo.environment),
+                configuration: configuration
+            )
+            return try await body(harness, scratch, app)
+        }
+    }
+
+    private func backUp(_ harness: Harness, profile: String = "daily") async throws -> (job: Int64, state: String) {
+        let connection = try await harness.connect()
+        defer { connection.close() }
+        let id = try await harness.enqueue(kind: "backup", target: profile, on: connection)
+        try await harness.worker(drain: true).run()
+        return (id, try await harness.state(of: id, on: connection) ?? "missing")
+    }
+
+    @Test func aBackupIsVerifiedCataloguedAndRestorable() async throws {
+        try await withBackupHarness { harness, scratch, app in
+            let (job, state) = try await backUp(harness)
+            #expect(state == "succeeded")
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let record = try #require(try await BackupCatalog.find("latest", on: connection))
+            #expect(record.jobID == job)
+            #expect(record.verifyStatus == "passed")
+            #expect(record.databases == ["app"])
+
+            // Files and directories are private to the owner.
+            for path in try BackupVerifier.files(under: record.location) {
+                let attributes = try FileManager.default.attributesOfItem(atPath: record.location + "/" + path)
+                #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(path)")
+            }
+            // Nothing unfinished is left behind.
+            let profileDirectory = (record.location as NSString).deletingLastPathComponent
+            #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory).filter { $0.hasPrefix(".") }.isEmpty)
+
+            let manifest = try BackupManifest.decode(try Data(contentsOf: URL(fileURLWithPath: record.location + "/manifest.json")))
+            let counts = Dictionary(uniqueKeysWithValues: manifest.databases[0].tables.map { ("\($0.schema).\($0.table)", $0.rows) })
+            #expect(counts["public.trades"] == 20000)
+            #expect(counts["public.Odd \"Name\" here"] == 3)
+            #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: record.location + "/manifest.json")), as: UTF8.self).contains("postgresql://"))
+
+            // The dump restores into a new database with the same rows and content.
+            let restored = harness.database.name + "_r"
+            try await connection.execute("CREATE DATABASE \(try SQLIdentifier.quoted(restored))")
+            defer { Task { try? await connection.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(restored))") } }
+            let target = harness.database.configuration.withDatabase(restored)
+            try await ChildProcess.run(
+                try #require(ChildProcess.locate("pg_restore")),
+                ["--exit-on-error", "--no-owner", "--jobs=2", "--dbname=\(restored)", record.location + "/" + manifest.databases[0].path],
+                environment: target.toolEnvironment
+            )
+            let copy = try await PostgresConnection.connect(target)
+            defer { copy.close() }
+            let original = try await connection.query("SELECT count(*) AS n, sum(price)::text AS total, string_agg(symbol, ',' ORDER BY id) AS symbols FROM trades").first
+            let again = try await copy.query("SELECT count(*) AS n, sum(price)::text AS total, string_agg(symbol, ',' ORDER BY id) AS symbols FROM trades").first
+            #expect(original?.values == again?.values)
+
+            // The file set holds the files, without the excluded ones.
+            let extracted = scratch + "/extracted"
+            _ = try SafeExtractor.extract(archive: record.location + "/" + manifest.fileSets[0].archive, into: extracted)
+            let relativeApp = String(app.drop { $0 == "/" })
+            #expect(try String(contentsOfFile: extracted + "/" + relativeApp + "/config/app.yaml", encoding: .utf8) == "threshold: 80\n")
+            #expect(!FileManager.default.fileExists(atPath: extracted + "/" + relativeApp + "/node_modules"))
+        }
+    }
+
+    enum Damage: String, CaseIterable, Sendable {
+        case truncateDumpFile, flipByteInArchive, deleteFile, addFile, editManifest, corruptDumpBeforeChecksums
+    }
+
+    @Test(arguments: Damage.allCases)
+    func verificationCatchesDamageAndNamesTheFile(damage: Damage) async throws {
+        try await withBackupHarness { harness, scratch, _ in
+            #expect(try await backUp(harness).state == "succeeded")
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let record = try #require(try await BackupCatalog.find("latest", on: connection))
+            let copy = scratch + "/damaged"
+            try FileManager.default.copyItem(atPath: record.location, toPath: copy)
+            var manifest = try BackupManifest.decode(try Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json")))
+            let dataFile = try #require(manifest.files.first { $0.path.hasSuffix(".dat.gz") && $0.bytes > 1000 }).path
+            let archive = manifest.fileSets[0].archive
+            var expectedSHA = record.manifestSHA256
+            let expectedMessage: String
+            switch damage {
+            case .truncateDumpFile:
+                try truncate(copy + "/" + dataFile)
+                expectedMessage = "\(dataFile) has"
+            case .flipByteInArchive:
+                try flipByte(copy + "/" + archive)
+                expectedMessage = "\(archive) is corrupt"
+            case .deleteFile:
+                try FileManager.default.removeItem(atPath: copy + "/globals.sql")
+                expectedMessage = "globals.sql is missing"
+            case .addFile:
+                try "surprise".write(toFile: copy + "/db/extra.sql", atomically: true, encoding: .utf8)
+                expectedMessage = "db/extra.sql is not in the manifest"
+            case .editManifest:
+                manifest.databases[0].tables[0].rows += 1
+                try manifest.encoded().write(to: URL(fileURLWithPath: copy + "/manifest.json"))
+                expectedMessage = "manifest.json was modified"
+            case .corruptDumpBeforeChecksums:
+                // The dump was damaged before its checksum was taken: checksums agree, reading it does not.
+                try truncate(copy + "/" + dataFile)
+                let digest = try FileDigest.sha256(ofFileAt: copy + "/" + dataFile)
+                let index = try #require(manifest.files.firstIndex { $0.path == dataFile })
+                manifest.files[index] = .init(path: dataFile, bytes: digest.bytes, sha256: digest.sha256)
+                let data = try manifest.encoded()
+                try data.write(to: URL(fileURLWithPath: copy + "/manifest.json"))
+                expectedSHA = FileDigest.sha256(of: data)
+                expectedMessage = "dump db/app.dump cannot be read end to end"
+            }
+            let error = await #expect(throws: BackupError.self) {
+                _ = try await BackupVerifier(logger: Harness.logger).verify(directory: copy, manifestSHA256: expectedSHA)
+            }
+            #expect(error?.description.hasPrefix(expectedMessage) == true, "\(error?.description ?? "no error")")
+            // The intact original still verifies.
+            let report = try await BackupVerifier(logger: Harness.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
+            #expect(report.files == manifest.files.count)
+        }
+    }
+
+    @Test func aFailedBackupLeavesNothingBehind() async throws {
+        try await withBackupHarness { harness, scratch, _ in
+            // `missing` is not a configured database: refused when enqueued...
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            await #expect(throws: JobValidationError.self) { try await harness.enqueue(kind: "backup", target: "nightly", on: connection) }
+            // ...and a database that vanished fails the job without a trace.
+            var configuration = harness.configuration
+            configuration.databases["app"] = TargetDatabase(dbname: "no_such_database_anywhere")
+            let broken = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
+            let (id, state) = try await backUp(broken)
+            #expect(state == "failed")
+            #expect(try await JobQueue.runs(jobID: id, on: connection).first?.error?.contains("no_such_database_anywhere") == true)
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 0)
+            let profileDirectory = scratch + "/repository/daily"
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: profileDirectory))?.isEmpty ?? true)
+        }
+    }
+
+    private func truncate(_ path: String) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.truncate(atOffset: size / 2)
+        try handle.close()
+    }
+
+    private func flipByte(_ path: String) throws {
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[data.count / 2] ^= 0x01
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}
