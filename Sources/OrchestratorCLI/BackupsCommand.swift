@@ -7,7 +7,7 @@ struct BackupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backups",
         abstract: "List, inspect and verify backups. Make one with `orchestrator enqueue backup PROFILE`.",
-        subcommands: [List.self, Show.self, Verify.self],
+        subcommands: [List.self, Show.self, Verify.self, Restore.self],
         defaultSubcommand: List.self
     )
 
@@ -100,6 +100,47 @@ struct BackupsCommand: AsyncParsableCommand {
                     printError("backup \(record.id) failed verification: \(error)")
                     throw ExitCodes.failure
                 }
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup into a new database and/or its files under a directory (runs as a job on this host and waits).",
+            discussion: "Example: orchestrator backups restore latest --database trading_restored --files-to /srv/restore"
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Backup id or 'latest'.") var backup: String
+        @Option(help: "Database to create from template0.") var database: String?
+        @Option(help: "Which database of the backup, when it holds several.") var source: String?
+        @Option(help: "Absolute directory to extract the file sets into (never over live paths unless you name them).") var filesTo: String?
+        @Flag(help: "Replace an existing database, swapping only after the restore succeeded (the old one is kept, renamed).") var replace = false
+        @Flag(help: "Restore owners and grants (needs a superuser).") var keepOwners = false
+
+        func run() async throws {
+            let environment = try global.environment()
+            var arguments: [String: String] = [:]
+            if let database { arguments["database"] = database }
+            if let source { arguments["source"] = source }
+            if let filesTo { arguments["files_to"] = filesTo }
+            if replace { arguments["replace"] = "true" }
+            if keepOwners { arguments["keep_owners"] = "true" }
+            try await reportingErrors {
+                let prepared = try JobKindRegistry.standard.prepare(
+                    JobRequest(kind: "restore", target: backup, arguments: arguments, enqueuedBy: HostInfo.userAtHost),
+                    configuration: environment.configuration, hostName: HostInfo.hostName
+                )
+                let connection = try await environment.connect()
+                defer { connection.close() }
+                let job = try await JobQueue.enqueue(prepared, on: connection)
+                if !global.json { FileHandle.standardError.write(Data("restore job \(job.id) enqueued on \(prepared.queue); waiting for a worker on this host...\n".utf8)) }
+                let finished = try await JobQueue.waitUntilFinished(id: job.id, on: connection, poll: .milliseconds(500))
+                if global.json {
+                    try Output.printJSON(finished)
+                } else {
+                    print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
+                }
+                if finished.state != "succeeded" { throw ExitCodes.failure }
             }
         }
     }

@@ -177,6 +177,79 @@ struct BackupTests {
         }
     }
 
+    private func run(_ harness: Harness, kind: String, target: String?, _ arguments: [String: String]) async throws -> (id: Int64, job: JobRecord?) {
+        let connection = try await harness.connect()
+        defer { connection.close() }
+        let id = try await harness.enqueue(arguments, kind: kind, target: target, on: connection)
+        try await harness.worker(drain: true).run()
+        return (id, try await JobQueue.job(id: id, on: connection))
+    }
+
+    @Test func restoreCreatesANewDatabaseAndRefusesAnExistingOneUnlessReplacing() async throws {
+        try await withBackupHarness { harness, scratch, app in
+            #expect(try await backUp(harness).state == "succeeded")
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let name = harness.database.name + "_copy"
+            defer { Task { try? await connection.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(name)) WITH (FORCE)") } }
+
+            let first = try await run(harness, kind: "restore", target: "latest", ["database": name, "files_to": scratch + "/files"])
+            #expect(first.job?.state == "succeeded")
+            let copy = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
+            #expect(try await copy.query("SELECT count(*) AS n FROM trades").first?.decode("n", as: Int.self) == 20000)
+            copy.close()
+            let relativeApp = String(app.drop { $0 == "/" })
+            #expect(FileManager.default.fileExists(atPath: scratch + "/files/" + relativeApp + "/.env"))
+
+            // The name is taken now: refused, and the existing database is untouched.
+            let refused = try await run(harness, kind: "restore", target: "latest", ["database": name])
+            #expect(refused.job?.state == "failed")
+            #expect(refused.job?.lastError?.contains("already exists") == true)
+
+            // With replace, the restored copy takes the name and the previous one is kept aside.
+            let marker = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
+            try await marker.execute("CREATE TABLE marker (x int)")
+            marker.close()
+            let replaced = try await run(harness, kind: "restore", target: "latest", ["database": name, "replace": "true"])
+            #expect(replaced.job?.state == "succeeded")
+            let swapped = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
+            #expect(try await swapped.query("SELECT to_regclass('marker') IS NULL AS gone").first?.decode("gone", as: Bool.self) == true)
+            swapped.close()
+            let kept = "\(name)__replaced_\(replaced.id)"
+            #expect(try await harness.count("SELECT count(*) AS n FROM pg_database WHERE datname = $1", [kept], on: connection) == 1)
+            try await connection.execute("DROP DATABASE \(try SQLIdentifier.quoted(kept)) WITH (FORCE)")
+        }
+    }
+
+    @Test func aRestoreDrillPassesOnAGoodBackupAndNamesTheTableOnADifference() async throws {
+        try await withBackupHarness { harness, _, _ in
+            #expect(try await backUp(harness).state == "succeeded")
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let good = try await run(harness, kind: "restore-drill", target: nil, [:])
+            #expect(good.job?.state == "succeeded")
+            let drills = try await harness.count("SELECT count(*) AS n FROM orchestrator.restore_drills WHERE status = 'passed' AND tables_checked >= 2 AND restore_seconds > 0", on: connection)
+            #expect(drills == 1)
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.latest_backups WHERE newest_drilled_id IS NOT NULL", on: connection) == 1)
+            #expect(try await harness.count("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'orchestrator_drill_%'", on: connection) == 0)
+
+            // A backup whose manifest promises a row the dump does not hold.
+            let record = try #require(try await BackupCatalog.find("latest", on: connection))
+            let path = record.location + "/manifest.json"
+            var manifest = try BackupManifest.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let index = try #require(manifest.databases[0].tables.firstIndex { $0.table == "trades" })
+            manifest.databases[0].tables[index].rows += 1
+            let data = try manifest.encoded()
+            try data.write(to: URL(fileURLWithPath: path))
+            try await connection.query("UPDATE orchestrator.backups SET manifest_sha256 = $2 WHERE id = $1", [record.id, FileDigest.sha256(of: data)])
+            let bad = try await run(harness, kind: "restore-drill", target: "\(record.id)", [:])
+            #expect(bad.job?.state == "failed")
+            #expect(bad.job?.lastError?.contains("row count differs in app.public.trades: backup has 20001, restored 20000") == true)
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.restore_drills WHERE status = 'failed'", on: connection) == 1)
+            #expect(try await harness.count("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'orchestrator_drill_%'", on: connection) == 0)
+        }
+    }
+
     private func truncate(_ path: String) throws {
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         let size = try handle.seekToEnd()

@@ -39,15 +39,18 @@ public struct BackupProfile: Sendable, Decodable, Equatable {
     /// zstd (default), gzip or none.
     public var compression: String
     public var retention: RetentionPolicy
+    /// Queries a restore drill runs against each restored database; each must succeed and return a row.
+    public var smokeQueries: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case databases, globals, paths, excludes, compression, retention
+        case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
     }
 
     public init(
         databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
-        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy()
+        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = []
     ) {
+        self.smokeQueries = smokeQueries
         self.databases = databases
         self.globals = globals
         self.paths = paths
@@ -65,6 +68,7 @@ public struct BackupProfile: Sendable, Decodable, Equatable {
         excludes = try c.decode(.excludes, default: [])
         compression = try c.decode(.compression, default: "zstd")
         retention = try c.decode(.retention, default: RetentionPolicy())
+        smokeQueries = try c.decode(.smokeQueries, default: [])
     }
 }
 

@@ -4,6 +4,8 @@ public struct ArgumentSpec: Sendable, Equatable {
         case integer(ClosedRange<Int64>)
         case boolean
         case choice([String])
+        /// Free text of at most this many bytes, printable, no control characters.
+        case text(maxBytes: Int)
     }
 
     public let name: String
@@ -33,6 +35,11 @@ public struct ArgumentSpec: Sendable, Equatable {
             case "false", "no", "0", "off": return .bool(false)
             default: throw JobValidationError("argument \(name): \(text.debugDescription) is not a boolean (expected true or false)")
             }
+        case .text(let maxBytes):
+            guard !text.isEmpty, text.utf8.count <= maxBytes, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw JobValidationError("argument \(name): must be 1 to \(maxBytes) printable bytes")
+            }
+            return .string(text)
         case .choice(let allowed):
             guard allowed.contains(text) else {
                 throw JobValidationError("argument \(name): \(text.debugDescription) is not one of \(allowed.joined(separator: ", "))")
@@ -47,6 +54,7 @@ public struct ArgumentSpec: Sendable, Equatable {
         case .integer(let range): return "\(name)=INT (\(range.lowerBound)...\(range.upperBound))"
         case .boolean: return "\(name)=true|false"
         case .choice(let allowed): return "\(name)=\(allowed.joined(separator: "|"))"
+        case .text: return "\(name)=TEXT"
         }
     }
 }

@@ -6,7 +6,7 @@ import PostgresClient
 public struct JobContext: Sendable {
     public let logger: Logger
     public let configuration: Configuration
-    let connector: DatabaseConnector
+    public let connector: DatabaseConnector
     let recordBackendPID: @Sendable (Int32) async -> Void
 
     init(logger: Logger, configuration: Configuration, connector: DatabaseConnector, recordBackendPID: @escaping @Sendable (Int32) async -> Void) {

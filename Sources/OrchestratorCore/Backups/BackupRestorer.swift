@@ -1,0 +1,134 @@
+import Archiving
+import Foundation
+import Logging
+import PostgresClient
+
+/// Restores a catalogued backup: a database into a new database created from template0 (or,
+/// with `replace`, swapped in only after the restore succeeded), and file sets under a chosen
+/// directory only. `pg_restore` stops at the first error: there is no "errors ignored" success.
+public struct BackupRestorer: Sendable {
+    public struct Options: Sendable {
+        /// Name of the database to create.
+        public var database: String
+        /// Which database of the backup (manifest name); default: the only one.
+        public var source: String?
+        public var replace: Bool
+        public var filesTo: String?
+        /// Keep owners and grants from the dump (needs a superuser); default off.
+        public var keepOwners: Bool
+
+        public init(database: String, source: String? = nil, replace: Bool = false, filesTo: String? = nil, keepOwners: Bool = false) {
+            self.database = database
+            self.source = source
+            self.replace = replace
+            self.filesTo = filesTo
+            self.keepOwners = keepOwners
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public let database: String
+        public let seconds: Double
+        public let replacedDatabaseKeptAs: String?
+        public let filesExtracted: Int
+    }
+
+    let context: JobContext
+    let parallelJobs: Int
+
+    public init(context: JobContext) {
+        self.context = context
+        self.parallelJobs = context.configuration.backups.parallelJobs
+    }
+
+    /// Loads a backup's manifest from disk, refusing one whose manifest differs from the catalog.
+    static func manifest(of record: BackupRecord) throws -> BackupManifest {
+        guard let data = FileManager.default.contents(atPath: record.location + "/" + BackupManifest.fileName) else {
+            throw PermanentJobError("backup \(record.id) has no manifest at \(record.location) (moved or deleted?)")
+        }
+        guard FileDigest.sha256(of: data) == record.manifestSHA256 else {
+            throw PermanentJobError("backup \(record.id): manifest.json differs from the catalog; run `orchestrator backups verify \(record.id)`")
+        }
+        return try BackupManifest.decode(data)
+    }
+
+    public func restore(_ record: BackupRecord, options: Options, jobID: Int64?) async throws -> Outcome {
+        let manifest = try Self.manifest(of: record)
+        let started = ContinuousClock.now
+        var restoredName = options.database
+        var keptAs: String?
+        if !manifest.databases.isEmpty || options.source != nil {
+            let dump: BackupManifest.DatabaseDump
+            if let source = options.source {
+                guard let match = manifest.databases.first(where: { $0.name == source }) else {
+                    throw PermanentJobError("backup \(record.id) has no database \(source.debugDescription); it has \(manifest.databases.map(\.name).joined(separator: ", "))")
+                }
+                dump = match
+            } else {
+                guard manifest.databases.count == 1 else {
+                    throw PermanentJobError("backup \(record.id) holds \(manifest.databases.count) databases (\(manifest.databases.map(\.name).joined(separator: ", "))); choose one with source=NAME")
+                }
+                dump = manifest.databases[0]
+            }
+            (restoredName, keptAs) = try await restoreDatabase(dump, from: record, options: options, jobID: jobID)
+        }
+        var extracted = 0
+        if let directory = options.filesTo {
+            for set in manifest.fileSets {
+                let archive = record.location + "/" + set.archive
+                let summary = try await Archiver.run { try SafeExtractor.extract(archive: archive, into: directory) }
+                extracted += summary.entries
+            }
+        }
+        return Outcome(database: restoredName, seconds: (ContinuousClock.now - started).seconds, replacedDatabaseKeptAs: keptAs, filesExtracted: extracted)
+    }
+
+    /// Server connection for the restore: the configured database's server, else the orchestrator's.
+    func serverConnection(for dump: BackupManifest.DatabaseDump) -> ConnectionConfiguration {
+        (try? context.connectionConfiguration(forDatabase: dump.name)) ?? context.connector.orchestrator
+    }
+
+    func restoreDatabase(
+        _ dump: BackupManifest.DatabaseDump, from record: BackupRecord, options: Options, jobID: Int64?
+    ) async throws -> (String, String?) {
+        let server = serverConnection(for: dump)
+        let admin = try await PostgresConnection.connect(server.withDatabase("postgres"))
+        defer { admin.close() }
+        let target = options.database
+        guard target.utf8.count <= 50 else { throw PermanentJobError("database name \(target.debugDescription) is longer than 50 bytes") }
+        let exists = !(try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [target]).rows.isEmpty)
+        if exists && !options.replace {
+            throw PermanentJobError("database \(target.debugDescription) already exists; choose another name or pass --replace")
+        }
+        let working = exists ? "\(target)__restoring_\(jobID.map(String.init) ?? "x")" : target
+        try await admin.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(working))")
+        try await admin.execute("CREATE DATABASE \(try SQLIdentifier.quoted(working)) TEMPLATE template0")
+        do {
+            try await runRestore(dump, from: record, into: working, server: server, keepOwners: options.keepOwners)
+        } catch {
+            try? await admin.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(working)) WITH (FORCE)")
+            throw error
+        }
+        guard exists else { return (target, nil) }
+        // Swap only now that the restore succeeded; the old database is kept under a new name.
+        let keptAs = "\(target)__replaced_\(jobID.map(String.init) ?? "x")"
+        try await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [target]
+        )
+        try await admin.execute("ALTER DATABASE \(try SQLIdentifier.quoted(target)) RENAME TO \(try SQLIdentifier.quoted(keptAs))")
+        try await admin.execute("ALTER DATABASE \(try SQLIdentifier.quoted(working)) RENAME TO \(try SQLIdentifier.quoted(target))")
+        context.logger.notice("replaced database; the previous one is kept", metadata: ["db.name": "\(target)", "db.kept_as": "\(keptAs)"])
+        return (target, keptAs)
+    }
+
+    func runRestore(_ dump: BackupManifest.DatabaseDump, from record: BackupRecord, into database: String, server: ConnectionConfiguration, keepOwners: Bool) async throws {
+        guard let pgRestore = ChildProcess.locate("pg_restore") else {
+            throw PermanentJobError("pg_restore not found; install the PostgreSQL client package (postgresql-client)")
+        }
+        var arguments = ["--exit-on-error", "--jobs=\(parallelJobs)", "--no-password", "--dbname=\(database)"]
+        if !keepOwners { arguments += ["--no-owner", "--no-privileges"] }
+        arguments.append(record.location + "/" + dump.path)
+        context.logger.info("restoring database", metadata: ["backup.id": "\(record.id)", "db.name": "\(database)"])
+        try await ChildProcess.run(pgRestore, arguments, environment: server.withDatabase(database).toolEnvironment)
+    }
+}
