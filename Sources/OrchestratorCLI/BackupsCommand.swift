@@ -7,7 +7,7 @@ struct BackupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backups",
         abstract: "List, inspect and verify backups. Make one with `orchestrator enqueue backup PROFILE`.",
-        subcommands: [List.self, Show.self, Verify.self, Restore.self],
+        subcommands: [List.self, Show.self, Verify.self, Restore.self, Prune.self],
         defaultSubcommand: List.self
     )
 
@@ -141,6 +141,32 @@ struct BackupsCommand: AsyncParsableCommand {
                     print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
                 }
                 if finished.state != "succeeded" { throw ExitCodes.failure }
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply each profile's retention now (it also runs after every backup).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this profile.") var profile: String?
+        @Flag(help: "Show what would be deleted; delete nothing.") var dryRun = false
+
+        func run() async throws {
+            let environment = try global.environment()
+            let profiles = environment.configuration.backups.profiles
+            if let profile, profiles[profile] == nil {
+                throw ValidationError("unknown profile \(profile.debugDescription); configured: \(profiles.keys.sorted().joined(separator: ", "))")
+            }
+            try await reportingErrors {
+                let connection = try await environment.connect()
+                defer { connection.close() }
+                var all: [BackupPruner.Deletion] = []
+                for (name, settings) in profiles.sorted(by: { $0.key < $1.key }) where profile == nil || profile == name {
+                    all += try await BackupPruner(logger: environment.logger).prune(profile: name, policy: settings.retention, dryRun: dryRun, on: connection)
+                }
+                if global.json { return try Output.printJSON(all) }
+                if all.isEmpty { print("nothing to delete"); return }
+                for deletion in all { print("\(dryRun ? "would delete" : "deleted") \(deletion.id) \(deletion.label): \(deletion.reason)") }
             }
         }
     }

@@ -250,6 +250,28 @@ struct BackupTests {
         }
     }
 
+    @Test func retentionAfterEachBackupDeletesOnlyWhatNoRuleKeeps() async throws {
+        try await withBackupHarness { harness, _, _ in
+            var configuration = harness.configuration
+            configuration.backups.profiles["daily"]?.retention = RetentionPolicy(keepLast: 2, minKeep: 1)
+            let keepTwo = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
+            for _ in 0..<3 {
+                #expect(try await backUp(keepTwo).state == "succeeded")
+                try await Task.sleep(for: .seconds(1))  // labels are per second
+            }
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let all = try await BackupCatalog.list(profile: "daily", includeDeleted: true, on: connection)
+            #expect(all.count == 3)
+            let deleted = all.filter { $0.deletedAt != nil }
+            #expect(deleted.map(\.id) == [all.map(\.id).min()!])
+            #expect(!FileManager.default.fileExists(atPath: deleted[0].location))
+            let reason = try await connection.query("SELECT delete_reason FROM orchestrator.backups WHERE id = $1", [deleted[0].id]).first
+            #expect(try reason?.decode("delete_reason", as: String.self).hasPrefix("outside every keep rule (keep_last=2") == true)
+            for live in all where live.deletedAt == nil { #expect(FileManager.default.fileExists(atPath: live.location)) }
+        }
+    }
+
     private func truncate(_ path: String) throws {
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         let size = try handle.seekToEnd()

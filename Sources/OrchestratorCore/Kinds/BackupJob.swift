@@ -27,7 +27,13 @@ public struct BackupJob: JobKind {
         guard let profile = job.target else { throw PermanentJobError("backup needs a profile") }
         let record = try await BackupBuilder(profileName: profile, configuration: context.configuration, context: context, jobID: job.id).run()
         context.logger.info("backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])
+        // Retention runs only after a successful, verified backup, so it never removes the last good one.
+        let policy = context.configuration.backups.profiles[profile]?.retention ?? RetentionPolicy()
+        let deleted = try await context.withOrchestratorDatabase { connection in
+            try await BackupPruner(logger: context.logger).prune(profile: profile, policy: policy, dryRun: false, on: connection)
+        }
         return [
+            "deleted_by_retention": .array(deleted.map { .int($0.id) }),
             "backup_id": .int(record.id),
             "label": .string(record.label),
             "location": .string(record.location),
