@@ -16,7 +16,8 @@ struct StatusCommand: AsyncParsableCommand {
             let connection = try await environment.connect()
             defer { connection.close() }
             let status = try await QueueStatus.load(on: connection, aliveWithin: max(120, environment.configuration.worker.leaseSeconds * 2))
-            if global.json { return try Output.printJSON(status) }
+            let backups = try await BackupFreshness.load(configuration: environment.configuration, on: connection)
+            if global.json { return try Output.printJSON(StatusReport(queue: status, backups: backups)) }
             print("database: \(environment.connector.orchestrator)  schema version: \(status.schemaVersion.map(String.init) ?? "none")")
             print("workers alive: \(status.workersAlive.count)")
             for worker in status.workersAlive {
@@ -26,9 +27,18 @@ struct StatusCommand: AsyncParsableCommand {
             print("jobs: \(depth)")
             print("oldest queued: \(Output.ago(status.oldestQueuedAt))\(status.oldestRunnableWaitSeconds.map { String(format: " (runnable for %.0fs)", $0) } ?? "")")
             print("failed runs in the last 24 h: \(status.failedLast24h)")
+            for profile in backups {
+                print("backups \(profile.profile): verified \(Output.ago(profile.newestVerifiedAt)), drill \(Output.ago(profile.newestDrillAt))")
+                for warning in profile.warnings { print("warning: \(warning)") }
+            }
             if status.workersAlive.isEmpty && (status.jobsByState["queued"] ?? 0) > 0 {
                 print("warning: jobs are queued but no worker is alive; start one with `orchestrator worker`")
             }
         }
     }
+}
+
+struct StatusReport: Encodable {
+    let queue: QueueStatus
+    let backups: [BackupFreshness]
 }

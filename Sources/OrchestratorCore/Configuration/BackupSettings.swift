@@ -5,15 +5,25 @@ public struct BackupSettings: Sendable, Decodable, Equatable {
     /// `pg_dump --jobs`: parallel dump (and restore) of one database.
     public var parallelJobs: Int
     public var profiles: [String: BackupProfile]
+    /// `status` warns when a profile's newest verified backup is older than this.
+    public var warnAfterHours: Int
+    /// `status` warns when a profile's newest passed restore drill is older than this.
+    public var drillWarnAfterDays: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case repository, parallelJobs = "parallel_jobs", profiles
+        case warnAfterHours = "warn_after_hours", drillWarnAfterDays = "drill_warn_after_days"
     }
 
-    public init(repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:]) {
+    public init(
+        repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:],
+        warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35
+    ) {
         self.repository = repository
         self.parallelJobs = parallelJobs
         self.profiles = profiles
+        self.warnAfterHours = warnAfterHours
+        self.drillWarnAfterDays = drillWarnAfterDays
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,6 +33,8 @@ public struct BackupSettings: Sendable, Decodable, Equatable {
         repository = try c.decode(.repository, default: defaults.repository)
         parallelJobs = try c.decode(.parallelJobs, default: defaults.parallelJobs)
         profiles = try c.decode(.profiles, default: [:])
+        warnAfterHours = try c.decode(.warnAfterHours, default: defaults.warnAfterHours)
+        drillWarnAfterDays = try c.decode(.drillWarnAfterDays, default: defaults.drillWarnAfterDays)
     }
 }
 
