@@ -146,8 +146,11 @@ public final class TarWriter {
         guard synced == 0 else { throw ArchiveError(.io, "cannot flush \(path) to disk: \(String(cString: strerror(errno)))") }
     }
 
+    /// libarchive's message, with the system error behind it ("Write error: No space left on device").
     static func message(_ archive: OpaquePointer) -> String {
-        guard let text = archive_error_string(archive) else { return "unknown libarchive error" }
-        return String(cString: text)
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+        let code = archive_errno(archive)
+        guard code > 0, let reason = strerror(code).map({ String(cString: $0) }), !text.contains(reason) else { return text }
+        return "\(text): \(reason)"
     }
 }

@@ -325,6 +325,43 @@ struct BackupTests {
         }
     }
 
+    @Test(.enabled(if: geteuid() == 0, "needs root to mount a small tmpfs as a full disk"))
+    func aFullDiskFailsTheBackupCleanlyAndKeepsEarlierBackups() async throws {
+        try await withBackupHarness { harness, scratch, app in
+            let repository = scratch + "/small-disk"
+            try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+            guard await shell("mount -t tmpfs -o size=3m tmpfs '\(repository)'") == 0 else {
+                throw TestEnvironmentError("cannot mount a tmpfs at \(repository)")
+            }
+            defer { _ = system("umount '\(repository)' >/dev/null 2>&1") }
+            var configuration = harness.configuration
+            configuration.backups.repository = repository
+            configuration.kinds["backup"] = KindSettings(maxAttempts: 1)
+            let small = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
+            #expect(try await backUp(small).state == "succeeded")
+
+            // 8 MB of incompressible data cannot fit in what is left of 3 MB.
+            var random = SystemRandomNumberGenerator()
+            try Data((0..<8_000_000).map { _ in UInt8.random(in: 0...255, using: &random) }).write(to: URL(fileURLWithPath: app + "/big.bin"))
+            let (id, state) = try await backUp(small)
+            #expect(state == "failed")
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let error = try await JobQueue.runs(jobID: id, on: connection).last?.error ?? ""
+            #expect(error.contains("No space left on device"), "\(error)")
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 1)
+            let record = try #require(try await BackupCatalog.find("latest", on: connection))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: repository + "/daily") == [record.label])
+            _ = try await BackupVerifier(logger: Harness.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
+        }
+    }
+
+    private func shell(_ command: String) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: system(command + " >/dev/null 2>&1")) }
+        }
+    }
+
     private func truncate(_ path: String) throws {
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         let size = try handle.seekToEnd()
