@@ -21,7 +21,10 @@ struct BackupTests {
             let configuration = Configuration(
                 databases: ["app": TargetDatabase(dbname: database.name)],
                 backups: BackupSettings(repository: scratch + "/repository", parallelJobs: 2, profiles: [
-                    "daily": BackupProfile(databases: ["app"], paths: [app], excludes: ["node_modules"]),
+                    "daily": BackupProfile(
+                        databases: ["app"], paths: [app], excludes: ["node_modules"],
+                        smokeQueries: ["SELECT 1 FROM trades WHERE symbol LIKE 'SYM%' LIMIT 1"]
+                    ),
                     "broken": BackupProfile(databases: ["missing"], paths: []),
                 ])
             )
@@ -233,6 +236,15 @@ struct BackupTests {
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.latest_backups WHERE newest_drilled_id IS NOT NULL", on: connection) == 1)
             #expect(try await harness.count("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'orchestrator_drill_%'", on: connection) == 0)
 
+            // A smoke query that finds nothing fails the drill and says which query.
+            var strict = harness.configuration
+            strict.backups.profiles["daily"]?.smokeQueries = ["SELECT 1 FROM trades WHERE symbol = 'NO-SUCH-SYMBOL'"]
+            let smoky = try await run(Harness(database: harness.database, connector: harness.connector, configuration: strict),
+                                      kind: "restore-drill", target: nil, [:])
+            #expect(smoky.job?.state == "failed")
+            #expect(smoky.job?.lastError?.contains("smoke query failed on app") == true)
+            try await connection.query("DELETE FROM orchestrator.restore_drills WHERE status = 'failed'")
+
             // A backup whose manifest promises a row the dump does not hold.
             let record = try #require(try await BackupCatalog.find("latest", on: connection))
             let path = record.location + "/manifest.json"
@@ -269,6 +281,13 @@ struct BackupTests {
             let reason = try await connection.query("SELECT delete_reason FROM orchestrator.backups WHERE id = $1", [deleted[0].id]).first
             #expect(try reason?.decode("delete_reason", as: String.self).hasPrefix("outside every keep rule (keep_last=2") == true)
             for live in all where live.deletedAt == nil { #expect(FileManager.default.fileExists(atPath: live.location)) }
+
+            // The same rules as a job of its own: with keep_last 1, one more goes.
+            configuration.backups.profiles["daily"]?.retention = RetentionPolicy(keepLast: 1, minKeep: 1)
+            let keepOne = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
+            let pruned = try await run(keepOne, kind: "prune-backups", target: "daily", [:])
+            #expect(pruned.job?.state == "succeeded")
+            #expect(try await BackupCatalog.list(profile: "daily", on: connection).count == 1)
         }
     }
 

@@ -9,7 +9,7 @@ public struct JobKindRegistry: Sendable {
     }
 
     /// Every kind shipped with orchestrator.
-    public static let standard = JobKindRegistry(kinds: [NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob()])
+    public static let standard = JobKindRegistry(kinds: [NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob()])
 
     public var names: [String] { kinds.map(\.name) }
 

@@ -1,0 +1,34 @@
+/// `prune-backups [PROFILE]`: applies retention to one profile, or to all (it also runs after
+/// every successful backup). Each deletion is recorded in the catalog with its reason.
+public struct PruneBackupsJob: JobKind {
+    public init() {}
+    public let name = "prune-backups"
+    public let summary = "delete backups outside every retention rule of a profile (all profiles without a target)"
+    public let target = TargetRule.optional("a backup profile name (default: all)")
+    public let arguments = [ArgumentSpec("dry_run", .boolean, "only report what would be deleted")]
+    public let defaultMaxAttempts = 3
+    public let defaultTimeoutSeconds = 3600
+    /// Deletes files in this host's repository.
+    public let placement = Placement.host
+
+    public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        if let target, configuration.backups.profiles[target] == nil {
+            let known = configuration.backups.profiles.keys.sorted()
+            throw JobValidationError("unknown backup profile \(target.debugDescription); configured profiles: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+        }
+        return nil
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        let profiles = context.configuration.backups.profiles.filter { job.target == nil || $0.key == job.target }
+        let dryRun = job.arguments["dry_run"]?.boolValue ?? false
+        var deleted: [JSONValue] = []
+        for (name, profile) in profiles.sorted(by: { $0.key < $1.key }) {
+            let deletions = try await context.withOrchestratorDatabase { connection in
+                try await BackupPruner(logger: context.logger).prune(profile: name, policy: profile.retention, dryRun: dryRun, on: connection)
+            }
+            deleted += deletions.map { .object(["id": .int($0.id), "profile": .string(name), "label": .string($0.label)]) }
+        }
+        return ["deleted": .array(deleted), "dry_run": .bool(dryRun)]
+    }
+}
