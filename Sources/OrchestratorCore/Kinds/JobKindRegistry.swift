@@ -9,7 +9,10 @@ public struct JobKindRegistry: Sendable {
     }
 
     /// Every kind shipped with orchestrator.
-    public static let standard = JobKindRegistry(kinds: [NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob()])
+    public static let standard = JobKindRegistry(kinds: [
+        NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob(),
+        VacuumJob(), VacuumJob(analyzeOnly: true),
+    ])
 
     public var names: [String] { kinds.map(\.name) }
 

@@ -1,0 +1,112 @@
+import Foundation
+import PostgresClient
+
+/// `vacuum DATABASE [--arg table=T] [--arg analyze=true] [--arg freeze=true] [--arg full=true]`
+/// and `analyze DATABASE [--arg table=T]`: run on an autocommit connection (VACUUM cannot run in a
+/// transaction) with `lock_timeout`, table by table, recording dead tuples and size before and
+/// after. `full=true` rewrites tables under an exclusive lock, so it holds the database's
+/// concurrency key (no backup or restore of it meanwhile).
+public struct VacuumJob: JobKind {
+    public let name: String
+    let analyzeOnly: Bool
+
+    public init(analyzeOnly: Bool = false) {
+        self.analyzeOnly = analyzeOnly
+        self.name = analyzeOnly ? "analyze" : "vacuum"
+    }
+
+    public var summary: String {
+        analyzeOnly ? "ANALYZE a configured database (one table with table=T)"
+            : "VACUUM a configured database table by table (table=T, analyze, freeze, full=true needs explicit opt-in)"
+    }
+    public let target = TargetRule.required("a database name from the configuration's databases:")
+    public var arguments: [ArgumentSpec] {
+        var specs = [ArgumentSpec("table", .text(maxBytes: 127), "only this table (schema.table or table)")]
+        if !analyzeOnly {
+            specs += [
+                ArgumentSpec("analyze", .boolean, "also update planner statistics"),
+                ArgumentSpec("freeze", .boolean, "aggressively freeze tuples"),
+                ArgumentSpec("full", .boolean, "rewrite tables (exclusive lock; holds the database's concurrency key)"),
+            ]
+        }
+        specs.append(ArgumentSpec("lock_timeout_ms", .integer(1...600_000), "give up on a table whose lock is not granted in time (default 5000)"))
+        return specs
+    }
+    public let defaultMaxAttempts = 2
+    public let defaultTimeoutSeconds = 4 * 3600
+    public let placement = Placement.shared
+
+    public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        guard let target, let database = configuration.databases[target] else {
+            let known = configuration.databases.keys.sorted()
+            throw JobValidationError("unknown database \((target ?? "").debugDescription); configured databases: \(known.isEmpty ? "none (add them under databases:)" : known.joined(separator: ", "))")
+        }
+        return arguments["full"]?.boolValue == true ? "db:\(database.dbname)" : nil
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        guard let database = job.target else { throw PermanentJobError("\(name) needs a database") }
+        let lockTimeout = job.arguments["lock_timeout_ms"]?.intValue ?? 5000
+        var options: [String] = []
+        if analyzeOnly {
+            options = []
+        } else {
+            if job.arguments["full"]?.boolValue == true { options.append("FULL") }
+            if job.arguments["freeze"]?.boolValue == true { options.append("FREEZE") }
+            if job.arguments["analyze"]?.boolValue == true { options.append("ANALYZE") }
+        }
+        let command = analyzeOnly ? "ANALYZE" : (options.isEmpty ? "VACUUM" : "VACUUM (\(options.joined(separator: ", ")))")
+        return try await context.withDatabase(database) { connection in
+            try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(lockTimeout)ms"])
+            let tables: [TableReference]
+            if let table = job.arguments["table"]?.stringValue {
+                tables = [try await TableReference.resolve(table, on: connection)]
+            } else {
+                tables = try await TableReference.all(on: connection)
+            }
+            var results: [JSONValue] = []
+            var skipped: [JSONValue] = []
+            for table in tables {
+                try Task.checkCancellation()
+                do {
+                    results.append(try await Self.process(table, command: command, on: connection, context: context))
+                } catch let error as PostgresError where error.sqlState == "55P03" {
+                    // lock_not_available: someone holds the table; skip it rather than queue behind them.
+                    context.logger.warning("table locked; skipped", metadata: ["db.table": "\(table.display)"])
+                    skipped.append(.string(table.display))
+                }
+            }
+            return ["command": .string(command), "tables": .array(results), "skipped_locked": .array(skipped)]
+        }
+    }
+
+    private static func process(_ table: TableReference, command: String, on connection: PostgresConnection, context: JobContext) async throws -> JSONValue {
+        let before = try await stats(of: table, on: connection)
+        let started = ContinuousClock.now
+        try await connection.execute("\(command) \(try table.quoted)")
+        let seconds = (ContinuousClock.now - started).seconds
+        try await connection.query("SELECT pg_stat_clear_snapshot()")
+        let after = try await stats(of: table, on: connection)
+        context.logger.info("maintenance done", metadata: [
+            "db.table": "\(table.display)", "maintenance.command": "\(command)", "dead.before": "\(before.dead)", "dead.after": "\(after.dead)",
+        ])
+        return .object([
+            "table": .string(table.display), "seconds": .double(seconds),
+            "dead_tuples_before": .int(before.dead), "dead_tuples_after": .int(after.dead),
+            "bytes_before": .int(before.bytes), "bytes_after": .int(after.bytes),
+        ])
+    }
+
+    static func stats(of table: TableReference, on connection: PostgresConnection) async throws -> (dead: Int64, bytes: Int64) {
+        let row = try await connection.query(
+            """
+            SELECT coalesce(s.n_dead_tup, 0) AS dead, pg_total_relation_size(c.oid) AS bytes
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE n.nspname = $1 AND c.relname = $2
+            """,
+            [table.schema, table.name]
+        ).first
+        return (try row?.decode("dead") ?? 0, try row?.decode("bytes") ?? 0)
+    }
+}
