@@ -79,6 +79,43 @@ struct VacuumTests {
         }
     }
 
+    @Test func reindexRemovesTheLeftoverOfACancelledConcurrentRebuild() async throws {
+        try await withVacuumHarness { harness, connection in
+            try await connection.execute("CREATE INDEX trades_symbol_idx ON trades (symbol)")
+            // An old snapshot makes REINDEX CONCURRENTLY wait after it created its new index...
+            let blocker = try await harness.connect()
+            defer { blocker.close() }
+            try await blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM trades")
+            let rebuilder = try await harness.connect()
+            defer { rebuilder.close() }
+            let rebuild = Task { try await rebuilder.execute("REINDEX INDEX CONCURRENTLY trades_symbol_idx") }
+            try await expectEventually(timeout: .seconds(10)) {
+                try await harness.count("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+                                        [rebuilder.backendPID], on: connection) == 1
+            }
+            // ...and cancelling it there leaves that index behind, invalid.
+            rebuild.cancel()
+            _ = try? await rebuild.value
+            try await blocker.execute("ROLLBACK")
+            let leftovers = "SELECT count(*) AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND c.relname LIKE 'trades_symbol_idx_cc%'"
+            #expect(try await harness.count(leftovers, on: connection) == 1)
+
+            let job = try await run(harness, "reindex", ["table": "trades"], on: connection)
+            #expect(job?.state == "succeeded")
+            #expect(try await harness.count(leftovers, on: connection) == 0)
+            let result = try await JobQueue.runs(jobID: job!.id, on: connection).last?.result
+            guard case .object(let object)? = result, case .array(let dropped)? = object["dropped_leftovers"],
+                  case .array(let rebuilt)? = object["indexes"] else {
+                Issue.record("unexpected result \(String(describing: result))")
+                return
+            }
+            #expect(dropped.count == 1)
+            #expect(dropped.first?.stringValue?.hasPrefix("public.trades_symbol_idx_cc") == true)
+            #expect(rebuilt.count == 2)  // the primary key and trades_symbol_idx
+            #expect(object["invalid_indexes_left"] == .array([]))
+        }
+    }
+
     @Test func onlyAFullVacuumHoldsTheDatabaseKey() throws {
         let configuration = Configuration(databases: ["app": TargetDatabase(dbname: "trading_agent")])
         func key(_ arguments: [String: String]) throws -> String? {
