@@ -49,6 +49,15 @@ extension Configuration {
         }
 
         problems += validateBackups()
+        for (name, policy) in fileRetention.sorted(by: { $0.key < $1.key }) {
+            let path = "file_retention.\(name)"
+            check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
+            check(policy.directory.hasPrefix("/") && policy.directory != "/" && !policy.directory.split(separator: "/").contains(".."),
+                  "\(path).directory", "must be an absolute directory other than / and without '..', got \(policy.directory.debugDescription)")
+            check(!policy.patterns.isEmpty && policy.patterns.allSatisfy { !$0.isEmpty && !$0.contains("/") },
+                  "\(path).patterns", "must list file name patterns (no '/'), e.g. [\"*.log\"]")
+            check(policy.olderThanDays >= 1, "\(path).older_than_days", "must be at least 1, got \(policy.olderThanDays)")
+        }
 
         var seen: Set<String> = []
         for (index, schedule) in schedules.enumerated() {

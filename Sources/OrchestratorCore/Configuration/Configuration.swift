@@ -13,17 +13,22 @@ public struct Configuration: Sendable, Decodable {
     /// Per-kind overrides of attempts and timeout.
     public var kinds: [String: KindSettings]
     public var backups: BackupSettings
+    /// Old-file cleanup policies for the `file-retention` kind.
+    public var fileRetention: [String: FileRetentionPolicy]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
+        case fileRetention = "file_retention"
     }
 
     public init(
         database: DatabaseSettings = .init(), worker: WorkerSettings = .init(), scheduler: SchedulerSettings = .init(),
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
-        schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings()
+        schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
+        fileRetention: [String: FileRetentionPolicy] = [:]
     ) {
         self.backups = backups
+        self.fileRetention = fileRetention
         self.database = database
         self.worker = worker
         self.scheduler = scheduler
@@ -44,6 +49,7 @@ public struct Configuration: Sendable, Decodable {
         schedules = try c.decode(.schedules, default: [])
         kinds = try c.decode(.kinds, default: [:])
         backups = try c.decode(.backups, default: BackupSettings())
+        fileRetention = try c.decode(.fileRetention, default: [:])
     }
 }
 
