@@ -49,6 +49,18 @@ extension Configuration {
         }
 
         problems += validateBackups()
+        for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
+            let path = "retention.\(name)"
+            check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
+            check(databases[policy.database] != nil, "\(path).database",
+                  "\(policy.database.debugDescription) is not under databases: (configured: \(databases.keys.sorted().joined(separator: ", ")))")
+            check(policy.keepDays >= 1, "\(path).keep_days", "must be at least 1, got \(policy.keepDays)")
+            check((1...1_000_000).contains(policy.batchSize), "\(path).batch_size", "must be 1...1000000")
+            check((1...60_000).contains(policy.targetBatchMs), "\(path).target_batch_ms", "must be 1...60000")
+            check((0...60_000).contains(policy.sleepMs), "\(path).sleep_ms", "must be 0...60000")
+            check(!policy.table.isEmpty && policy.table.utf8.count <= 127, "\(path).table", "must name a table")
+            check(!policy.column.isEmpty && policy.column.utf8.count <= 63, "\(path).column", "must name a column")
+        }
         for (name, policy) in fileRetention.sorted(by: { $0.key < $1.key }) {
             let path = "file_retention.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")

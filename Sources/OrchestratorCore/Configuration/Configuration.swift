@@ -15,18 +15,21 @@ public struct Configuration: Sendable, Decodable {
     public var backups: BackupSettings
     /// Old-file cleanup policies for the `file-retention` kind.
     public var fileRetention: [String: FileRetentionPolicy]
+    /// Old-row deletion policies for the `retention` kind.
+    public var retention: [String: RetentionDeletePolicy]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
-        case fileRetention = "file_retention"
+        case fileRetention = "file_retention", retention
     }
 
     public init(
         database: DatabaseSettings = .init(), worker: WorkerSettings = .init(), scheduler: SchedulerSettings = .init(),
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
-        fileRetention: [String: FileRetentionPolicy] = [:]
+        fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:]
     ) {
+        self.retention = retention
         self.backups = backups
         self.fileRetention = fileRetention
         self.database = database
@@ -50,6 +53,7 @@ public struct Configuration: Sendable, Decodable {
         kinds = try c.decode(.kinds, default: [:])
         backups = try c.decode(.backups, default: BackupSettings())
         fileRetention = try c.decode(.fileRetention, default: [:])
+        retention = try c.decode(.retention, default: [:])
     }
 }
 

@@ -11,7 +11,7 @@ public struct JobKindRegistry: Sendable {
     /// Every kind shipped with orchestrator.
     public static let standard = JobKindRegistry(kinds: [
         NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob(),
-        VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(),
+        VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(), RetentionJob(),
     ])
 
     public var names: [String] { kinds.map(\.name) }

@@ -1,0 +1,42 @@
+/// `retention [POLICY]`: deletes rows older than a policy's age in short primary-key batches
+/// (see `BatchedDeleter`), then ANALYZEs the table. `dry_run=true` counts what would go.
+public struct RetentionJob: JobKind {
+    public init() {}
+    public let name = "retention"
+    public let summary = "delete rows older than a retention policy's keep_days in short batches (all policies without a target)"
+    public let target = TargetRule.optional("a retention policy name (default: all)")
+    public let arguments = [ArgumentSpec("dry_run", .boolean, "only count the rows that would be deleted")]
+    public let defaultMaxAttempts = 3
+    public let defaultTimeoutSeconds = 6 * 3600
+    public let placement = Placement.shared
+
+    public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        if let target, configuration.retention[target] == nil {
+            let known = configuration.retention.keys.sorted()
+            throw JobValidationError("unknown retention policy \(target.debugDescription); configured: \(known.isEmpty ? "none (add them under retention:)" : known.joined(separator: ", "))")
+        }
+        return nil
+    }
+
+    public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        let dryRun = job.arguments["dry_run"]?.boolValue ?? false
+        var results: [JSONValue] = []
+        for (name, policy) in context.configuration.retention.sorted(by: { $0.key < $1.key }) where job.target == nil || job.target == name {
+            let report = try await context.withDatabase(policy.database) { connection in
+                try await BatchedDeleter(policy: policy, logger: context.logger).run(on: connection, dryRun: dryRun)
+            }
+            context.logger.info("retention", metadata: [
+                "policy": "\(name)", "rows": "\(report.rows)", "batches": "\(report.batches)",
+                "longest_batch_ms": "\(Int(report.longestBatchMs))", "dry_run": "\(dryRun)",
+            ])
+            var entry: [String: JSONValue] = [
+                "policy": .string(name), "table": .string(policy.table), "rows_deleted": .int(report.rows),
+                "batches": .int(Int64(report.batches)), "longest_batch_ms": .double(report.longestBatchMs),
+                "wal_bytes": .int(report.walBytes), "cutoff": .string(report.cutoff.postgresText),
+            ]
+            if let would = report.wouldDelete { entry["would_delete"] = .int(would) }
+            results.append(.object(entry))
+        }
+        return ["policies": .array(results), "dry_run": .bool(dryRun)]
+    }
+}
