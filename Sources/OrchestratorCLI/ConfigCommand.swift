@@ -13,9 +13,19 @@ struct ConfigCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate the configuration file; exit 78 with every problem listed when invalid.")
         @OptionGroup var global: GlobalOptions
 
+        @Flag(help: "Also check retention policies against their databases (tables, columns, primary keys).")
+        var databases = false
+
         func run() async throws {
             let environment = try global.environment()
             let configuration = environment.configuration
+            if databases {
+                let problems = await DatabaseChecks.run(configuration: configuration, connector: environment.connector)
+                if !problems.isEmpty {
+                    FileHandle.standardError.write(Data(("error: " + ConfigurationErrors(file: environment.configPath ?? "(defaults)", errors: problems).description + "\n").utf8))
+                    throw ExitCodes.configuration
+                }
+            }
             if global.json {
                 try Output.printJSON([
                     "file": environment.configPath ?? "(built-in defaults)",

@@ -78,6 +78,16 @@ struct RetentionDeleteTests {
         }
     }
 
+    @Test func configCheckFindsUnusableRetentionTablesBeforeTheyRun() async throws {
+        let policy = RetentionDeletePolicy(database: "app", table: "no key", column: "created_at", keepDays: 90)
+        try await withTrades(policy) { harness, _ in
+            var configuration = harness.configuration
+            configuration.retention["fine"] = RetentionDeletePolicy(database: "app", table: "trades", column: "created_at", keepDays: 90)
+            let problems = await DatabaseChecks.run(configuration: configuration, connector: harness.connector)
+            #expect(problems.map(\.description) == ["retention.trades: public.no key has no single-column primary key; batched deletes need one"])
+        }
+    }
+
     @Test(arguments: [
         ("trades; DROP TABLE trades", "created_at", "table \"trades; DROP TABLE trades\" does not exist"),
         ("trades", "created_at; DROP TABLE trades", "column \"created_at; DROP TABLE trades\" does not exist in public.trades"),

@@ -55,6 +55,30 @@ struct VacuumTests {
         }
     }
 
+    @Test func autoPicksOnlyTablesOverTheThresholds() async throws {
+        try await withVacuumHarness { harness, connection in
+            try await connection.execute("""
+                CREATE TABLE quiet (id int PRIMARY KEY) WITH (autovacuum_enabled = false);
+                INSERT INTO quiet SELECT generate_series(1, 1000);
+                """)
+            try await expectEventually(timeout: .seconds(10)) { try await deadTuples(connection) >= 10000 }
+            let job = try await run(harness, "vacuum", ["auto": "true", "dead_threshold": "1000"], on: connection)
+            #expect(job?.state == "succeeded")
+            let result = try await JobQueue.runs(jobID: job!.id, on: connection).last?.result
+            guard case .object(let object)? = result, case .array(let tables)? = object["tables"] else {
+                Issue.record("unexpected result \(String(describing: result))")
+                return
+            }
+            let names = tables.compactMap { entry -> String? in
+                if case .object(let fields) = entry { return fields["table"]?.stringValue }
+                return nil
+            }
+            #expect(names.contains("public.trades"))
+            #expect(!names.contains("public.quiet"))
+            #expect(try await deadTuples(connection) == 0)
+        }
+    }
+
     @Test func hostileTableNamesAreUnknownTablesNotSQL() async throws {
         try await withVacuumHarness { harness, connection in
             let job = try await run(harness, "vacuum", ["table": "trades; DROP TABLE trades"], on: connection)

@@ -16,6 +16,11 @@ public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
     public let file: String
     public let errors: [ConfigurationError]
 
+    public init(file: String, errors: [ConfigurationError]) {
+        self.file = file
+        self.errors = errors
+    }
+
     public var description: String {
         "invalid configuration \(file):\n" + errors.map { "  \($0)" }.joined(separator: "\n")
     }

@@ -27,6 +27,11 @@ public struct VacuumJob: JobKind {
                 ArgumentSpec("analyze", .boolean, "also update planner statistics"),
                 ArgumentSpec("freeze", .boolean, "aggressively freeze tuples"),
                 ArgumentSpec("full", .boolean, "rewrite tables (exclusive lock; holds the database's concurrency key)"),
+                ArgumentSpec("auto", .boolean, "pick tables from statistics (dead tuples over threshold and ratio, or XID age), worst first"),
+                ArgumentSpec("dead_threshold", .integer(0...Int64(Int32.max)), "auto: minimum dead tuples (default 10000)"),
+                ArgumentSpec("dead_ratio_percent", .integer(0...100), "auto: minimum dead share of the table (default 10)"),
+                ArgumentSpec("xid_age", .integer(1_000_000...2_000_000_000), "auto: vacuum any table whose XID age is at least this (default 150000000)"),
+                ArgumentSpec("budget_seconds", .integer(1...86_400), "auto: start no table after this long (default 900)"),
             ]
         }
         specs.append(ArgumentSpec("lock_timeout_ms", .integer(1...600_000), "give up on a table whose lock is not granted in time (default 5000)"))
@@ -59,15 +64,25 @@ public struct VacuumJob: JobKind {
         return try await context.withDatabase(database) { connection in
             try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(lockTimeout)ms"])
             let tables: [TableReference]
+            let auto = job.arguments["auto"]?.boolValue ?? false
             if let table = job.arguments["table"]?.stringValue {
                 tables = [try await TableReference.resolve(table, on: connection)]
+            } else if auto {
+                tables = try await Self.candidates(job: job, on: connection)
             } else {
                 tables = try await TableReference.all(on: connection)
             }
+            let budget = Duration.seconds(job.arguments["budget_seconds"]?.intValue ?? 900)
+            let runStarted = ContinuousClock.now
+            var deferred: [JSONValue] = []
             var results: [JSONValue] = []
             var skipped: [JSONValue] = []
             for table in tables {
                 try Task.checkCancellation()
+                if auto && ContinuousClock.now - runStarted > budget {
+                    deferred.append(.string(table.display))  // over the time budget: next run
+                    continue
+                }
                 do {
                     results.append(try await Self.process(table, command: command, on: connection, context: context))
                 } catch let error as PostgresError where error.sqlState == "55P03" {
@@ -76,8 +91,28 @@ public struct VacuumJob: JobKind {
                     skipped.append(.string(table.display))
                 }
             }
-            return ["command": .string(command), "tables": .array(results), "skipped_locked": .array(skipped)]
+            return [
+                "command": .string(command), "tables": .array(results), "skipped_locked": .array(skipped),
+                "deferred_over_budget": .array(deferred),
+            ]
         }
+    }
+
+    /// Tables worth vacuuming now, worst first: dead share or XID age relative to its threshold.
+    static func candidates(job: ClaimedJob, on connection: PostgresConnection) async throws -> [TableReference] {
+        let rows = try await connection.query(
+            """
+            SELECT s.schemaname, s.relname
+            FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+            WHERE (s.n_dead_tup >= $1 AND s.n_dead_tup * 100.0 >= (s.n_live_tup + s.n_dead_tup) * $2)
+               OR age(c.relfrozenxid) >= $3
+            ORDER BY greatest(s.n_dead_tup::float8 / greatest(s.n_live_tup + s.n_dead_tup, 1), age(c.relfrozenxid)::float8 / $3) DESC,
+                     s.n_dead_tup DESC
+            """,
+            [job.arguments["dead_threshold"]?.intValue ?? 10_000, job.arguments["dead_ratio_percent"]?.intValue ?? 10,
+             job.arguments["xid_age"]?.intValue ?? 150_000_000]
+        )
+        return try rows.rows.map { TableReference(schema: try $0.decode("schemaname"), name: try $0.decode("relname")) }
     }
 
     private static func process(_ table: TableReference, command: String, on connection: PostgresConnection, context: JobContext) async throws -> JSONValue {

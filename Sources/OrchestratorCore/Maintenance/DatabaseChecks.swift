@@ -1,0 +1,24 @@
+import Foundation
+import PostgresClient
+
+/// Checks of the configuration that need the databases themselves: every retention policy's
+/// table, column and key, so a broken policy is reported by `config check`, not at 2 AM.
+public enum DatabaseChecks {
+    public static func run(configuration: Configuration, connector: DatabaseConnector) async -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        for (name, policy) in configuration.retention.sorted(by: { $0.key < $1.key }) {
+            let path = "retention.\(name)"
+            guard let target = configuration.databases[policy.database] else { continue }  // reported by validate()
+            do {
+                let connection = try await PostgresConnection.connect(try connector.configuration(for: target))
+                defer { connection.close() }
+                _ = try await BatchedDeleter(policy: policy, logger: .init(label: "orchestrator.config-check")).resolve(on: connection)
+            } catch let error as PermanentJobError {
+                problems.append(ConfigurationError(path: path, error.message))
+            } catch {
+                problems.append(ConfigurationError(path: path, "cannot check against database \(target.dbname): \(error)"))
+            }
+        }
+        return problems
+    }
+}
