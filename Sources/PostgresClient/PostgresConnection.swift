@@ -19,6 +19,8 @@ public final class PostgresConnection: Sendable {
     private let handle: Mutex<LibPQPointer?>
     private let canceller: Mutex<LibPQPointer?>
     private let wakePipe: WakePipe
+    /// SQL text -> server-side statement name, for statements prepared on this session.
+    let preparedStatements = Mutex<[String: String]>([:])
 
     private init(configuration: ConnectionConfiguration, connection: OpaquePointer, executor: DispatchQueue) throws(PostgresError) {
         self.configuration = configuration

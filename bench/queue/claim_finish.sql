@@ -1,27 +1,63 @@
--- The worker's claim and finish statements, driven by pgbench as the raw baseline.
-WITH next AS (
-    SELECT j.id FROM orchestrator.jobs j
+-- The worker's claim and finish statements, driven by pgbench (-M prepared) as the raw baseline:
+-- a client claims one job plus 16 short ones ahead (what the worker claims per batch in steady
+-- state with worker.prefetch at its default 32: it tops up at half), then
+-- records all their outcomes in one statement, as the worker's dispatcher and recorder do.
+-- Only the final SELECT differs from the worker's claim: it builds the finish statement's JSON
+-- input in SQL, where the worker builds it in Swift.
+WITH candidates AS (
+    SELECT j.id, j.kind, j.concurrency_key, j.priority, j.run_at
+    FROM orchestrator.jobs j
     WHERE j.state = 'queued' AND j.queue = ANY ('{default}'::text[]) AND j.run_at <= now()
       AND (j.concurrency_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM orchestrator.jobs r WHERE r.state = 'running' AND r.concurrency_key = j.concurrency_key))
     ORDER BY j.priority DESC, j.run_at, j.id
-    LIMIT 1 FOR UPDATE SKIP LOCKED
+    LIMIT 17
+    FOR UPDATE SKIP LOCKED
+), ranked AS (
+    SELECT id, kind, concurrency_key,
+           row_number() OVER (ORDER BY priority DESC, run_at, id) AS place,
+           row_number() OVER (PARTITION BY concurrency_key ORDER BY priority DESC, run_at, id) AS place_in_key
+    FROM candidates
+), picked AS (
+    SELECT id FROM ranked
+    WHERE (concurrency_key IS NULL OR place_in_key = 1) AND (place <= 1 OR kind = ANY ('{noop}'::text[]))
 ), claimed AS (
-    UPDATE orchestrator.jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = 'pgbench',
-           lease_until = now() + make_interval(secs => 60), started_at = now(), finished_at = NULL
-    FROM next WHERE j.id = next.id RETURNING j.*
+    UPDATE orchestrator.jobs j
+    SET state = 'running', attempts = j.attempts + 1, locked_by = 'pgbench',
+        lease_until = now() + make_interval(secs => 60), started_at = now(), finished_at = NULL
+    FROM picked WHERE j.id = picked.id
+    RETURNING j.*
 ), run AS (
     INSERT INTO orchestrator.job_runs (job_id, attempt, worker_id, host, pid)
-    SELECT id, attempts, 'pgbench', 'bench', 0 FROM claimed RETURNING id AS run_id, job_id
+    SELECT id, attempts, 'pgbench', 'bench', 0 FROM claimed
+    RETURNING id AS run_id, job_id
 )
-SELECT coalesce(max(claimed.id), 0) AS job_id, coalesce(max(run.run_id), 0) AS run_id
+SELECT count(*) AS claimed_count,
+       coalesce(jsonb_agg(jsonb_build_object(
+           'job_id', claimed.id, 'run_id', run.run_id, 'job_state', 'succeeded', 'retry_seconds', 0,
+           'released', false, 'run_status', 'succeeded', 'error', NULL, 'result', '{"slept_ms":0}'::jsonb,
+           'log_tail', 'bench', 'start_delay_seconds', 0)), '[]')::text AS completions
 FROM claimed JOIN run ON run.job_id = claimed.id
 \gset
-\if :job_id > 0
-WITH job AS (
-    UPDATE orchestrator.jobs SET state = 'succeeded', lease_until = NULL, locked_by = NULL, finished_at = now()
-    WHERE id = :job_id AND state = 'running' AND locked_by = 'pgbench' RETURNING id
+\if :claimed_count > 0
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset(:completions::jsonb) AS t(
+        job_id bigint, run_id bigint, job_state text, retry_seconds double precision, released boolean,
+        run_status text, error text, result jsonb, log_tail text, start_delay_seconds double precision)
+), job AS (
+    UPDATE orchestrator.jobs j
+    SET state = i.job_state, lease_until = NULL, locked_by = NULL,
+        run_at = CASE WHEN i.job_state = 'queued' THEN now() + make_interval(secs => i.retry_seconds) ELSE j.run_at END,
+        finished_at = CASE WHEN i.job_state = 'queued' THEN NULL ELSE now() END,
+        attempts = CASE WHEN i.released THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+        last_error = coalesce(i.error, j.last_error)
+    FROM input i
+    WHERE j.id = i.job_id AND j.state = 'running' AND j.locked_by = 'pgbench'
+    RETURNING j.id
 )
-UPDATE orchestrator.job_runs SET status = 'succeeded', finished_at = now(), result = '{"slept_ms":0}'::jsonb, log_tail = 'bench'
-WHERE id = :run_id AND status = 'running' AND EXISTS (SELECT 1 FROM job);
+UPDATE orchestrator.job_runs r
+SET status = i.run_status, finished_at = now(), result = i.result, error = i.error, log_tail = i.log_tail,
+    started_at = least(r.started_at + make_interval(secs => i.start_delay_seconds), now())
+FROM input i JOIN job ON job.id = i.job_id
+WHERE r.id = i.run_id AND r.status = 'running';
 \endif

@@ -23,6 +23,7 @@ extension Configuration {
         check(worker.reaperSeconds >= 1, "worker.reaper_seconds", "must be at least 1, got \(worker.reaperSeconds)")
         check(worker.pollSeconds >= 1, "worker.poll_seconds", "must be at least 1, got \(worker.pollSeconds)")
         check(worker.shutdownGraceSeconds >= 0, "worker.shutdown_grace_seconds", "must not be negative")
+        check((0...1000).contains(worker.prefetch), "worker.prefetch", "must be 0...1000, got \(worker.prefetch)")
 
         check((1...3600).contains(scheduler.tickSeconds), "scheduler.tick_seconds", "must be 1...3600, got \(scheduler.tickSeconds)")
         check(scheduler.catchUpSeconds >= 0, "scheduler.catch_up_seconds", "must not be negative")

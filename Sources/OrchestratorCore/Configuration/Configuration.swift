@@ -96,17 +96,21 @@ public struct WorkerSettings: Sendable, Decodable, Equatable {
     public var pollSeconds: Int
     /// On SIGTERM, how long running jobs may finish before they are cancelled and released.
     public var shutdownGraceSeconds: Int
+    /// Jobs of short kinds (such as `noop`) claimed ahead of a free slot, so a burst of them
+    /// costs one claim per batch. 0 claims only for idle slots. Long kinds are never claimed ahead.
+    public var prefetch: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case concurrency, queues
         case leaseSeconds = "lease_seconds", heartbeatSeconds = "heartbeat_seconds", reaperSeconds = "reaper_seconds"
-        case pollSeconds = "poll_seconds", shutdownGraceSeconds = "shutdown_grace_seconds"
+        case pollSeconds = "poll_seconds", shutdownGraceSeconds = "shutdown_grace_seconds", prefetch
     }
 
     public init(
         concurrency: Int = 2, queues: [String] = ["default"], leaseSeconds: Int = 60, heartbeatSeconds: Int = 15,
-        reaperSeconds: Int = 30, pollSeconds: Int = 10, shutdownGraceSeconds: Int = 30
+        reaperSeconds: Int = 30, pollSeconds: Int = 10, shutdownGraceSeconds: Int = 30, prefetch: Int = 32
     ) {
+        self.prefetch = prefetch
         self.concurrency = concurrency
         self.queues = queues
         self.leaseSeconds = leaseSeconds
@@ -127,6 +131,7 @@ public struct WorkerSettings: Sendable, Decodable, Equatable {
         reaperSeconds = try c.decode(.reaperSeconds, default: defaults.reaperSeconds)
         pollSeconds = try c.decode(.pollSeconds, default: defaults.pollSeconds)
         shutdownGraceSeconds = try c.decode(.shutdownGraceSeconds, default: defaults.shutdownGraceSeconds)
+        prefetch = try c.decode(.prefetch, default: defaults.prefetch)
     }
 }
 

@@ -14,6 +14,10 @@ public protocol JobKind: Sendable {
     var defaultTimeoutSeconds: Int { get }
     /// Jobs that need this host's files or /proc run on the enqueuing host's own queue.
     var placement: Placement { get }
+    /// Jobs that finish in well under a second. A worker may claim them ahead of a free slot
+    /// (`worker.prefetch`); other kinds are claimed only when a slot is free, so a long job never
+    /// waits on one worker while another is idle.
+    var isShort: Bool { get }
 
     /// Checks the target against the configuration and returns the concurrency key the job
     /// holds while running (for example `db:trading_agent`), if any.
@@ -22,6 +26,10 @@ public protocol JobKind: Sendable {
     /// Does the work. Returns the result stored in `job_runs.result`. Cancellation arrives as
     /// task cancellation and must stop the work within seconds.
     func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue]
+}
+
+extension JobKind {
+    public var isShort: Bool { false }
 }
 
 public enum TargetRule: Sendable, Equatable {

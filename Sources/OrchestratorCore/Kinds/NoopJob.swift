@@ -14,6 +14,8 @@ public struct NoopJob: JobKind {
     public let defaultMaxAttempts = 3
     public let defaultTimeoutSeconds = 3600
     public let placement = Placement.shared
+    /// Queue tests and benchmarks use it as the archetypal short job.
+    public let isShort = true
 
     public func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
         nil

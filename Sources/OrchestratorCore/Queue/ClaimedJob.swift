@@ -22,7 +22,14 @@ public struct ClaimedJob: Sendable, Equatable {
         kind = try row.decode("kind")
         target = try row.decodeIfPresent("target")
         let argsText: String = try row.decode("args")
-        if case .object(let object) = try JSONValue.parse(argsText) { arguments = object } else { arguments = [:] }
+        // Most jobs have no arguments; skip the decoder for them.
+        if argsText == "{}" {
+            arguments = [:]
+        } else if case .object(let object) = try JSONValue.parse(argsText) {
+            arguments = object
+        } else {
+            arguments = [:]
+        }
         queue = try row.decode("queue")
         attempt = try row.decode("attempts")
         maxAttempts = try row.decode("max_attempts")

@@ -2,54 +2,69 @@ import Foundation
 import PostgresClient
 
 extension JobQueue {
-    /// Closes the run and moves the job on, atomically. Only the worker holding the job may do
-    /// this: if the lease was lost (the reaper took the job), nothing is changed and false is returned.
+    /// One attempt's end, as a worker reports it.
+    public struct Completion: Sendable, Equatable {
+        public let job: ClaimedJob
+        public let outcome: JobOutcome
+        public let logTail: String?
+        /// How long the job waited on the worker between its claim and its start (a job claimed
+        /// ahead of a free slot): the run's `started_at` moves forward by this much, so it tells
+        /// when the work really began.
+        public let startDelay: Duration
+
+        public init(job: ClaimedJob, outcome: JobOutcome, logTail: String?, startDelay: Duration = .zero) {
+            self.job = job
+            self.outcome = outcome
+            self.logTail = logTail
+            self.startDelay = startDelay
+        }
+    }
+
+    /// Closes the runs and moves their jobs on, atomically, in one statement. Only the worker
+    /// holding a job may do this: a job whose lease was lost (the reaper took it) is left
+    /// unchanged and missing from the returned set of recorded job ids.
+    public static func finish(_ completions: [Completion], worker: WorkerIdentity, on connection: PostgresConnection) async throws -> Set<Int64> {
+        guard !completions.isEmpty else { return [] }
+        let input = JSONValue.array(completions.map(\.row)).jsonText
+        let result = try await connection.query(finishStatement, [worker.id, JSONText(input)])
+        return Set(try result.rows.map { try $0.decode("job_id", as: Int64.self) })
+    }
+
+    /// Closes one run; false if the job was no longer ours.
     @discardableResult
     public static func finish(
         _ job: ClaimedJob, outcome: JobOutcome, logTail: String?, worker: WorkerIdentity, on connection: PostgresConnection
     ) async throws -> Bool {
-        let result: String?
-        let error: String?
-        let jobState: String
-        let retryAfterSeconds: Double?
-        switch outcome {
-        case .succeeded(let value):
-            (result, error, jobState, retryAfterSeconds) = (value.jsonText, nil, "succeeded", nil)
-        case .failed(let message, let retry), .timedOut(let message, let retry):
-            (result, error) = (nil, message)
-            jobState = retry == nil ? "failed" : "queued"
-            retryAfterSeconds = retry?.seconds
-        case .cancelled:
-            (result, error, jobState, retryAfterSeconds) = (nil, "cancelled on request", "cancelled", nil)
-        case .released(let reason):
-            (result, error, jobState, retryAfterSeconds) = (nil, reason, "queued", 0)
-        }
-        let released: Bool
-        if case .released = outcome { released = true } else { released = false }
-
-        let updated = try await connection.query(
-            """
-            WITH job AS (
-                UPDATE orchestrator.jobs
-                SET state = $3,
-                    lease_until = NULL,
-                    locked_by = NULL,
-                    run_at = CASE WHEN $3 = 'queued' THEN now() + make_interval(secs => $4) ELSE run_at END,
-                    finished_at = CASE WHEN $3 = 'queued' THEN NULL ELSE now() END,
-                    attempts = CASE WHEN $5 THEN greatest(attempts - 1, 0) ELSE attempts END,
-                    last_error = coalesce($7, last_error)
-                WHERE id = $1 AND state = 'running' AND locked_by = $2
-                RETURNING id
-            )
-            UPDATE orchestrator.job_runs
-            SET status = $6, finished_at = now(), result = $8::jsonb, error = $7, log_tail = $9
-            WHERE id = $10 AND status = 'running' AND EXISTS (SELECT 1 FROM job)
-            RETURNING id
-            """,
-            [job.id, worker.id, jobState, retryAfterSeconds ?? 0, released, outcome.runStatus, error, result, logTail, job.runID]
-        )
-        return !updated.rows.isEmpty
+        try await finish([Completion(job: job, outcome: outcome, logTail: logTail)], worker: worker, on: connection).contains(job.id)
     }
+
+    private static let finishStatement = PreparedStatement(
+        """
+        WITH input AS (
+            SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
+                job_id bigint, run_id bigint, job_state text, retry_seconds double precision, released boolean,
+                run_status text, error text, result jsonb, log_tail text, start_delay_seconds double precision)
+        ), job AS (
+            UPDATE orchestrator.jobs j
+            SET state = i.job_state,
+                lease_until = NULL,
+                locked_by = NULL,
+                run_at = CASE WHEN i.job_state = 'queued' THEN now() + make_interval(secs => i.retry_seconds) ELSE j.run_at END,
+                finished_at = CASE WHEN i.job_state = 'queued' THEN NULL ELSE now() END,
+                attempts = CASE WHEN i.released THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                last_error = coalesce(i.error, j.last_error)
+            FROM input i
+            WHERE j.id = i.job_id AND j.state = 'running' AND j.locked_by = $1
+            RETURNING j.id
+        )
+        UPDATE orchestrator.job_runs r
+        SET status = i.run_status, finished_at = now(), result = i.result, error = i.error, log_tail = i.log_tail,
+            started_at = least(r.started_at + make_interval(secs => i.start_delay_seconds), now())
+        FROM input i JOIN job ON job.id = i.job_id
+        WHERE r.id = i.run_id AND r.status = 'running'
+        RETURNING r.job_id
+        """
+    )
 
     /// Records the PostgreSQL backend a running job uses, for `pg_stat_activity` lookups.
     public static func recordBackendPID(_ pid: Int32, runID: Int64, on connection: PostgresConnection) async throws {
@@ -57,5 +72,41 @@ extension JobQueue {
             "UPDATE orchestrator.job_runs SET backend_pid = $2 WHERE id = $1 AND status = 'running'",
             [runID, pid]
         )
+    }
+}
+
+extension JobQueue.Completion {
+    /// The completion as one element of the finish statement's JSON input.
+    var row: JSONValue {
+        let result: [String: JSONValue]?
+        let error: String?
+        let jobState: String
+        let retryAfterSeconds: Double
+        var released = false
+        switch outcome {
+        case .succeeded(let value):
+            (result, error, jobState, retryAfterSeconds) = (value, nil, "succeeded", 0)
+        case .failed(let message, let retry), .timedOut(let message, let retry):
+            (result, error) = (nil, message)
+            jobState = retry == nil ? "failed" : "queued"
+            retryAfterSeconds = retry?.seconds ?? 0
+        case .cancelled:
+            (result, error, jobState, retryAfterSeconds) = (nil, "cancelled on request", "cancelled", 0)
+        case .released(let reason):
+            (result, error, jobState, retryAfterSeconds) = (nil, reason, "queued", 0)
+            released = true
+        }
+        return .object([
+            "job_id": .int(job.id),
+            "run_id": .int(job.runID),
+            "job_state": .string(jobState),
+            "retry_seconds": .double(retryAfterSeconds),
+            "released": .bool(released),
+            "run_status": .string(outcome.runStatus),
+            "error": error.map(JSONValue.string) ?? .null,
+            "result": result.map(JSONValue.object) ?? .null,
+            "log_tail": logTail.map(JSONValue.string) ?? .null,
+            "start_delay_seconds": .double(startDelay.seconds),
+        ])
     }
 }

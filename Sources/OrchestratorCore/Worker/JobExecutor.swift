@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import PostgresClient
 
 /// Runs one claimed job: finds its kind, enforces its timeout, turns what happened into a
@@ -10,8 +11,10 @@ struct JobExecutor: Sendable {
     let running: RunningJobs
     let retryBackoff: Backoff
     let logger: Logger
+    /// Tells the worker's timeout watch that a job with a deadline started.
+    let jobStarted: @Sendable () -> Void
 
-    func run(_ job: ClaimedJob, slot: ConnectionHolder) async -> (outcome: JobOutcome, logTail: String?) {
+    func run(_ job: ClaimedJob, recorder: OutcomeRecorder) async -> (outcome: JobOutcome, logTail: String?) {
         let tail = LogTail()
         var upstream = logger
         upstream[metadataKey: "job.id"] = "\(job.id)"
@@ -20,31 +23,31 @@ struct JobExecutor: Sendable {
         let jobLogger = Logger(label: logger.label) { _ in JobLogHandler(upstream: upstream, tail: tail) }
 
         guard let kind = registry.kind(named: job.kind) else {
+            _ = running.remove(job.id)
             let message = "this worker does not know job kind \(job.kind.debugDescription) (known: \(registry.names.joined(separator: ", "))); upgrade the worker"
             jobLogger.error("unknown kind")
             return (.failed(error: message, retryAfter: nil), tail.text)
         }
         let context = JobContext(logger: jobLogger, configuration: configuration, connector: connector) { pid in
-            do {
-                try await slot.use { try await JobQueue.recordBackendPID(pid, runID: job.runID, on: $0) }
-            } catch {
-                jobLogger.debug("could not record backend pid", metadata: ["error": "\(error)"])
-            }
+            recorder.recordBackendPID(pid, runID: job.runID)
         }
 
+        // A job claimed ahead of a free slot may have been cancelled, or the worker may be
+        // stopping, while it waited: then it does not start at all.
+        let handle = WorkHandle()
+        if let reason = running.start(job.id, deadline: .now + .seconds(job.timeoutSeconds), stop: { handle.cancel() }) {
+            _ = running.remove(job.id)
+            return (classify(.failure(CancellationError()), stopReason: reason, job: job), nil)
+        }
         jobLogger.info("job started", metadata: ["job.target": "\(job.target ?? "-")"])
         let work = Task { try await kind.run(job, context: context) }
-        running.register(job.id) { work.cancel() }
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(job.timeoutSeconds))
-            running.stop(job.id, reason: .timeout)
-        }
+        handle.attach(work)
+        jobStarted()
         let result = await withTaskCancellationHandler {
             await work.result
         } onCancel: {
             running.stop(job.id, reason: .shutdown)
         }
-        deadline.cancel()
         let stopReason = running.remove(job.id)
         let outcome = classify(result, stopReason: stopReason, job: job)
         switch outcome {
@@ -94,5 +97,26 @@ struct JobExecutor: Sendable {
     static func describe(_ error: any Error) -> String {
         let text = "\(error)"
         return text.count > 2000 ? String(text.prefix(2000)) + "…" : text
+    }
+}
+
+/// The task of a running job, which a stop request may reach before the task exists.
+private final class WorkHandle: Sendable {
+    private let state = Mutex<(task: Task<[String: JSONValue], any Error>?, cancelled: Bool)>((nil, false))
+
+    func attach(_ task: Task<[String: JSONValue], any Error>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<[String: JSONValue], any Error>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }

@@ -4,8 +4,9 @@ import PostgresClient
 import ServiceLifecycle
 import Synchronization
 
-/// The worker service: N slots that claim and run jobs, a listener that wakes them on NOTIFY,
-/// and a maintenance loop that heartbeats, renews leases, reaps dead workers' jobs and runs the
+/// The worker service: a dispatcher that claims jobs in batches, N slots that run them, a
+/// recorder that writes their outcomes in batches, a listener that wakes the dispatcher on
+/// NOTIFY, and a maintenance loop that heartbeats, renews leases, reaps dead workers' jobs and runs the
 /// scheduler. An idle worker sleeps in `poll()`/timers and costs almost nothing.
 public final class Worker: Service, Sendable {
     public struct Options: Sendable {
@@ -32,6 +33,8 @@ public final class Worker: Service, Sendable {
     let registry: JobKindRegistry
     let logger: Logger
     let doorbell = Doorbell()
+    /// Rung when a job starts, to wake the timeout watch.
+    let timeouts = Doorbell()
     let running = RunningJobs()
     let stopping = Latch()
 
@@ -92,14 +95,27 @@ public final class Worker: Service, Sendable {
     }
 
     private func runLoops(control: ConnectionHolder) async {
+        let slots = max(1, options.settings.concurrency)
+        let shortKindsKnown = registry.kinds.contains(where: \.isShort)
+        let buffer = JobBuffer(slots: slots, prefetch: shortKindsKnown ? options.settings.prefetch : 0)
+        let outcomes = ConnectionHolder(connector: connector, logger: logger, purpose: "outcomes")
+        defer { outcomes.close() }
+        let recorder = OutcomeRecorder(connection: outcomes, worker: identity, logger: logger) { [doorbell] in doorbell.ring() }
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.listenLoop() }
             background.addTask { await self.maintenanceLoop(control: control) }
             background.addTask { await self.enforceShutdownGrace() }
-            await withTaskGroup(of: Void.self) { slots in
-                for index in 0..<max(1, options.settings.concurrency) {
-                    slots.addTask { await self.slotLoop(index: index) }
+            background.addTask { await self.timeoutLoop() }
+            await withTaskGroup(of: Void.self) { writing in
+                writing.addTask { await recorder.run() }
+                await withTaskGroup(of: Void.self) { work in
+                    work.addTask { await self.dispatchLoop(buffer: buffer, recorder: recorder) }
+                    for index in 0..<slots {
+                        work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
+                    }
                 }
+                // Every slot has returned: write the last outcomes, then stop.
+                recorder.close()
             }
             background.cancelAll()
         }

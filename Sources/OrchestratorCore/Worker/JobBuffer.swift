@@ -1,0 +1,112 @@
+import Synchronization
+
+/// Claimed jobs waiting for a slot, and how many slots are busy. The dispatcher fills it;
+/// slots take from it in claim order.
+final class JobBuffer: Sendable {
+    struct Waiting: Sendable {
+        let job: ClaimedJob
+        let claimedAt: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var jobs: [Waiting] = []
+        var head = 0
+        var busy = 0
+        var takers: [CheckedContinuation<Waiting?, Never>] = []
+        var closed = false
+
+        var count: Int { jobs.count - head }
+
+        mutating func popFirst() -> Waiting? {
+            guard head < jobs.count else { return nil }
+            let first = jobs[head]
+            head += 1
+            if head > 64, head * 2 > jobs.count {  // compact now and then; keeps pops O(1)
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return first
+        }
+    }
+
+    private let state = Mutex(State())
+    let slots: Int
+    /// Jobs claimed ahead of free slots, at most; topped up once half of them are used.
+    let prefetch: Int
+
+    init(slots: Int, prefetch: Int) {
+        self.slots = slots
+        self.prefetch = prefetch
+    }
+
+    /// How many jobs the dispatcher should claim now: any kind for idle slots, short kinds ahead.
+    var wanted: (anyKind: Int, ahead: Int) {
+        state.withLock { Self.wanted(in: $0, slots: slots, prefetch: prefetch) }
+    }
+
+    private static func wanted(in state: State, slots: Int, prefetch: Int) -> (anyKind: Int, ahead: Int) {
+        let waiting = state.count
+        let idle = max(0, slots - state.busy - waiting)
+        return (idle, waiting <= prefetch / 2 ? prefetch - waiting : 0)
+    }
+
+    /// True when nothing waits and no slot is busy.
+    var isEmpty: Bool { state.withLock { $0.count == 0 && $0.busy == 0 } }
+
+    func put(_ claimed: [ClaimedJob]) {
+        let now = ContinuousClock.now
+        var handOff: [(CheckedContinuation<Waiting?, Never>, Waiting)] = []
+        state.withLock { state in
+            for job in claimed {
+                let waiting = Waiting(job: job, claimedAt: now)
+                if !state.takers.isEmpty {
+                    state.busy += 1
+                    handOff.append((state.takers.removeFirst(), waiting))
+                } else {
+                    state.jobs.append(waiting)
+                }
+            }
+        }
+        for (taker, waiting) in handOff { taker.resume(returning: waiting) }
+    }
+
+    /// The next job for a slot, which counts as busy until it calls `done()`. Nil once the
+    /// buffer is closed and empty.
+    func take() async -> Waiting? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Waiting?, Never>) in
+            let now = state.withLock { state -> Waiting?? in
+                if let next = state.popFirst() {
+                    state.busy += 1
+                    return .some(next)
+                }
+                if state.closed { return .some(nil) }
+                state.takers.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    /// A slot finished its job. Returns whether the dispatcher should claim again now.
+    func done() -> Bool {
+        state.withLock { state in
+            state.busy -= 1
+            let wanted = Self.wanted(in: state, slots: slots, prefetch: prefetch)
+            return wanted.anyKind > 0 || wanted.ahead > 0
+        }
+    }
+
+    /// Stops handing out jobs: returns the ones still waiting (for the caller to release) and
+    /// lets idle slots return.
+    func close() -> [ClaimedJob] {
+        let (left, takers) = state.withLock { state -> ([ClaimedJob], [CheckedContinuation<Waiting?, Never>]) in
+            state.closed = true
+            var left: [ClaimedJob] = []
+            while let waiting = state.popFirst() { left.append(waiting.job) }
+            defer { state.takers.removeAll() }
+            return (left, state.takers)
+        }
+        for taker in takers { taker.resume(returning: nil) }
+        return left
+    }
+}
