@@ -34,8 +34,8 @@ public enum AlertDelivery {
             } catch {
                 lastError = error
                 var fields = metadata(channel, message, attempt)
-                fields["error"] = "\(error.message)"
-                fields["error.transient"] = "\(error.isTransient)"
+                fields["delivery.error"] = "\(error.message)"
+                fields["delivery.transient"] = "\(error.isTransient)"
                 guard error.isTransient, attempt < policy.maxAttempts else {
                     logger.warning("alert delivery failed", metadata: fields)
                     return report(false)
@@ -43,13 +43,13 @@ public enum AlertDelivery {
                 var wait = policy.delay(after: attempt)
                 if let asked = error.retryAfter {
                     guard asked <= policy.maxRetryAfter else {
-                        fields["retry_after.seconds"] = "\(asked.components.seconds)"
+                        fields["delivery.retry_after_s"] = "\(asked.components.seconds)"
                         logger.warning("alert delivery failed; the server asks to wait longer than allowed", metadata: fields)
                         return report(false)
                     }
                     wait = max(wait, asked)
                 }
-                fields["retry.in_ms"] = "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)"
+                fields["delivery.retry_in_ms"] = "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)"
                 logger.info("alert delivery failed; retrying", metadata: fields)
                 do {
                     try await Task.sleep(for: wait)
