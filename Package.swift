@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 "OrchestratorCore",
                 "PostgresClient",
+                "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -34,6 +35,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "Archiving",
+                "Alerting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -48,7 +50,13 @@ let package = Package(
             ]
         ),
         .target(name: "Archiving", dependencies: ["CArchive"]),
-        .target(name: "Alerting", dependencies: ["CCurl"]),
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -76,6 +84,10 @@ let package = Package(
         .testTarget(
             name: "ArchivingTests",
             dependencies: ["Archiving"]
+        ),
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: ["Alerting", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "OrchestratorCoreTests",

@@ -26,6 +26,12 @@ struct ConfigCommand: AsyncParsableCommand {
                     throw ExitCodes.configuration
                 }
             }
+            // Channels are built once (nothing is sent): every secret must be present and readable.
+            let alertProblems = configuration.alerts.checkSecrets()
+            if !alertProblems.isEmpty {
+                FileHandle.standardError.write(Data(("error: " + ConfigurationErrors(file: environment.configPath ?? "(defaults)", errors: alertProblems).description + "\n").utf8))
+                throw ExitCodes.configuration
+            }
             if global.json {
                 try Output.printJSON([
                     "file": environment.configPath ?? "(built-in defaults)",
@@ -33,6 +39,7 @@ struct ConfigCommand: AsyncParsableCommand {
                     "schedules": "\(configuration.schedules.count)",
                     "statements": "\(configuration.statements.count)",
                     "databases": "\(configuration.databases.count)",
+                    "alert_channels": "\(configuration.alerts.channels.count)",
                 ])
                 return
             }
@@ -40,6 +47,10 @@ struct ConfigCommand: AsyncParsableCommand {
             print("  database: \(environment.connector.orchestrator) (from \(configuration.database.urlFile.map { "file \($0)" } ?? "$\(configuration.database.urlEnv), else PG* variables"))")
             print("  worker: concurrency \(configuration.worker.concurrency), queues \(configuration.worker.queues.joined(separator: ",")), lease \(configuration.worker.leaseSeconds)s")
             print("  \(configuration.databases.count) databases, \(configuration.statements.count) statements, \(configuration.schedules.count) schedules")
+            if !configuration.alerts.channels.isEmpty {
+                let channels = configuration.alerts.channels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.type))" }
+                print("  alert channels: \(channels.joined(separator: ", "))")
+            }
         }
     }
 }

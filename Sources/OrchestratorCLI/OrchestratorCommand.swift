@@ -6,13 +6,14 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         commandName: "orchestrator",
         abstract: "PostgreSQL-backed maintenance orchestrator: a job queue, workers, schedules, and a record of every run.",
         discussion: """
-            Exit codes: 0 success; 1 the job or operation failed; 64 bad usage or input; 65 migrations refused \
+            Exit codes: 0 success; 1 the job or operation failed (including an alert not delivered); 64 bad usage or input; 65 migrations refused \
             (edited or unknown migration); 69 database unreachable; 78 configuration error.
             """,
         version: OrchestratorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, BackupsCommand.self, KindsCommand.self, ConfigCommand.self,
+            AlertsCommand.self,
         ]
     )
 

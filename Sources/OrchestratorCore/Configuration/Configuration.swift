@@ -17,18 +17,23 @@ public struct Configuration: Sendable, Decodable {
     public var fileRetention: [String: FileRetentionPolicy]
     /// Old-row deletion policies for the `retention` kind.
     public var retention: [String: RetentionDeletePolicy]
+    /// Alert delivery channels (and, later, alert rules).
+    public var alerts: AlertSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
+        case alerts
     }
 
     public init(
         database: DatabaseSettings = .init(), worker: WorkerSettings = .init(), scheduler: SchedulerSettings = .init(),
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
-        fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:]
+        fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
+        alerts: AlertSettings = AlertSettings()
     ) {
+        self.alerts = alerts
         self.retention = retention
         self.backups = backups
         self.fileRetention = fileRetention
@@ -54,6 +59,7 @@ public struct Configuration: Sendable, Decodable {
         backups = try c.decode(.backups, default: BackupSettings())
         fileRetention = try c.decode(.fileRetention, default: [:])
         retention = try c.decode(.retention, default: [:])
+        alerts = try c.decode(.alerts, default: AlertSettings())
     }
 }
 
