@@ -14,6 +14,8 @@ struct KindsCommand: AsyncParsableCommand {
         let maxAttempts: Int
         let timeoutSeconds: Int
         let placement: String
+        /// Claimed ahead of free slots (`worker.prefetch`).
+        let short: Bool
     }
 
     func run() async throws {
@@ -27,7 +29,7 @@ struct KindsCommand: AsyncParsableCommand {
             return KindInfo(
                 name: kind.name, summary: kind.summary, target: target, arguments: kind.arguments.map(\.usage),
                 maxAttempts: kind.defaultMaxAttempts, timeoutSeconds: kind.defaultTimeoutSeconds,
-                placement: kind.placement == .host ? "host queue" : "shared queue"
+                placement: kind.placement == .host ? "host queue" : "shared queue", short: kind.isShort
             )
         }
         if global.json { return try Output.printJSON(infos) }
@@ -35,7 +37,7 @@ struct KindsCommand: AsyncParsableCommand {
             print("\(info.name) — \(info.summary)")
             print("  target: \(info.target)")
             print("  args: \(info.arguments.isEmpty ? "none" : info.arguments.joined(separator: ", "))")
-            print("  defaults: \(info.maxAttempts) attempts, \(info.timeoutSeconds)s timeout, \(info.placement)")
+            print("  defaults: \(info.maxAttempts) attempts, \(info.timeoutSeconds)s timeout, \(info.placement)\(info.short ? ", short (claimed ahead)" : "")")
         }
     }
 }
