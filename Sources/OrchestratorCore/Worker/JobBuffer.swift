@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Claimed jobs waiting for a slot, and how many slots are busy. The dispatcher fills it;
+/// Claimed jobs waiting for a slot, how many slots are busy, and the claims in flight. The
+/// dispatchers fill it (each reserves what it claims, so two never claim for the same room);
 /// slots take from it in claim order.
 final class JobBuffer: Sendable {
     struct Waiting: Sendable {
@@ -14,6 +15,9 @@ final class JobBuffer: Sendable {
         var busy = 0
         var takers: [CheckedContinuation<Waiting?, Never>] = []
         var closed = false
+        var reservedAny = 0
+        var reservedAhead = 0
+        var claimsInFlight = 0
 
         var count: Int { jobs.count - head }
 
@@ -39,24 +43,48 @@ final class JobBuffer: Sendable {
         self.prefetch = prefetch
     }
 
-    /// How many jobs the dispatcher should claim now: any kind for idle slots, short kinds ahead.
-    var wanted: (anyKind: Int, ahead: Int) {
-        state.withLock { Self.wanted(in: $0, slots: slots, prefetch: prefetch) }
+    /// Room a dispatcher has claimed for and not yet filled.
+    struct Reservation: Sendable, Equatable {
+        /// Jobs of any kind, for idle slots.
+        let anyKind: Int
+        /// Jobs of short kinds, ahead of free slots.
+        let ahead: Int
     }
 
+    /// Reserves the room there is to claim for now, or nil when there is none.
+    func reserve() -> Reservation? {
+        state.withLock { state in
+            let wanted = Self.wanted(in: state, slots: slots, prefetch: prefetch)
+            guard wanted.anyKind > 0 || wanted.ahead > 0 else { return nil }
+            state.reservedAny += wanted.anyKind
+            state.reservedAhead += wanted.ahead
+            state.claimsInFlight += 1
+            return Reservation(anyKind: wanted.anyKind, ahead: wanted.ahead)
+        }
+    }
+
+    /// Idle slots not covered by waiting jobs or claims in flight, and short jobs to claim ahead
+    /// once half of the read-ahead (counting claims in flight) is used.
     private static func wanted(in state: State, slots: Int, prefetch: Int) -> (anyKind: Int, ahead: Int) {
         let waiting = state.count
-        let idle = max(0, slots - state.busy - waiting)
-        return (idle, waiting <= prefetch / 2 ? prefetch - waiting : 0)
+        let idle = max(0, slots - state.busy - waiting - state.reservedAny)
+        let coming = waiting + state.reservedAhead
+        return (idle, coming <= prefetch / 2 ? prefetch - coming : 0)
     }
 
-    /// True when nothing waits and no slot is busy.
-    var isEmpty: Bool { state.withLock { $0.count == 0 && $0.busy == 0 } }
+    /// True when nothing waits, no slot is busy and no claim is in flight.
+    var isEmpty: Bool { state.withLock { $0.count == 0 && $0.busy == 0 && $0.claimsInFlight == 0 } }
 
-    func put(_ claimed: [ClaimedJob]) {
+    /// Adds what a claim brought and gives its reservation back. Returns the jobs it could not
+    /// take because the buffer is closed (the worker is stopping): the caller releases them.
+    func put(_ claimed: [ClaimedJob], for reservation: Reservation) -> [ClaimedJob] {
         let now = ContinuousClock.now
         var handOff: [(CheckedContinuation<Waiting?, Never>, Waiting)] = []
-        state.withLock { state in
+        let refused = state.withLock { state -> [ClaimedJob] in
+            state.reservedAny -= reservation.anyKind
+            state.reservedAhead -= reservation.ahead
+            state.claimsInFlight -= 1
+            if state.closed { return claimed }
             for job in claimed {
                 let waiting = Waiting(job: job, claimedAt: now)
                 if !state.takers.isEmpty {
@@ -66,8 +94,10 @@ final class JobBuffer: Sendable {
                     state.jobs.append(waiting)
                 }
             }
+            return []
         }
         for (taker, waiting) in handOff { taker.resume(returning: waiting) }
+        return refused
     }
 
     /// The next job for a slot, which counts as busy until it calls `done()`. Nil once the

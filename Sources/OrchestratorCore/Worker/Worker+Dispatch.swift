@@ -3,50 +3,65 @@ import Logging
 import PostgresClient
 
 extension Worker {
-    /// Claims jobs for the slots on a connection of its own: as many as there are idle slots,
-    /// plus short jobs ahead of them (`worker.prefetch`) so bursts of those cost one claim per
-    /// batch. Sleeps on the doorbell (NOTIFY, a freed slot, a recorded outcome) or until the next
-    /// delayed job is due. On shutdown, jobs still waiting are released without using an attempt.
-    func dispatchLoop(buffer: JobBuffer, recorder: OutcomeRecorder) async {
-        let claims = ConnectionHolder(connector: connector, logger: logger, purpose: "claims")
-        defer {
-            claims.close()
-            for job in buffer.close() {
-                _ = running.remove(job.id)
-                recorder.record(JobQueue.Completion(job: job, outcome: .released(reason: "worker shutting down before the job started"), logTail: nil))
-            }
-        }
+    /// Claims running at once, each on a connection of its own: while one claim's round trip is
+    /// in flight the next can already be under way, so short jobs never wait on one connection.
+    static let dispatchers = 2
+
+    /// Claims jobs for the slots: as many as there are idle slots, plus short jobs ahead of them
+    /// (`worker.prefetch`) so bursts of those cost one claim per batch. Sleeps on the doorbell
+    /// (NOTIFY, a freed slot, a recorded outcome) or until the next delayed job is due. Returns
+    /// when the worker stops (or, with `--drain`, when nothing is left to run).
+    func dispatchLoop(index: Int, buffer: JobBuffer, recorder: OutcomeRecorder) async {
+        let claims = ConnectionHolder(connector: connector, logger: logger, purpose: "claims \(index)")
+        defer { claims.close() }
         let shortKinds = registry.kinds.filter(\.isShort).map(\.name)
         let backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
         var failures = 0
         while !stopping.isOpen, !Task.isCancelled {
-            let (idleSlots, ahead) = buffer.wanted
-            guard idleSlots > 0 || ahead > 0 else {
+            guard let reservation = buffer.reserve() else {
                 await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
                 continue
             }
-            let limits = JobQueue.ClaimLimits(anyKind: idleSlots, shortAhead: ahead, shortKinds: shortKinds)
+            let limits = JobQueue.ClaimLimits(anyKind: reservation.anyKind, shortAhead: reservation.ahead, shortKinds: shortKinds)
+            let claimed: [ClaimedJob]
             do {
-                let claimed = try await claims.use { connection in
+                claimed = try await claims.use { connection in
                     try await JobQueue.claim(on: connection, worker: identity, queues: queues, leaseSeconds: options.settings.leaseSeconds, limits: limits)
                 }
                 failures = 0
-                for job in claimed { running.hold(job.id) }
-                buffer.put(claimed)
-                if claimed.count == limits.total { continue }  // a full batch: more may be runnable
-                if options.drain, claimed.isEmpty, buffer.isEmpty, recorder.isIdle { return }
-                if claimed.isEmpty, idleSlots > 0, buffer.isEmpty {
+            } catch {
+                _ = buffer.put([], for: reservation)
+                if error is CancellationError { return }
+                failures += 1
+                logger.log(level: failures == 1 ? .warning : .debug, "claim failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff.delay(attempt: failures))
+                continue
+            }
+            for job in claimed { running.hold(job.id) }
+            release(buffer.put(claimed, for: reservation), recorder: recorder)
+            if claimed.count == limits.total { continue }  // a full batch: more may be runnable
+            if options.drain, claimed.isEmpty, buffer.isEmpty, recorder.isIdle {
+                doorbell.ring()  // the other dispatcher, waiting on this claim, looks again and ends too
+                return
+            }
+            do {
+                if claimed.isEmpty, reservation.anyKind > 0, buffer.isEmpty {
                     await doorbell.wait(timeout: try await idleWait(claims))
                 } else {
                     await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
                 }
-            } catch is CancellationError {
-                return
             } catch {
-                failures += 1
-                logger.log(level: failures == 1 ? .warning : .debug, "claim failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: backoff.delay(attempt: failures))
+                await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
             }
+        }
+    }
+
+    /// Gives back jobs that were claimed but will not start here (the worker is stopping):
+    /// queued again without using up an attempt.
+    func release(_ jobs: [ClaimedJob], recorder: OutcomeRecorder) {
+        for job in jobs {
+            _ = running.remove(job.id)
+            recorder.record(JobQueue.Completion(job: job, outcome: .released(reason: "worker shutting down before the job started"), logTail: nil))
         }
     }
 

@@ -109,10 +109,17 @@ public final class Worker: Service, Sendable {
             await withTaskGroup(of: Void.self) { writing in
                 writing.addTask { await recorder.run() }
                 await withTaskGroup(of: Void.self) { work in
-                    work.addTask { await self.dispatchLoop(buffer: buffer, recorder: recorder) }
                     for index in 0..<slots {
                         work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
                     }
+                    await withTaskGroup(of: Void.self) { dispatchers in
+                        for index in 0..<Self.dispatchers {
+                            dispatchers.addTask { await self.dispatchLoop(index: index, buffer: buffer, recorder: recorder) }
+                        }
+                    }
+                    // No more claims: jobs still waiting for a slot go back to the queue, and
+                    // idle slots return.
+                    self.release(buffer.close(), recorder: recorder)
                 }
                 // Every slot has returned: write the last outcomes, then stop.
                 recorder.close()
