@@ -18,8 +18,9 @@ extension Worker {
         let backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
         var failures = 0
         while !stopping.isOpen, !Task.isCancelled {
+            let seen = doorbell.generation  // before looking: a ring after this ends the wait below
             guard let reservation = buffer.reserve() else {
-                await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
+                await doorbell.wait(after: seen, timeout: .seconds(options.settings.pollSeconds))
                 continue
             }
             let limits = JobQueue.ClaimLimits(anyKind: reservation.anyKind, shortAhead: reservation.ahead, shortKinds: shortKinds)
@@ -46,12 +47,12 @@ extension Worker {
             }
             do {
                 if claimed.isEmpty, reservation.anyKind > 0, buffer.isEmpty {
-                    await doorbell.wait(timeout: try await idleWait(claims))
+                    await doorbell.wait(after: seen, timeout: try await idleWait(claims))
                 } else {
-                    await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
+                    await doorbell.wait(after: seen, timeout: .seconds(options.settings.pollSeconds))
                 }
             } catch {
-                await doorbell.wait(timeout: .seconds(options.settings.pollSeconds))
+                await doorbell.wait(after: seen, timeout: .seconds(options.settings.pollSeconds))
             }
         }
     }

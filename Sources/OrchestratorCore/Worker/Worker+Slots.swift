@@ -25,11 +25,12 @@ extension Worker {
     /// on a doorbell while none do, so an idle worker has no timer firing.
     func timeoutLoop() async {
         while !Task.isCancelled {
+            let seen = timeouts.generation
             if running.hasDeadlines {
                 try? await Task.sleep(for: .seconds(1))
                 running.stopOverdue()
             } else {
-                await timeouts.wait(timeout: .seconds(3600))
+                await timeouts.wait(after: seen, timeout: .seconds(3600))
             }
         }
     }
