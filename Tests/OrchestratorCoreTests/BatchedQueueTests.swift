@@ -97,6 +97,30 @@ struct BatchedQueueTests {
         }
     }
 
+    @Test func anOutcomeForARunThatWasReapedIsNotRecordedEvenIfTheSameWorkerHoldsTheJobAgain() async throws {
+        try await Harness.with { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            _ = try await insert(["noop"], on: connection)
+            let worker = WorkerIdentity()
+            let first = try #require(try await JobQueue.claim(on: connection, worker: worker, queues: ["default"], leaseSeconds: 30))
+            // The lease ran out (say the database was unreachable); the reaper took the job back.
+            try await connection.query("UPDATE orchestrator.jobs SET lease_until = now() - interval '1 second' WHERE id = $1", [first.id])
+            #expect(try await JobQueue.reapExpiredLeases(on: connection).map(\.id) == [first.id])
+            let second = try #require(try await JobQueue.claim(on: connection, worker: worker, queues: ["default"], leaseSeconds: 30))
+            #expect(second.id == first.id)
+            #expect(second.runID != first.runID)
+            // The stale outcome of the first attempt changes nothing.
+            let stale = try await JobQueue.finish([.init(job: first, outcome: .succeeded(result: [:]), logTail: nil)], worker: worker, on: connection)
+            #expect(stale.isEmpty)
+            #expect(try await harness.state(of: first.id, on: connection) == "running")
+            let current = try await JobQueue.finish([.init(job: second, outcome: .succeeded(result: [:]), logTail: nil)], worker: worker, on: connection)
+            #expect(current == [second.id])
+            let statuses = try await JobQueue.runs(jobID: first.id, on: connection).map(\.status)
+            #expect(statuses == ["abandoned", "succeeded"])
+        }
+    }
+
     @Test func aJobCancelledWhileWaitingForASlotNeverStarts() async throws {
         try await Harness.with { harness in
             let connection = try await harness.connect()

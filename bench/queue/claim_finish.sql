@@ -52,12 +52,13 @@ WITH input AS (
         attempts = CASE WHEN i.released THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
         last_error = coalesce(i.error, j.last_error)
     FROM input i
-    WHERE j.id = i.job_id AND j.state = 'running' AND j.locked_by = 'pgbench'
-    RETURNING j.id
+    WHERE j.id = i.job_id AND j.locked_by = 'pgbench'
+      AND EXISTS (SELECT 1 FROM orchestrator.job_runs open WHERE open.id = i.run_id AND open.finished_at IS NULL)
+    RETURNING j.id AS job_id, i.run_id, i.run_status, i.error, i.result, i.log_tail, i.start_delay_seconds
 )
 UPDATE orchestrator.job_runs r
-SET status = i.run_status, finished_at = now(), result = i.result, error = i.error, log_tail = i.log_tail,
-    started_at = least(r.started_at + make_interval(secs => i.start_delay_seconds), now())
-FROM input i JOIN job ON job.id = i.job_id
-WHERE r.id = i.run_id AND r.status = 'running';
+SET status = job.run_status, finished_at = now(), result = job.result, error = job.error, log_tail = job.log_tail,
+    started_at = least(r.started_at + make_interval(secs => job.start_delay_seconds), now())
+FROM job
+WHERE r.id = job.run_id;
 \endif

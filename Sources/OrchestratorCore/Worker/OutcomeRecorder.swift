@@ -19,6 +19,9 @@ final class OutcomeRecorder: Sendable {
         var hasWork: Bool { !completions.isEmpty || !backendPIDs.isEmpty }
     }
 
+    /// Most outcomes written by one statement.
+    static let maxBatch = 500
+
     private let state = Mutex(State())
     private let connection: ConnectionHolder
     private let worker: WorkerIdentity
@@ -78,12 +81,14 @@ final class OutcomeRecorder: Sendable {
         while true {
             let taken = state.withLock { state -> ([JobQueue.Completion], [(runID: Int64, pid: Int32)])?? in
                 if state.hasWork {
+                    // Bounded, so one write stays short however far behind the database fell.
+                    let completions = Array(state.completions.prefix(Self.maxBatch))
+                    state.completions.removeFirst(completions.count)
                     defer {
-                        state.completions.removeAll(keepingCapacity: true)
                         state.backendPIDs.removeAll(keepingCapacity: true)
                         state.flushing = true
                     }
-                    return .some((state.completions, state.backendPIDs))
+                    return .some((completions, state.backendPIDs))
                 }
                 return state.closed ? .some(nil) : nil
             }
