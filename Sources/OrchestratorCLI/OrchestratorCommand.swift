@@ -12,7 +12,7 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         version: OrchestratorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
-            SchedulesCommand.self, StatusCommand.self, BackupsCommand.self, KindsCommand.self, ConfigCommand.self,
+            SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self, ConfigCommand.self,
         ]
     )
 

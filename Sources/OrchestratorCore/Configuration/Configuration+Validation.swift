@@ -49,6 +49,7 @@ extension Configuration {
         }
 
         problems += validateBackups()
+        problems += validateHealth()
         for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
             let path = "retention.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
@@ -127,12 +128,12 @@ extension Configuration {
         return problems
     }
 
-    private func isConfigName(_ name: String) -> Bool {
+    func isConfigName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.utf8.count <= 63, ("a"..."z").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
     }
 
-    private func isEnvironmentName(_ name: String) -> Bool {
+    func isEnvironmentName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
     }

@@ -17,19 +17,24 @@ public struct Configuration: Sendable, Decodable {
     public var fileRetention: [String: FileRetentionPolicy]
     /// Old-row deletion policies for the `retention` kind.
     public var retention: [String: RetentionDeletePolicy]
+    /// What health sampling measures and how long its history is kept.
+    public var health: HealthSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
+        case health
     }
 
     public init(
         database: DatabaseSettings = .init(), worker: WorkerSettings = .init(), scheduler: SchedulerSettings = .init(),
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
-        fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:]
+        fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
+        health: HealthSettings = HealthSettings()
     ) {
         self.retention = retention
+        self.health = health
         self.backups = backups
         self.fileRetention = fileRetention
         self.database = database
@@ -54,6 +59,7 @@ public struct Configuration: Sendable, Decodable {
         backups = try c.decode(.backups, default: BackupSettings())
         fileRetention = try c.decode(.fileRetention, default: [:])
         retention = try c.decode(.retention, default: [:])
+        health = try c.decode(.health, default: HealthSettings())
     }
 }
 
