@@ -52,10 +52,10 @@ struct HealthSystemTests {
     }
 
     @Test func tcpChecksSeeOpenClosedAndUnresolvablePorts() throws {
-        // A listening socket of our own on an ephemeral port.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // A listening socket of our own on an ephemeral port; close-on-exec so that child
+        // processes of tests running meanwhile do not keep it open.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #expect(listener >= 0)
-        defer { close(listener) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -63,6 +63,7 @@ struct HealthSystemTests {
         try withUnsafeMutablePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
                 guard bind(listener, raw, length) == 0, listen(listener, 4) == 0, getsockname(listener, raw, &length) == 0 else {
+                    close(listener)
                     throw POSIXError(.EADDRNOTAVAIL)
                 }
             }
@@ -86,16 +87,17 @@ struct HealthSystemTests {
         #expect(unknown[0].message?.hasPrefix("cannot resolve no-such-host.invalid") == true)
     }
 
-    /// Writes an executable script standing in for systemctl; returns its path.
-    private func script(_ body: String) throws -> String {
+    /// Writes an executable script standing in for systemctl; returns its path. A child shell
+    /// writes it, so no descriptor open for writing can leak into processes other tests spawn
+    /// meanwhile (which would make executing it fail with "Text file busy").
+    private func script(_ body: String) async throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("systemctl-\(UUID().uuidString)").path
-        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try await ChildProcess.run("/bin/sh", ["-c", "printf '%s\\n' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", "#!/bin/sh\n\(body)", path])
         return path
     }
 
     @Test func unitsAreActiveInactiveMissingOrUnknownWithTheReason() async throws {
-        let fake = try script("""
+        let fake = try await script("""
             [ "$1 $2 $3 $4" = "show --no-pager --property=LoadState,ActiveState,SubState --" ] || exit 2
             printf 'LoadState=loaded\\nActiveState=active\\nSubState=running\\n\\nLoadState=not-found\\nActiveState=inactive\\nSubState=dead\\n'
             """)
@@ -105,7 +107,7 @@ struct HealthSystemTests {
         #expect(samples.map(\.status) == [.ok, .failed])
         #expect(samples[1].message == "unit not found")
 
-        let noSystemd = try script("echo 'System has not been booted with systemd as init system (PID 1). Can'\"'\"'t operate.' >&2; exit 1")
+        let noSystemd = try await script("echo 'System has not been booted with systemd as init system (PID 1). Can'\"'\"'t operate.' >&2; exit 1")
         defer { try? FileManager.default.removeItem(atPath: noSystemd) }
         let unknown = await SystemdUnits.check(["postgresql"], systemctl: noSystemd)
         #expect(unknown.map(\.status) == [.unknown])

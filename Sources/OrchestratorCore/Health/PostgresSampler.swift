@@ -125,8 +125,9 @@ struct PostgresSampler: Sendable {
                             details: session)
     }
 
-    /// Top tables by dead tuples, and the biggest tables (chosen by their page estimates so only
-    /// those few are measured exactly) with their last vacuum.
+    /// Top tables by dead tuples, and the biggest tables with their last vacuum. Tables are
+    /// ranked by heap + TOAST size (one file-size lookup each); only the chosen few are measured
+    /// with their indexes.
     private func tables(_ key: String, on connection: PostgresConnection) async throws -> [HealthSample] {
         guard settings.deadTuplesTop > 0 || settings.biggestTables > 0 else { return [] }
         let rows = try await connection.query(
@@ -134,11 +135,11 @@ struct PostgresSampler: Sendable {
             WITH t AS (
                 SELECT s.relid, s.schemaname || '.' || s.relname AS name, s.n_dead_tup, s.n_live_tup,
                        s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
-                       c.relpages::bigint + coalesce(tc.relpages, 0) AS pages
-                FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
+                       pg_relation_size(s.relid) + coalesce(pg_relation_size(c.reltoastrelid), 0) AS heap_bytes
+                FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
             ),
             dead AS (SELECT relid FROM t WHERE n_dead_tup > 0 ORDER BY n_dead_tup DESC, name LIMIT $1),
-            big AS (SELECT relid FROM t ORDER BY pages DESC, name LIMIT $2)
+            big AS (SELECT relid FROM t ORDER BY heap_bytes DESC, name LIMIT $2)
             SELECT t.name, t.n_dead_tup, t.n_live_tup, pg_total_relation_size(t.relid) AS bytes,
                    t.relid IN (SELECT relid FROM dead) AS top_dead, t.relid IN (SELECT relid FROM big) AS biggest,
                    extract(epoch FROM now() - greatest(t.last_vacuum, t.last_autovacuum))::float8 AS vacuum_age,

@@ -42,7 +42,13 @@ enum TCPProbe {
             cursor = address.pointee.ai_next
             let remaining = timeoutMs - Int((ContinuousClock.now - started).seconds * 1000)
             guard remaining > 0 else { return .failure(Failure(description: "timed out after \(timeoutMs) ms")) }
-            let descriptor = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            // Close-on-exec: a tool spawned meanwhile (pg_dump) must not inherit the socket.
+            #if canImport(Glibc)
+            let type = address.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue)
+            #else
+            let type = address.pointee.ai_socktype
+            #endif
+            let descriptor = socket(address.pointee.ai_family, type, address.pointee.ai_protocol)
             guard descriptor >= 0 else {
                 lastError = "cannot create a socket: \(String(cString: strerror(errno)))"
                 continue
