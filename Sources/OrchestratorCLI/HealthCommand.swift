@@ -8,8 +8,9 @@ struct HealthCommand: AsyncParsableCommand {
         abstract: "Sample this host, the databases, services and checks now; store the run and print it.",
         discussion: """
             Samples what the health: section configures (the same as the health job). Failed checks are \
-            shown, not an error: the exit code is 0 when sampling ran. With --no-store nothing is written \
-            and the orchestrator's database is not needed (transactions per second are then unknown).
+            shown, not an error: the exit code is 0 when sampling ran. A stored run is checked against the \
+            alert thresholds and the built-in alerts, which are sent like the health job's. With --no-store \
+            nothing is written and the orchestrator's database is not needed (transactions per second are then unknown).
             """
     )
 
@@ -21,6 +22,7 @@ struct HealthCommand: AsyncParsableCommand {
     struct Report: Encodable {
         let runID: Int64?
         let run: HealthRun
+        let alerts: JSONValue?
     }
 
     func run() async throws {
@@ -28,6 +30,7 @@ struct HealthCommand: AsyncParsableCommand {
         try await reportingErrors {
             let sampler = HealthSampler(configuration: environment.configuration, connector: environment.connector, logger: environment.logger)
             var runID: Int64?
+            var alerts: JSONValue?
             let run: HealthRun
             if noStore {
                 run = try await sampler.sample(orchestrator: nil)
@@ -36,8 +39,10 @@ struct HealthCommand: AsyncParsableCommand {
                 defer { connection.close() }
                 run = try await sampler.sample(orchestrator: connection)
                 runID = try await HealthStore.store(run, jobID: nil, on: connection)
+                alerts = await AlertEvaluator(configuration: environment.configuration, logger: environment.logger)
+                    .afterHealthRunLoggingErrors(run, on: connection)
             }
-            if global.json { return try Output.printJSON(Report(runID: runID, run: run)) }
+            if global.json { return try Output.printJSON(Report(runID: runID, run: run, alerts: alerts)) }
             print("\(run.host) at \(Output.time(run.takenAt)): \(run.samples.count) samples, \(run.failed.count) failed, "
                   + String(format: "%.0f ms (database %.1f ms)", run.durationMs, run.databaseMs)
                   + (runID.map { ", stored as run \($0)" } ?? ", not stored"))

@@ -1,5 +1,6 @@
 /// `health`: samples this host, the configured databases, services and checks (`health:`),
-/// stores the run in one transaction, then rolls up and prunes old samples. Runs on the host's
+/// stores the run in one transaction, evaluates alerts (thresholds and built-in), then rolls up
+/// and prunes old samples. Runs on the host's
 /// queue because it reads this host's /proc. Failed checks are data, not a failed job.
 public struct HealthJob: JobKind {
     public init() {}
@@ -27,6 +28,9 @@ public struct HealthJob: JobKind {
             context.logger.info("health stored", metadata: [
                 "health.run_id": "\(runID)", "health.pruned_runs": "\(retention.prunedRuns)", "health.daily_rows": "\(retention.dailyRows)",
             ])
+            // Alerting problems are logged and reported; the stored samples stand.
+            let alerts = await AlertEvaluator(configuration: context.configuration, logger: context.logger)
+                .afterHealthRunLoggingErrors(run, on: connection)
             let failed = run.failed.prefix(50).map { sample in
                 JSONValue.string("\(sample.category.rawValue) \(sample.subject) \(sample.metric): \(sample.message ?? "failed")")
             }
@@ -34,7 +38,7 @@ public struct HealthJob: JobKind {
                 "run_id": .int(runID), "host": .string(run.host), "samples": .int(Int64(run.samples.count)),
                 "failed": .array(failed), "duration_ms": .double(run.durationMs), "database_ms": .double(run.databaseMs),
                 "daily_rows": .int(Int64(retention.dailyRows)), "pruned_runs": .int(Int64(retention.prunedRuns)),
-                "pruned_daily_rows": .int(Int64(retention.prunedDailyRows)),
+                "pruned_daily_rows": .int(Int64(retention.prunedDailyRows)), "alerts": alerts,
             ]
         }
     }
