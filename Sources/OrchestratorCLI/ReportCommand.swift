@@ -52,7 +52,7 @@ enum ReportText {
                 let now = metric.latestStatus == "absent" ? "none" : HealthCommand.format(metric.latest, unit: metric.unit)
                 return [metric.host, metric.subject, metric.metric, HealthCommand.format(metric.min, unit: metric.unit),
                         HealthCommand.format(metric.avg, unit: metric.unit), HealthCommand.format(metric.max, unit: metric.unit),
-                        metric.count == 0 && metric.failed == 0 ? "none (\(metric.latestMessage ?? "absent"))" : now,
+                        metric.count == 0 ? "none (\(metric.latestMessage ?? "absent"))" : now,
                         metric.failed > 0 ? "\(metric.count) (\(metric.failed) failed)" : String(metric.count)]
             }
         )
@@ -63,7 +63,7 @@ enum ReportText {
         return Output.table(
             ["HOST", "SERVICE", "METRIC", "SAMPLES", "FAILED", "OK %", "NOW", "NOTE"],
             metrics.map { metric in
-                let total = metric.count + metric.failed
+                let total = metric.samples
                 let ok = total > 0 ? String(format: "%.1f", Double(total - metric.failed) / Double(total) * 100) : "-"
                 return [metric.host, metric.subject, metric.metric, String(total), String(metric.failed), ok,
                         metric.latestStatus ?? "-", metric.latestMessage ?? HealthCommand.format(metric.latest, unit: metric.unit)]

@@ -29,7 +29,8 @@ public struct ThresholdEvaluator: Sendable {
                 guard let level = severity == .critical ? rule.critical : rule.warning, rule.crosses(value, level) else { continue }
                 let since = try await Self.conditionStart(host: run.host, sample: sample, level: level, below: rule.below,
                                                           until: run.takenAt, on: connection) ?? run.takenAt
-                if run.takenAt.timeIntervalSince(since) >= Double(rule.forSeconds) {
+                // Stored times have microseconds; the run's own time may round up to after itself.
+                if run.takenAt.timeIntervalSince(since) >= Double(rule.forSeconds) - 0.001 {
                     fired = (severity, level, since)
                     break
                 }

@@ -9,12 +9,13 @@ extension PeriodReport {
             """
             WITH raw AS (
                 SELECT host, category, subject, metric, max(unit) AS unit, min(value) AS min, sum(value) AS sum, max(value) AS max,
-                       count(value) AS n, count(*) FILTER (WHERE status = 'failed') AS failed
+                       count(value) AS n, count(*) FILTER (WHERE status = 'failed') AS failed, count(*) AS samples
                 FROM orchestrator.health_samples
                 WHERE taken_at >= $1 AND taken_at < $2 AND category = ANY($3::text[]) AND ($4::text[] IS NULL OR metric = ANY($4::text[]))
                 GROUP BY 1, 2, 3, 4
             ), daily AS (
-                SELECT host, category, subject, metric, unit, min, avg * count AS sum, max, count::bigint AS n, failed::bigint AS failed
+                SELECT host, category, subject, metric, unit, min, avg * count AS sum, max, count::bigint AS n, failed::bigint AS failed,
+                       greatest(count, failed)::bigint AS samples
                 FROM orchestrator.health_daily
                 WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day < ($2::timestamptz AT TIME ZONE 'UTC')::date
                   AND day < coalesce((SELECT (min(taken_at) AT TIME ZONE 'UTC')::date FROM orchestrator.health_samples), 'infinity'::date)
@@ -24,6 +25,7 @@ extension PeriodReport {
             )
             SELECT c.host, c.category, c.subject, c.metric, max(c.unit) AS unit, min(c.min) AS min,
                    sum(c.sum) / nullif(sum(c.n), 0) AS avg, max(c.max) AS max, sum(c.n)::bigint AS n, sum(c.failed)::bigint AS failed,
+                   sum(c.samples)::bigint AS samples,
                    l.value AS latest, l.status AS latest_status, l.message AS latest_message
             FROM combined c
             LEFT JOIN orchestrator.latest_health l
@@ -38,7 +40,7 @@ extension PeriodReport {
                 host: try row.decode("host"), category: try row.decode("category"), subject: try row.decode("subject"),
                 metric: try row.decode("metric"), unit: try row.decodeIfPresent("unit"), min: try row.decodeIfPresent("min"),
                 avg: try row.decodeIfPresent("avg"), max: try row.decodeIfPresent("max"), count: try row.decode("n"),
-                failed: try row.decode("failed"), latest: try row.decodeIfPresent("latest"),
+                samples: try row.decode("samples"), failed: try row.decode("failed"), latest: try row.decodeIfPresent("latest"),
                 latestStatus: try row.decodeIfPresent("latest_status"), latestMessage: try row.decodeIfPresent("latest_message")
             )
         }

@@ -22,8 +22,9 @@ public struct PeriodReport: Sendable, Codable {
         public let min: Double?
         public let avg: Double?
         public let max: Double?
-        /// Samples with a number, and samples that failed.
+        /// Samples with a number; all samples (numbers or not); samples that failed.
         public let count: Int
+        public let samples: Int
         public let failed: Int
         public let latest: Double?
         public let latestStatus: String?
