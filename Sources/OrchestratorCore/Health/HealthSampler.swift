@@ -68,7 +68,12 @@ public struct HealthSampler: Sendable {
             guard let target = configuration.databases[key] else { continue }  // rejected by validation
             let connection: PostgresConnection
             do {
-                connection = try await PostgresConnection.connect(try connector.configuration(for: target))
+                var parameters = try connector.configuration(for: target)
+                // An unreachable server must not hold up the whole sample for minutes.
+                if parameters.redactedParameters["connect_timeout"] == nil {
+                    parameters.overrides.append((keyword: "connect_timeout", value: "10"))
+                }
+                connection = try await PostgresConnection.connect(parameters)
             } catch {
                 logger.warning("health: cannot connect", metadata: ["db.name": "\(key)", "error": "\(error)"])
                 if sampled.contains(key) {
@@ -82,23 +87,31 @@ public struct HealthSampler: Sendable {
             if sampled.contains(key) {
                 samples.append(HealthSample(.postgres, key, "pg.up", value: 1, unit: "boolean", details: ["dbname": .string(target.dbname)]))
                 let queryStart = ContinuousClock.now
-                var failure: String?
+                var errors: [String] = []
                 do {
                     try await connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(settings.statementTimeoutMs)ms"])
-                    samples += try await sampler.sampleDatabase(key, on: connection, previous: previous[key], takenAt: takenAt)
+                    let database = await sampler.sampleDatabase(key, on: connection, previous: previous[key], takenAt: takenAt)
+                    samples += database.samples
+                    errors += database.errors
                     let server = target.urlEnv.map { "server:\($0)" } ?? "server"
                     if !serversDone.contains(server) {
-                        samples += try await sampler.sampleServer(server, on: connection)
-                        serversDone.insert(server)
+                        do {
+                            samples += try await sampler.sampleServer(server, on: connection)
+                            serversDone.insert(server)
+                        } catch {
+                            errors.append("server: \(error)")
+                        }
                     }
                 } catch {
-                    failure = "\(error)"
-                    logger.warning("health: sampling failed", metadata: ["db.name": "\(key)", "error": "\(error)"])
+                    errors.append("\(error)")
+                }
+                if !errors.isEmpty {
+                    logger.warning("health: sampling failed", metadata: ["db.name": "\(key)", "error": "\(errors.joined(separator: "; "))"])
                 }
                 let milliseconds = (ContinuousClock.now - queryStart).seconds * 1000
                 databaseMs += milliseconds
                 samples.append(HealthSample(.postgres, key, "pg.sample_ms", value: milliseconds, unit: "milliseconds",
-                                            status: failure == nil ? .ok : .failed, message: failure))
+                                            status: errors.isEmpty ? .ok : .failed, message: errors.isEmpty ? nil : errors.joined(separator: "; ")))
             }
             for (name, check) in checks {
                 samples.append(await SQLCheckRunner.run(name, check, on: connection))

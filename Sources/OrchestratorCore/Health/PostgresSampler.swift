@@ -15,11 +15,15 @@ struct PostgresSampler: Sendable {
     /// XIDs until wraparound, for `pg.xid_wraparound_percent`.
     static let wraparoundXIDs = 2_147_483_648.0
 
-    func sampleDatabase(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async throws -> [HealthSample] {
-        var samples = try await databaseStatistics(key, on: connection, previous: previous, takenAt: takenAt)
-        samples += try await sessions(key, on: connection)
-        samples += try await tables(key, on: connection)
-        return samples
+    /// Each query stands alone: one that fails (a timeout on a huge catalog) costs only its own
+    /// samples, and its error is returned.
+    func sampleDatabase(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async -> (samples: [HealthSample], errors: [String]) {
+        var samples: [HealthSample] = []
+        var errors: [String] = []
+        do { samples += try await databaseStatistics(key, on: connection, previous: previous, takenAt: takenAt) } catch { errors.append("database statistics: \(error)") }
+        do { samples += try await sessions(key, on: connection) } catch { errors.append("sessions: \(error)") }
+        do { samples += try await tables(key, on: connection) } catch { errors.append("tables: \(error)") }
+        return (samples, errors)
     }
 
     private func databaseStatistics(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async throws -> [HealthSample] {
