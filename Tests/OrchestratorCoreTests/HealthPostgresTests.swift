@@ -92,6 +92,35 @@ struct HealthPostgresTests {
         }
     }
 
+    @Test func samplingConnectionsCarryTheStatementTimeout() async throws {
+        var health = HealthSettings(cpuIntervalMs: 100)
+        health.statementTimeoutMs = 1500
+        try await Self.withApp(health: health) { harness, _ in
+            let settings = try Self.sampler(harness).connectionSettings(for: TargetDatabase(dbname: harness.database.name))
+            let connection = try await PostgresConnection.connect(settings)
+            defer { connection.close() }
+            #expect(try await connection.query("SHOW statement_timeout").first?.decode("statement_timeout") == "1500ms")
+            #expect(settings.redactedParameters["connect_timeout"] == "10")
+        }
+    }
+
+    @Test func aReplicationSlotIsRecordedWithTheWALItHolds() async throws {
+        try await Self.withApp { harness, connection in
+            let slot = "orch_test_\(UInt32.random(in: 0...UInt32.max))"
+            try await connection.query("SELECT pg_create_physical_replication_slot($1, true)", [slot])
+            do {
+                let run = await Self.sampler(harness).sample(previous: [:])
+                let active = try #require(Self.sample(run, "server/slot/\(slot)", "pg.slot_active"))
+                #expect(active.value == 0)
+                #expect(active.details["type"] == .string("physical"))
+                #expect((Self.sample(run, "server/slot/\(slot)", "pg.slot_retained_bytes")?.value ?? -1) >= 0)
+            } catch {
+                Issue.record("\(error)")
+            }
+            try await connection.query("SELECT pg_drop_replication_slot($1)", [slot])
+        }
+    }
+
     @Test func sqlChecksReturnOneNumberReadOnlyWithinTheirTimeout() async throws {
         var health = HealthSettings(cpuIntervalMs: 100)
         health.sql = [

@@ -45,6 +45,23 @@ public struct HealthSample: Sendable, Equatable, Encodable {
         self.details = details
     }
 
+    enum CodingKeys: String, CodingKey {
+        case category, subject, metric, value, unit, status, message, details
+    }
+
+    /// Absent values are written as null, so every sample has the same keys in JSON.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(category, forKey: .category)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(metric, forKey: .metric)
+        try c.encode(value, forKey: .value)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(status, forKey: .status)
+        try c.encode(message, forKey: .message)
+        try c.encode(details, forKey: .details)
+    }
+
     /// A check that did not produce a number, with the reason.
     public static func failure(_ category: Category, _ subject: String, _ metric: String, _ message: String,
                                status: Status = .failed, details: [String: JSONValue] = [:]) -> HealthSample {

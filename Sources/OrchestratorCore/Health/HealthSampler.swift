@@ -68,7 +68,7 @@ public struct HealthSampler: Sendable {
             guard let target = configuration.databases[key] else { continue }  // rejected by validation
             let connection: PostgresConnection
             do {
-                connection = try await PostgresConnection.connect(try connector.configuration(for: target))
+                connection = try await PostgresConnection.connect(try connectionSettings(for: target))
             } catch {
                 logger.warning("health: cannot connect", metadata: ["db.name": "\(key)", "error": "\(error)"])
                 if sampled.contains(key) {
@@ -82,29 +82,45 @@ public struct HealthSampler: Sendable {
             if sampled.contains(key) {
                 samples.append(HealthSample(.postgres, key, "pg.up", value: 1, unit: "boolean", details: ["dbname": .string(target.dbname)]))
                 let queryStart = ContinuousClock.now
-                var failure: String?
-                do {
-                    try await connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(settings.statementTimeoutMs)ms"])
-                    samples += try await sampler.sampleDatabase(key, on: connection, previous: previous[key], takenAt: takenAt)
-                    let server = target.urlEnv.map { "server:\($0)" } ?? "server"
-                    if !serversDone.contains(server) {
+                let database = await sampler.sampleDatabase(key, on: connection, previous: previous[key], takenAt: takenAt)
+                samples += database.samples
+                var errors = database.errors
+                let server = target.urlEnv.map { "server:\($0)" } ?? "server"
+                if !serversDone.contains(server) {
+                    do {
                         samples += try await sampler.sampleServer(server, on: connection)
                         serversDone.insert(server)
+                    } catch {
+                        errors.append("server: \(error)")
                     }
-                } catch {
-                    failure = "\(error)"
-                    logger.warning("health: sampling failed", metadata: ["db.name": "\(key)", "error": "\(error)"])
+                }
+                if !errors.isEmpty {
+                    logger.warning("health: sampling failed", metadata: ["db.name": "\(key)", "error": "\(errors.joined(separator: "; "))"])
                 }
                 let milliseconds = (ContinuousClock.now - queryStart).seconds * 1000
                 databaseMs += milliseconds
                 samples.append(HealthSample(.postgres, key, "pg.sample_ms", value: milliseconds, unit: "milliseconds",
-                                            status: failure == nil ? .ok : .failed, message: failure))
+                                            status: errors.isEmpty ? .ok : .failed, message: errors.isEmpty ? nil : errors.joined(separator: "; ")))
             }
             for (name, check) in checks {
                 samples.append(await SQLCheckRunner.run(name, check, on: connection))
             }
         }
         return (samples, databaseMs)
+    }
+
+    /// The database's connection settings with a connect timeout (an unreachable server must not
+    /// hold up the whole sample for minutes) and the sampling statement timeout, set at connect
+    /// time to save a round trip; options already configured are kept.
+    func connectionSettings(for target: TargetDatabase) throws -> ConnectionConfiguration {
+        var parameters = try connector.configuration(for: target)
+        let current = parameters.redactedParameters
+        if current["connect_timeout"] == nil {
+            parameters.overrides.append((keyword: "connect_timeout", value: "10"))
+        }
+        let options = [current["options"], "-c statement_timeout=\(settings.statementTimeoutMs)"].compactMap { $0 }.joined(separator: " ")
+        parameters.overrides.append((keyword: "options", value: options))
+        return parameters
     }
 
     /// All ports at once, each on its own blocking thread with its own timeout.

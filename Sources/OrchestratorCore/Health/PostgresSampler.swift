@@ -15,28 +15,55 @@ struct PostgresSampler: Sendable {
     /// XIDs until wraparound, for `pg.xid_wraparound_percent`.
     static let wraparoundXIDs = 2_147_483_648.0
 
-    func sampleDatabase(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async throws -> [HealthSample] {
-        var samples = try await databaseStatistics(key, on: connection, previous: previous, takenAt: takenAt)
-        samples += try await sessions(key, on: connection)
-        samples += try await tables(key, on: connection)
-        return samples
+    /// Two queries: the database's statistics with its sessions, then its tables. Each stands
+    /// alone: one that fails (a timeout on a huge catalog) costs only its own samples, and its
+    /// error is returned. Few round trips keep the sample cheap on a busy host.
+    func sampleDatabase(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async -> (samples: [HealthSample], errors: [String]) {
+        var samples: [HealthSample] = []
+        var errors: [String] = []
+        do {
+            if let row = try await connection.query(Self.databaseSQL).first {
+                samples += try databaseStatistics(key, row, previous: previous, takenAt: takenAt)
+                samples += try sessions(key, row)
+            } else {
+                errors.append("current database not found in pg_stat_database")
+            }
+        } catch {
+            errors.append("database statistics: \(error)")
+        }
+        do { samples += try await tables(key, on: connection) } catch { errors.append("tables: \(error)") }
+        return (samples, errors)
     }
 
-    private func databaseStatistics(_ key: String, on connection: PostgresConnection, previous: Counter?, takenAt: Date) async throws -> [HealthSample] {
-        let row = try await connection.query(
-            """
-            SELECT pg_database_size(d.oid) AS size_bytes, age(d.datfrozenxid) AS xid_age, s.numbackends,
-                   (s.xact_commit + s.xact_rollback)::float8 AS xact_total,
-                   CASE WHEN s.blks_hit + s.blks_read > 0 THEN s.blks_hit * 100.0 / (s.blks_hit + s.blks_read) END::float8 AS cache_hit_percent,
-                   s.deadlocks,
-                   (SELECT json_build_object('table', n.nspname || '.' || c.relname, 'age', age(c.relfrozenxid))::text
-                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE c.relkind IN ('r', 'm', 't') ORDER BY age(c.relfrozenxid) DESC LIMIT 1) AS oldest_table
-            FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
-            WHERE d.datname = current_database()
-            """
-        ).first
-        guard let row else { return [.failure(.postgres, key, "pg.size_bytes", "current database not found in pg_stat_database")] }
+    /// Client sessions of this database other than ours, with what the samples need of them.
+    static let databaseSQL = """
+        WITH a AS (
+            SELECT pid, usename, application_name, state, wait_event_type, wait_event, query,
+                   extract(epoch FROM now() - xact_start)::float8 AS xact_seconds,
+                   CASE WHEN state = 'active' THEN extract(epoch FROM now() - query_start)::float8 END AS query_seconds,
+                   CASE WHEN state LIKE 'idle in transaction%' THEN extract(epoch FROM now() - state_change)::float8 END AS idle_seconds
+            FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        )
+        SELECT pg_database_size(d.oid) AS size_bytes, age(d.datfrozenxid) AS xid_age, s.numbackends,
+               (s.xact_commit + s.xact_rollback)::float8 AS xact_total,
+               CASE WHEN s.blks_hit + s.blks_read > 0 THEN s.blks_hit * 100.0 / (s.blks_hit + s.blks_read) END::float8 AS cache_hit_percent,
+               s.deadlocks,
+               (SELECT json_build_object('table', n.nspname || '.' || c.relname, 'age', age(c.relfrozenxid))::text
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'm', 't') ORDER BY age(c.relfrozenxid) DESC LIMIT 1) AS oldest_table,
+               (SELECT count(*) FROM a WHERE idle_seconds IS NOT NULL) AS idle_in_transaction,
+               (SELECT coalesce(max(idle_seconds), 0) FROM a) AS idle_longest,
+               (SELECT count(*) FROM a WHERE wait_event_type = 'Lock') AS locks_waiting,
+               (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, state, xact_seconds AS seconds, query
+                  FROM a WHERE xact_seconds IS NOT NULL ORDER BY xact_seconds DESC LIMIT 1) t) AS longest_transaction,
+               (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, wait_event_type, wait_event, query_seconds AS seconds, query
+                  FROM a WHERE query_seconds IS NOT NULL ORDER BY query_seconds DESC LIMIT 1) t) AS longest_query
+        FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
+        WHERE d.datname = current_database()
+        """
+
+    private func databaseStatistics(_ key: String, _ row: PostgresRow, previous: Counter?, takenAt: Date) throws -> [HealthSample] {
         let xidAge: Double = try row.decode("xid_age")
         let xactTotal: Double = try row.decode("xact_total")
         var samples = [
@@ -77,26 +104,7 @@ struct PostgresSampler: Sendable {
                             details: ["since": .string(previous.takenAt.postgresText), "seconds": .double(seconds)])
     }
 
-    private func sessions(_ key: String, on connection: PostgresConnection) async throws -> [HealthSample] {
-        let row = try await connection.query(
-            """
-            WITH a AS (
-                SELECT pid, usename, application_name, state, wait_event_type, wait_event, query,
-                       extract(epoch FROM now() - xact_start)::float8 AS xact_seconds,
-                       CASE WHEN state = 'active' THEN extract(epoch FROM now() - query_start)::float8 END AS query_seconds,
-                       CASE WHEN state LIKE 'idle in transaction%' THEN extract(epoch FROM now() - state_change)::float8 END AS idle_seconds
-                FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-            )
-            SELECT (SELECT count(*) FROM a WHERE idle_seconds IS NOT NULL) AS idle_in_transaction,
-                   (SELECT coalesce(max(idle_seconds), 0) FROM a) AS idle_longest,
-                   (SELECT count(*) FROM a WHERE wait_event_type = 'Lock') AS locks_waiting,
-                   (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, state, xact_seconds AS seconds, query
-                      FROM a WHERE xact_seconds IS NOT NULL ORDER BY xact_seconds DESC LIMIT 1) t) AS longest_transaction,
-                   (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, wait_event_type, wait_event, query_seconds AS seconds, query
-                      FROM a WHERE query_seconds IS NOT NULL ORDER BY query_seconds DESC LIMIT 1) t) AS longest_query
-            """
-        ).first!  // an aggregate-only SELECT always returns one row
+    private func sessions(_ key: String, _ row: PostgresRow) throws -> [HealthSample] {
         var samples = [
             HealthSample(.postgres, key, "pg.idle_in_transaction", value: try row.decode("idle_in_transaction"), unit: "count"),
             HealthSample(.postgres, key, "pg.idle_in_transaction_longest_seconds", value: try row.decode("idle_longest"), unit: "seconds"),
@@ -126,8 +134,9 @@ struct PostgresSampler: Sendable {
     }
 
     /// Top tables by dead tuples, and the biggest tables with their last vacuum. Tables are
-    /// ranked by heap + TOAST size (one file-size lookup each); only the chosen few are measured
-    /// with their indexes.
+    /// ranked by the catalog's page counts (kept current by VACUUM and ANALYZE, so autovacuum),
+    /// then by tuple counts; only the chosen few are measured exactly, with their indexes.
+    /// Measuring every table would open each relation and cost milliseconds per hundred tables.
     private func tables(_ key: String, on connection: PostgresConnection) async throws -> [HealthSample] {
         guard settings.deadTuplesTop > 0 || settings.biggestTables > 0 else { return [] }
         let rows = try await connection.query(
@@ -135,11 +144,11 @@ struct PostgresSampler: Sendable {
             WITH t AS (
                 SELECT s.relid, s.schemaname || '.' || s.relname AS name, s.n_dead_tup, s.n_live_tup,
                        s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
-                       pg_relation_size(s.relid) + coalesce(pg_relation_size(c.reltoastrelid), 0) AS heap_bytes
-                FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                       c.relpages::bigint + coalesce(tc.relpages, 0) AS pages
+                FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
             ),
             dead AS (SELECT relid FROM t WHERE n_dead_tup > 0 ORDER BY n_dead_tup DESC, name LIMIT $1),
-            big AS (SELECT relid FROM t ORDER BY heap_bytes DESC, name LIMIT $2)
+            big AS (SELECT relid FROM t ORDER BY pages DESC, n_live_tup + n_dead_tup DESC, name LIMIT $2)
             SELECT t.name, t.n_dead_tup, t.n_live_tup, pg_total_relation_size(t.relid) AS bytes,
                    t.relid IN (SELECT relid FROM dead) AS top_dead, t.relid IN (SELECT relid FROM big) AS biggest,
                    extract(epoch FROM now() - greatest(t.last_vacuum, t.last_autovacuum))::float8 AS vacuum_age,
