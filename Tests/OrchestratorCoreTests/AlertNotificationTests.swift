@@ -78,6 +78,8 @@ struct AlertNotificationTests {
             #expect(try await sample(70, minutes: 50).notices.isEmpty)
             #expect(server.requests.count == 6)
             #expect(bodies("/hook").last?["state"] as? String == "resolved")
+            #expect(bodies("/hook").last?["details"] as? String
+                == "Alert disk.used_percent resolved: disk.used_percent of / on nuc is 70 % (warning above 90 %).")
             #expect((bodies("/bot\(Self.token)/sendMessage").last?["text"] as? String)?.hasPrefix("[RESOLVED] ") == true)
 
             let episode = try #require(try await connection.query(

@@ -53,10 +53,14 @@ public struct AlertEvaluation: Sendable {
     public var scope: Scope
     public var conditions: [AlertCondition]
     public var undecided: Set<AlertCondition.Key>
+    /// Why a key is clear now (`disk.used_percent of / on nuc is 70 %`), for resolved messages.
+    public var cleared: [AlertCondition.Key: String]
 
-    public init(scope: Scope, conditions: [AlertCondition] = [], undecided: Set<AlertCondition.Key> = []) {
+    public init(scope: Scope, conditions: [AlertCondition] = [], undecided: Set<AlertCondition.Key> = [],
+                cleared: [AlertCondition.Key: String] = [:]) {
         self.scope = scope
         self.conditions = conditions
         self.undecided = undecided
+        self.cleared = cleared
     }
 }

@@ -20,7 +20,7 @@ public enum AlertEpisodes {
         for open in try await openEpisodes(in: evaluation.scope, on: connection) where !holding.contains(open.key) {
             let reason: String
             switch evaluation.scope {
-            case .thresholds: reason = "the value is back within its threshold, or no longer sampled"
+            case .thresholds: reason = evaluation.cleared[open.key] ?? "no longer sampled, or no threshold applies any more"
             case .builtin: reason = "the condition cleared"
             }
             if let notice = try await resolve(id: open.id, now: now, reason: reason, on: connection) {

@@ -19,10 +19,19 @@ public struct ThresholdEvaluator: Sendable {
             guard let rule = rules.rule(metric: sample.metric, subject: sample.subject) else { continue }
             let key = AlertCondition.Key(rule: sample.metric, subject: sample.subject, host: run.host)
             guard let value = sample.value else {
-                if sample.status != .absent { evaluation.undecided.insert(key) }
+                if sample.status == .absent {
+                    evaluation.cleared[key] = "\(Self.what(sample, host: run.host)) is not present (\(sample.message ?? "absent"))"
+                } else {
+                    evaluation.undecided.insert(key)
+                }
                 continue
             }
-            guard let (crossed, _) = rule.severity(of: value) else { continue }
+            guard let (crossed, _) = rule.severity(of: value) else {
+                let level = rule.warning ?? rule.critical ?? 0
+                evaluation.cleared[key] = "\(Self.what(sample, host: run.host)) is \(Self.amount(value, sample.unit)) "
+                    + "(\(rule.warning == nil ? "critical" : "warning") \(rule.below ? "below" : "above") \(Self.amount(level, sample.unit)))"
+                continue
+            }
             // The highest level held long enough; with `for:` a critical value may fire as a warning first.
             var fired: (AlertSeverity, Double, Date)?
             for severity in [AlertSeverity.critical, .warning] where severity <= crossed {
@@ -75,8 +84,15 @@ public struct ThresholdEvaluator: Sendable {
     }
 
     static func summary(_ sample: HealthSample, value: Double, level: Double, below: Bool, host: String) -> String {
-        let what = sample.subject == "host" ? "\(sample.metric) on \(host)" : "\(sample.metric) of \(sample.subject) on \(host)"
-        let unit = sample.unit == "percent" ? " %" : sample.unit.map { " \($0)" } ?? ""
-        return "\(what) is \(AlertNotice.format(value))\(unit) (\(below ? "below" : "above") \(AlertNotice.format(level))\(unit))"
+        "\(what(sample, host: host)) is \(amount(value, sample.unit)) (\(below ? "below" : "above") \(amount(level, sample.unit)))"
+    }
+
+    static func what(_ sample: HealthSample, host: String) -> String {
+        sample.subject == "host" ? "\(sample.metric) on \(host)" : "\(sample.metric) of \(sample.subject) on \(host)"
+    }
+
+    static func amount(_ value: Double, _ unit: String?) -> String {
+        let suffix = unit == "percent" ? " %" : unit.map { " \($0)" } ?? ""
+        return AlertNotice.format(value) + suffix
     }
 }
