@@ -76,6 +76,11 @@ struct ReportCommandLineTests {
             #expect(Set(listed.compactMap { $0["rule"] as? String }).isSuperset(of: ["disk.used_percent", "systemd.active"]))
             #expect(listed.contains { $0["state"] as? String == "resolved" })
 
+            let status = try await CommandLineTests().run(["status", "--config", file.path], environment: environment)
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("alerts firing: 3 (orchestrator alerts list)"))
+            #expect(status.stdout.contains("  [critical] disk.used_percent of / on nuc is 96 % (above 95 %)"))
+
             let bad = try await CommandLineTests().run(["report", "monthly", "--config", file.path], environment: environment)
             #expect(bad.status == 64)
         }
