@@ -163,3 +163,35 @@ struct AlertNotificationTests {
         }
     }
 }
+
+/// The health kind run by a worker evaluates thresholds on the run it stored and notifies.
+@Suite("Alerts from the health job")
+struct HealthJobAlertTests {
+    @Test func theHealthJobFiresAThresholdThroughAWebhook() async throws {
+        let server = try LocalHTTPServer(responses: [.init(status: 204)])
+        defer { server.stop() }
+        let configuration = try Configuration.parse(yaml: """
+            health: {cpu_interval_ms: 100}
+            alerts:
+              channels:
+                hook: {type: webhook, url: "\(server.baseURL)/hook", attempts: 1}
+              thresholds:
+                - {metric: uptime.seconds, warning: 1}
+            """)
+        try await Harness.with(configuration: configuration) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let id = try await harness.enqueue(kind: "health", on: connection)
+            try await harness.worker(drain: true).run()
+            #expect(try await harness.state(of: id, on: connection) == "succeeded")
+            let host = HostInfo.hostName
+            let result = try #require(try await connection.query("SELECT result::text AS r FROM orchestrator.job_runs WHERE job_id = $1", [id]).first?["r"])
+            #expect(result.contains("firing uptime.seconds:host@\(host)"))
+            // Other defaults (disk, memory) may fire too on a busy machine; this one must be among them.
+            let hook = try #require(server.requests.compactMap(\.json).first { $0["alert"] as? String == "uptime.seconds:host@\(host)" })
+            #expect(hook["state"] as? String == "firing" && hook["severity"] as? String == "warning")
+            #expect(try await harness.count(
+                "SELECT count(*) AS n FROM orchestrator.open_alerts WHERE rule = 'uptime.seconds' AND host = $1", [host], on: connection) == 1)
+        }
+    }
+}
