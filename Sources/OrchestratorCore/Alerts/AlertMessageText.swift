@@ -1,6 +1,6 @@
 import Foundation
 
-/// Small text helpers for alert summaries.
+/// Text formatting shared by alert summaries: one line, minutes or hours, ISO 8601 times.
 enum AlertMessageText {
     static func line(_ text: String, limit: Int) -> String {
         let single = text.split(whereSeparator: \.isNewline).joined(separator: " ")
