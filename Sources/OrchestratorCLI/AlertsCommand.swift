@@ -6,8 +6,8 @@ import OrchestratorCore
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
-        abstract: "Alert delivery channels.",
-        subcommands: [Test.self]
+        abstract: "Alerts: list open (or all) episodes, evaluate the built-in alerts now, test a channel.",
+        subcommands: [List.self, Check.self, Test.self]
     )
 
     struct Test: AsyncParsableCommand {

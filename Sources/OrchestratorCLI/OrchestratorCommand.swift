@@ -12,8 +12,8 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         version: OrchestratorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
-            SchedulesCommand.self, StatusCommand.self, BackupsCommand.self, KindsCommand.self, ConfigCommand.self,
-            AlertsCommand.self,
+            SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
+            ConfigCommand.self, AlertsCommand.self, ReportCommand.self,
         ]
     )
 

@@ -5,7 +5,7 @@ import OrchestratorCore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Workers alive, queue depth by state, oldest queued job, failures in the last 24 hours."
+        abstract: "Workers alive, queue depth by state, oldest queued job, failures in the last 24 hours, backup freshness, firing alerts."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -17,7 +17,8 @@ struct StatusCommand: AsyncParsableCommand {
             defer { connection.close() }
             let status = try await QueueStatus.load(on: connection, aliveWithin: max(120, environment.configuration.worker.leaseSeconds * 2))
             let backups = try await BackupFreshness.load(configuration: environment.configuration, on: connection)
-            if global.json { return try Output.printJSON(StatusReport(queue: status, backups: backups)) }
+            let alerts = try await AlertRecord.load(all: false, limit: 20, on: connection)
+            if global.json { return try Output.printJSON(StatusReport(queue: status, backups: backups, alerts: alerts)) }
             print("database: \(environment.connector.orchestrator)  schema version: \(status.schemaVersion.map(String.init) ?? "none")")
             print("workers alive: \(status.workersAlive.count)")
             for worker in status.workersAlive {
@@ -31,6 +32,10 @@ struct StatusCommand: AsyncParsableCommand {
                 print("backups \(profile.profile): verified \(Output.ago(profile.newestVerifiedAt)), drill \(Output.ago(profile.newestDrillAt))")
                 for warning in profile.warnings { print("warning: \(warning)") }
             }
+            print("alerts firing: \(alerts.count == 20 ? "20 or more" : String(alerts.count))\(alerts.isEmpty ? "" : " (orchestrator alerts list)")")
+            for alert in alerts {
+                print("  [\(alert.severity)] \(alert.summary)  since \(Output.ago(alert.firedAt))")
+            }
             if status.workersAlive.isEmpty && (status.jobsByState["queued"] ?? 0) > 0 {
                 print("warning: jobs are queued but no worker is alive; start one with `orchestrator worker`")
             }
@@ -41,4 +46,6 @@ struct StatusCommand: AsyncParsableCommand {
 struct StatusReport: Encodable {
     let queue: QueueStatus
     let backups: [BackupFreshness]
+    /// Firing alerts, most severe first (at most 20).
+    let alerts: [AlertRecord]
 }

@@ -1,24 +1,49 @@
-/// `alerts:` — where alerts are delivered.
-///
-/// Today the section holds `channels:`; alert rules (thresholds, repeat intervals, built-in
-/// alerts) get keys of their own beside it. Every key is optional, so files written for one
-/// version keep loading in the next.
+/// `alerts:` — where alerts are delivered, which thresholds fire them, and how often a firing
+/// alert is repeated. Every key is optional; without `thresholds` the defaults of the old
+/// scripts apply (see `ThresholdRule.defaults`).
 public struct AlertSettings: Sendable, Decodable, Equatable {
-    /// Delivery channels by name (`ops-telegram`), referenced by alert rules and `alerts test`.
+    /// Delivery channels by name (`ops-telegram`), referenced by `channels_for` and `alerts test`.
     public var channels: [String: AlertChannelSettings]
+    /// Threshold rules on health metrics, in order: the first rule matching a metric and subject wins.
+    public var thresholds: [ThresholdRule]
+    /// A firing alert is sent again this often (minutes); 0 sends it once.
+    public var repeatMinutes: Int
+    /// Which channels get alerts of each severity; nil sends every alert to every channel.
+    public var channelsFor: ChannelRouting?
+    /// Alerts about the orchestrator itself.
+    public var builtin: BuiltinAlertSettings
+
+    public static let defaultRepeatMinutes = 240
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case channels
+        case channels, thresholds, repeatMinutes = "repeat_minutes", channelsFor = "channels_for", builtin
     }
 
-    public init(channels: [String: AlertChannelSettings] = [:]) {
+    public init(
+        channels: [String: AlertChannelSettings] = [:], thresholds: [ThresholdRule] = [], repeatMinutes: Int = defaultRepeatMinutes,
+        channelsFor: ChannelRouting? = nil, builtin: BuiltinAlertSettings = BuiltinAlertSettings()
+    ) {
         self.channels = channels
+        self.thresholds = thresholds
+        self.repeatMinutes = repeatMinutes
+        self.channelsFor = channelsFor
+        self.builtin = builtin
     }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         channels = try c.decode(.channels, default: [:])
+        thresholds = try c.decode(.thresholds, default: [])
+        repeatMinutes = try c.decode(.repeatMinutes, default: Self.defaultRepeatMinutes)
+        channelsFor = try c.decodeIfPresent(ChannelRouting.self, forKey: .channelsFor)
+        builtin = try c.decode(.builtin, default: BuiltinAlertSettings())
+    }
+
+    /// The channel names an alert of this severity goes to.
+    public func channelNames(for severity: AlertSeverity) -> [String] {
+        guard let routing = channelsFor else { return channels.keys.sorted() }
+        return severity == .critical ? routing.critical : routing.warning
     }
 }
 

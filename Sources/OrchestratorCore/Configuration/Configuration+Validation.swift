@@ -51,6 +51,8 @@ extension Configuration {
 
         problems += validateBackups()
         problems += validateAlerts()
+        problems += validateAlertRules()
+        problems += validateHealth()
         for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
             let path = "retention.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")

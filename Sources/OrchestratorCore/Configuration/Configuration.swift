@@ -19,11 +19,13 @@ public struct Configuration: Sendable, Decodable {
     public var retention: [String: RetentionDeletePolicy]
     /// Alert delivery channels (and, later, alert rules).
     public var alerts: AlertSettings
+    /// What health sampling measures and how long its history is kept.
+    public var health: HealthSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
-        case alerts
+        case alerts, health
     }
 
     public init(
@@ -31,10 +33,11 @@ public struct Configuration: Sendable, Decodable {
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
-        alerts: AlertSettings = AlertSettings()
+        alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings()
     ) {
         self.alerts = alerts
         self.retention = retention
+        self.health = health
         self.backups = backups
         self.fileRetention = fileRetention
         self.database = database
@@ -60,6 +63,7 @@ public struct Configuration: Sendable, Decodable {
         fileRetention = try c.decode(.fileRetention, default: [:])
         retention = try c.decode(.retention, default: [:])
         alerts = try c.decode(.alerts, default: AlertSettings())
+        health = try c.decode(.health, default: HealthSettings())
     }
 }
 

@@ -11,7 +11,8 @@ public struct JobKindRegistry: Sendable {
     /// Every kind shipped with orchestrator.
     public static let standard = JobKindRegistry(kinds: [
         NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob(),
-        VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(), RetentionJob(),
+        VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(), RetentionJob(), HealthJob(),
+        CheckAlertsJob(),
     ])
 
     public var names: [String] { kinds.map(\.name) }
