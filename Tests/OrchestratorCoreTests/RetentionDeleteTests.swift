@@ -63,7 +63,7 @@ struct RetentionDeleteTests {
     }
 
     @Test func cancelMidwayKeepsTheCommittedBatches() async throws {
-        let policy = RetentionDeletePolicy(database: "app", table: "trades", column: "created_at", keepDays: 90, batchSize: 50, targetBatchMs: 1000, sleepMs: 100)
+        let policy = RetentionDeletePolicy(database: "app", table: "trades", column: "created_at", keepDays: 90, batchSize: 50, targetBatchMs: 1000, sleepMs: 1000)
         try await withTrades(policy) { harness, connection in
             let id = try await harness.enqueue(kind: "retention", target: "trades", on: connection)
             try await running(harness.worker()) {

@@ -57,7 +57,8 @@ free_port() {
 }
 
 # start_cluster DATA_DIR SOCKET_DIR PORT: initialises (once) and starts a private cluster that
-# listens on a private socket directory and loopback only. Prints nothing; sets CLUSTER_URL.
+# listens on a private socket directory and loopback only, with fsync off unless CLUSTER_FSYNC=on
+# (throwaway data). Prints nothing; sets CLUSTER_URL.
 start_cluster() {
     local data=$1 sockets=$2 port=$3 bin
     bin=$(postgres_bin_dir)
@@ -69,7 +70,7 @@ start_cluster() {
     fi
     if ! as_cluster_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         as_cluster_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
-            -o "-p $port -k $sockets -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" >/dev/null \
+            -o "-p $port -k $sockets -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${CLUSTER_FSYNC:-off}" >/dev/null \
             || { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log above: $data/server.log)"; }
     fi
     CLUSTER_URL="postgresql:///postgres?host=$sockets&port=$port&user=postgres"

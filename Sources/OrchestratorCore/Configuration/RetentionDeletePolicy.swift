@@ -1,5 +1,5 @@
 /// `retention.NAME`: rows of one table older than `keep_days` by a timestamp column, deleted in
-/// small primary-key batches (each its own short transaction) by the `retention` kind.
+/// short keyset batches (each its own short transaction) by the `retention` kind.
 public struct RetentionDeletePolicy: Sendable, Decodable, Equatable {
     /// A key of `databases:`.
     public var database: String
@@ -8,9 +8,14 @@ public struct RetentionDeletePolicy: Sendable, Decodable, Equatable {
     /// A `timestamp`/`timestamptz`/`date` column.
     public var column: String
     public var keepDays: Int
-    /// Starting batch size; adapted to stay under `target_batch_ms`.
+    /// Rows in the first batch, kept small so a cold cache cannot make it long; later batches
+    /// are sized from measured batch times (at most doubling each time) to stay under
+    /// `target_batch_ms`, aiming at half of it.
     public var batchSize: Int
+    /// The longest a batch's transaction should take (it holds row locks that long).
     public var targetBatchMs: Int
+    /// Pause between batches (default none: each batch has released its locks before the next
+    /// begins). Pauses cost throughput.
     public var sleepMs: Int
     /// Extra SQL condition (trusted: written by the operator in this file), e.g. `status = 'closed'`.
     public var condition: String?
@@ -20,8 +25,8 @@ public struct RetentionDeletePolicy: Sendable, Decodable, Equatable {
         case targetBatchMs = "target_batch_ms", sleepMs = "sleep_ms", condition
     }
 
-    public init(database: String, table: String, column: String, keepDays: Int, batchSize: Int = 5000,
-                targetBatchMs: Int = 50, sleepMs: Int = 20, condition: String? = nil) {
+    public init(database: String, table: String, column: String, keepDays: Int, batchSize: Int = 1000,
+                targetBatchMs: Int = 50, sleepMs: Int = 0, condition: String? = nil) {
         self.database = database
         self.table = table
         self.column = column
@@ -39,9 +44,9 @@ public struct RetentionDeletePolicy: Sendable, Decodable, Equatable {
         table = try c.decode(String.self, forKey: .table)
         column = try c.decode(String.self, forKey: .column)
         keepDays = try c.decode(Int.self, forKey: .keepDays)
-        batchSize = try c.decode(.batchSize, default: 5000)
+        batchSize = try c.decode(.batchSize, default: 1000)
         targetBatchMs = try c.decode(.targetBatchMs, default: 50)
-        sleepMs = try c.decode(.sleepMs, default: 20)
+        sleepMs = try c.decode(.sleepMs, default: 0)
         condition = try c.decodeIfPresent(String.self, forKey: .condition)
     }
 }

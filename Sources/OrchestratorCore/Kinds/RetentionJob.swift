@@ -1,4 +1,4 @@
-/// `retention [POLICY]`: deletes rows older than a policy's age in short primary-key batches
+/// `retention [POLICY]`: deletes rows older than a policy's age in short keyset batches
 /// (see `BatchedDeleter`), then ANALYZEs the table. `dry_run=true` counts what would go.
 public struct RetentionJob: JobKind {
     public init() {}
@@ -34,6 +34,11 @@ public struct RetentionJob: JobKind {
                 "batches": .int(Int64(report.batches)), "longest_batch_ms": .double(report.longestBatchMs),
                 "wal_bytes": .int(report.walBytes), "cutoff": .string(report.cutoff.postgresText),
             ]
+            if !dryRun {
+                entry["walk"] = .string(report.walk)
+                entry["delete_ms"] = .double(report.deleteMs)
+                entry["analyze_ms"] = .double(report.analyzeMs)
+            }
             if let would = report.wouldDelete { entry["would_delete"] = .int(would) }
             results.append(.object(entry))
         }

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import PostgresClient
 
-/// Deletes old rows of one table in primary-key batches, each batch one autocommit statement
-/// (a short transaction that holds row locks only on its own batch), sleeping between batches
-/// and adapting the batch size to stay under the target batch time. Cancelling stops after the
-/// current batch; committed batches stay deleted.
+/// Deletes old rows of one table in short batches, each batch one autocommit DELETE (a short
+/// transaction that holds row locks only on its own batch). A keyset walk (`DeleteWalk`) picks
+/// each batch where the last one ended; `BatchSizer` starts small and sizes batches from their
+/// measured time to stay under the target batch time. Cancelling stops after the current batch;
+/// committed batches stay deleted.
 struct BatchedDeleter: Sendable {
     let policy: RetentionDeletePolicy
     let logger: Logger
@@ -17,13 +18,20 @@ struct BatchedDeleter: Sendable {
         var walBytes: Int64 = 0
         var cutoff = Date()
         var wouldDelete: Int64?
+        /// How the batches were found: `index NAME` or `primary key`.
+        var walk = ""
+        /// From the first batch to the end of the last one (sleeps included, ANALYZE not).
+        var deleteMs = 0.0
+        var analyzeMs = 0.0
     }
 
-    /// The table, its timestamp column and its single-column primary key, checked in the catalog.
+    /// The table, its timestamp column, its single-column primary key and, when there is one,
+    /// a btree index that starts with the timestamp column, checked in the catalog.
     struct Target: Sendable {
         let table: TableReference
         let column: String
         let key: String
+        let timestampIndex: String?
     }
 
     func resolve(on connection: PostgresConnection) async throws -> Target {
@@ -55,59 +63,69 @@ struct BatchedDeleter: Sendable {
         guard keys.rows.count == 1, let key: String = try keys.first?.decode("attname") else {
             throw PermanentJobError("\(table.display) has no single-column primary key; batched deletes need one")
         }
-        return Target(table: table, column: policy.column, key: key)
+        let index: String? = try await connection.query(
+            """
+            SELECT ic.relname FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+            WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3
+              AND am.amname = 'btree' AND i.indisvalid AND i.indpred IS NULL
+            ORDER BY i.indnatts, ic.relname LIMIT 1
+            """,
+            [table.schema, table.name, policy.column]
+        ).first?.decode("relname")
+        return Target(table: table, column: policy.column, key: key, timestampIndex: index)
     }
 
     func run(on connection: PostgresConnection, dryRun: Bool) async throws -> Report {
         let target = try await resolve(on: connection)
         var report = Report()
-        // The boundary is fixed once, so rows do not become eligible while the run goes on.
-        report.cutoff = try await connection.query(
-            "SELECT now() - make_interval(days => $1) AS cutoff", [policy.keepDays]
-        ).first!.decode("cutoff")  // a SELECT without FROM returns one row
+        // The boundary is fixed once, so rows do not become eligible while the run goes on. It
+        // travels as the server's own text, so every statement compares against the same value.
+        let boundary = try await connection.query(
+            "SELECT (now() - make_interval(days => $1))::text AS cutoff", [policy.keepDays]
+        ).first!  // a SELECT without FROM returns one row
+        let cutoff: String = try boundary.decode("cutoff")
+        report.cutoff = try boundary.decode("cutoff")
         let table = try target.table.quoted
         let column = try SQLIdentifier.quoted(target.column)
-        let key = try SQLIdentifier.quoted(target.key)
         let extra = policy.condition.map { " AND (\($0))" } ?? ""
         if dryRun {
             report.wouldDelete = try await connection.query(
-                "SELECT count(*) AS n FROM \(table) WHERE \(column) < $1\(extra)", [report.cutoff]
+                "SELECT count(*) AS n FROM \(table) WHERE \(column) < $1\(extra)", [cutoff]
             ).first?.decode("n")
             return report
         }
+        var walk = DeleteWalk(
+            order: target.timestampIndex.map { .timestamp(index: $0) } ?? .key,
+            table: table, column: column, key: try SQLIdentifier.quoted(target.key),
+            condition: policy.condition, cutoff: cutoff
+        )
+        report.walk = target.timestampIndex.map { "index \($0)" } ?? "primary key"
         let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.decode("lsn")
-        var batchSize = policy.batchSize
-        let targetMs = Double(policy.targetBatchMs)
-        while true {
+        var sizer = BatchSizer(first: policy.batchSize, targetMs: policy.targetBatchMs)
+        let started = ContinuousClock.now
+        while !walk.finished {
             try Task.checkCancellation()
-            let started = ContinuousClock.now
-            let deleted = try await connection.query(
-                """
-                WITH doomed AS (
-                    SELECT \(key) FROM \(table) WHERE \(column) < $1\(extra)
-                    ORDER BY \(key) LIMIT $2 FOR UPDATE SKIP LOCKED
-                )
-                DELETE FROM \(table) t USING doomed WHERE t.\(key) = doomed.\(key)
-                """,
-                [report.cutoff, batchSize]
-            ).affectedRows
-            let milliseconds = (ContinuousClock.now - started).seconds * 1000
-            guard deleted > 0 else { break }
-            report.rows += Int64(deleted)
+            guard let batch = try await walk.next(size: sizer.size, on: connection) else { continue }
+            report.rows += Int64(batch.deleted)
             report.batches += 1
-            report.longestBatchMs = max(report.longestBatchMs, milliseconds)
-            // Keep each batch's transaction short: shrink fast when over target, grow gently when well under.
-            if milliseconds > targetMs {
-                batchSize = max(10, Int(Double(batchSize) * targetMs / milliseconds * 0.8))
-            } else if milliseconds < targetMs / 2 {
-                batchSize = min(policy.batchSize * 10, batchSize + max(1, batchSize / 4))
-            }
-            if policy.sleepMs > 0 { try await Task.sleep(for: .milliseconds(policy.sleepMs)) }
+            report.longestBatchMs = max(report.longestBatchMs, batch.milliseconds)
+            sizer.record(rows: batch.covered, milliseconds: batch.milliseconds)
+            logger.debug("retention batch", metadata: [
+                "retention.rows": "\(batch.deleted)", "retention.batch_ms": "\(batch.milliseconds)",
+                "retention.next_size": "\(sizer.size)",
+            ])
+            if policy.sleepMs > 0 && !walk.finished { try await Task.sleep(for: .milliseconds(policy.sleepMs)) }
         }
+        report.deleteMs = (ContinuousClock.now - started).seconds * 1000
         report.walBytes = try await connection.query(
             "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes", [startLSN]
         ).first!.decode("bytes")
+        let analyzing = ContinuousClock.now
         try await connection.execute("ANALYZE \(table)")
+        report.analyzeMs = (ContinuousClock.now - analyzing).seconds * 1000
         return report
     }
 }
