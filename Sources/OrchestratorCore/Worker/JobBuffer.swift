@@ -63,13 +63,15 @@ final class JobBuffer: Sendable {
         }
     }
 
-    /// Idle slots not covered by waiting jobs or claims in flight, and short jobs to claim ahead
-    /// once half of the read-ahead (counting claims in flight) is used.
+    /// Idle slots not covered by waiting jobs or claims in flight, and short jobs to claim ahead:
+    /// topped up to `prefetch` (counting claims in flight) whenever a claim is made for idle
+    /// slots anyway, otherwise once half of the read-ahead is used, so claims come in batches.
     private static func wanted(in state: State, slots: Int, prefetch: Int) -> (anyKind: Int, ahead: Int) {
         let waiting = state.count
         let idle = max(0, slots - state.busy - waiting - state.reservedAny)
         let coming = waiting + state.reservedAhead
-        return (idle, coming <= prefetch / 2 ? prefetch - coming : 0)
+        let ahead = idle > 0 || coming <= prefetch / 2 ? max(0, prefetch - coming) : 0
+        return (idle, ahead)
     }
 
     /// True when nothing waits, no slot is busy and no claim is in flight.
