@@ -57,6 +57,16 @@ struct CurlTransportTests {
         #expect(response.bodyTruncated)
     }
 
+    @Test func aGetSendsNoBodyFollowsNoRedirectAndIsTimed() async throws {
+        let server = try LocalHTTPServer(responses: [.init(status: 302, headers: ["Location": "/next"])])
+        defer { server.stop() }
+        let response = try await CurlTransport().perform(CurlRequest(url: server.baseURL + "/start", method: .get, body: Array("ignored".utf8)))
+        #expect(response.statusCode == 302)
+        #expect(response.elapsed > .zero && response.elapsed < .seconds(5))
+        #expect(server.requests.map(\.path) == ["/start"])
+        #expect(server.requests.first?.method == "GET" && server.requests.first?.body.isEmpty == true)
+    }
+
     @Test func aRequestOutsideTheAllowedProtocolsIsRefused() async throws {
         let error = await #expect(throws: CurlError.self) {
             try await CurlTransport().perform(CurlRequest(url: "file:///etc/passwd", protocols: .http))
