@@ -31,6 +31,7 @@ struct CurlTransportTests {
         let request = CurlRequest(url: "http://127.0.0.1:\(silent.server.port)/", body: Array("{}".utf8), connectTimeout: .seconds(1), timeout: .milliseconds(500))
         let error = await #expect(throws: CurlError.self) { try await CurlTransport().perform(request) }
         #expect(error?.code == 28)
+        #expect(error?.isTimedOut == true)
         #expect(error?.isTransient == true)
     }
 

@@ -22,7 +22,7 @@ enum HTTPProbe {
         do {
             response = try await transport.perform(request)
         } catch {
-            let reason = error.isCancelled ? "cancelled" : error.code == 28 ? "timed out after \(check.timeoutMs) ms" : redactor(error.description)
+            let reason = error.isCancelled ? "cancelled" : error.isTimedOut ? "timed out after \(check.timeoutMs) ms" : redactor(error.description)
             return [HealthSample(.service, name, "http.up", value: 0, unit: "boolean", status: .failed,
                                  message: "\(shown): \(reason)", details: details)]
         }
