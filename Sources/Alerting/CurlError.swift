@@ -32,6 +32,9 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The transfer stopped because the caller cancelled it.
     public var isCancelled: Bool { code == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) }
 
+    /// The connection or the whole transfer took longer than its timeout.
+    public var isTimedOut: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
+
     /// Worth another attempt later: the network or the server may come back. Bad URLs,
     /// unsupported protocols, refused logins and TLS verification failures are not.
     public var isTransient: Bool {

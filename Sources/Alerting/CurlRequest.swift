@@ -1,5 +1,13 @@
-/// One transfer to perform: an HTTP(S) POST or an SMTP(S) mail submission.
+/// One transfer to perform: an HTTP(S) POST or GET, or an SMTP(S) mail submission.
 public struct CurlRequest: Sendable {
+    /// The HTTP method. Redirects are never followed: the caller sees the 3xx status.
+    public enum Method: Sendable, Equatable {
+        /// Sends `body`.
+        case post
+        /// Sends no body (`body` is ignored); used to probe endpoints.
+        case get
+    }
+
     public enum Protocols: String, Sendable {
         case http = "http,https"
         case smtp = "smtp,smtps"
@@ -26,6 +34,8 @@ public struct CurlRequest: Sendable {
 
     public var url: String
     public var protocols: Protocols
+    /// HTTP only; SMTP submissions ignore it.
+    public var method: Method
     /// `Name: value` header lines (HTTP only).
     public var headers: [String]
     /// POSTed (HTTP) or uploaded as the message (SMTP).
@@ -41,12 +51,13 @@ public struct CurlRequest: Sendable {
     public var maxResponseBytes: Int
 
     public init(
-        url: String, protocols: Protocols = .http, headers: [String] = [], body: [UInt8] = [], mail: MailEnvelope? = nil,
+        url: String, protocols: Protocols = .http, method: Method = .post, headers: [String] = [], body: [UInt8] = [], mail: MailEnvelope? = nil,
         security: TransportSecurity = .byScheme, username: String? = nil, password: String? = nil,
         connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30), maxResponseBytes: Int = 16 * 1024
     ) {
         self.url = url
         self.protocols = protocols
+        self.method = method
         self.headers = headers
         self.body = body
         self.mail = mail
@@ -69,12 +80,15 @@ public struct CurlResponse: Sendable, Equatable {
     public let bodyTruncated: Bool
     /// `Retry-After` in seconds, when the server sent one.
     public let retryAfterSeconds: Int?
+    /// From the start of the transfer (name resolution included) to its end, as libcurl measured it.
+    public let elapsed: Duration
 
-    public init(statusCode: Int, body: [UInt8], bodyTruncated: Bool = false, retryAfterSeconds: Int? = nil) {
+    public init(statusCode: Int, body: [UInt8], bodyTruncated: Bool = false, retryAfterSeconds: Int? = nil, elapsed: Duration = .zero) {
         self.statusCode = statusCode
         self.body = body
         self.bodyTruncated = bodyTruncated
         self.retryAfterSeconds = retryAfterSeconds
+        self.elapsed = elapsed
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }

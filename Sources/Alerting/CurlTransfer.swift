@@ -58,8 +58,15 @@ struct CurlTransfer {
             // An empty `Expect:` stops libcurl from waiting for `100 Continue` before the body.
             for line in request.headers + ["Expect:"] { headers = curl_slist_append(headers, line) }
             set(orchestrator_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers))
-            set(orchestrator_curl_setopt_long(handle, CURLOPT_POST, 1))
-            set(orchestrator_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            // A redirect is an answer to report, not a place to go (it may lead anywhere).
+            set(orchestrator_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+            switch request.method {
+            case .post:
+                set(orchestrator_curl_setopt_long(handle, CURLOPT_POST, 1))
+                set(orchestrator_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            case .get:
+                set(orchestrator_curl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+            }
         }
         if (request.mail != nil && recipients == nil) || (request.mail == nil && headers == nil) {
             throw CurlError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory building the request")
@@ -78,9 +85,11 @@ struct CurlTransfer {
         }
         var retryAfter: curl_off_t = 0
         _ = orchestrator_curl_getinfo_off_t(handle, CURLINFO_RETRY_AFTER, &retryAfter)
+        var microseconds: curl_off_t = 0
+        _ = orchestrator_curl_getinfo_off_t(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
         return CurlResponse(
             statusCode: status, body: state.received, bodyTruncated: state.truncated,
-            retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil
+            retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil, elapsed: .microseconds(Int64(max(0, microseconds)))
         )
     }
 

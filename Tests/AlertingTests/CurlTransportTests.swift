@@ -31,6 +31,7 @@ struct CurlTransportTests {
         let request = CurlRequest(url: "http://127.0.0.1:\(silent.server.port)/", body: Array("{}".utf8), connectTimeout: .seconds(1), timeout: .milliseconds(500))
         let error = await #expect(throws: CurlError.self) { try await CurlTransport().perform(request) }
         #expect(error?.code == 28)
+        #expect(error?.isTimedOut == true)
         #expect(error?.isTransient == true)
     }
 
@@ -55,6 +56,16 @@ struct CurlTransportTests {
         #expect(response.statusCode == 500)
         #expect(response.body.count == 1000)
         #expect(response.bodyTruncated)
+    }
+
+    @Test func aGetSendsNoBodyFollowsNoRedirectAndIsTimed() async throws {
+        let server = try LocalHTTPServer(responses: [.init(status: 302, headers: ["Location": "/next"])])
+        defer { server.stop() }
+        let response = try await CurlTransport().perform(CurlRequest(url: server.baseURL + "/start", method: .get, body: Array("ignored".utf8)))
+        #expect(response.statusCode == 302)
+        #expect(response.elapsed > .zero && response.elapsed < .seconds(5))
+        #expect(server.requests.map(\.path) == ["/start"])
+        #expect(server.requests.first?.method == "GET" && server.requests.first?.body.isEmpty == true)
     }
 
     @Test func aRequestOutsideTheAllowedProtocolsIsRefused() async throws {

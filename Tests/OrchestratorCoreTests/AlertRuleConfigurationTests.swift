@@ -1,6 +1,7 @@
 import Foundation
 @testable import OrchestratorCore
 import Testing
+import TestSupport
 
 /// `alerts.thresholds`, `repeat_minutes`, `channels_for` and `builtin`: decoding, defaults, rule
 /// matching and errors with their paths.
@@ -133,11 +134,20 @@ struct AlertRuleConfigurationTests {
     }
 
     @Test func everyMetricTheSamplersRecordIsInTheCatalog() async throws {
-        try await HealthPostgresTests.withApp { harness, connection in
+        // Every kind of check configured, so their metrics are recorded too.
+        let server = try LocalHTTPServer(responses: [.init(status: 200)])
+        defer { server.stop() }
+        let health = HealthSettings(
+            tcp: ["web": TCPCheck(host: "127.0.0.1", port: server.port)],
+            http: ["web": HTTPCheck(url: server.baseURL + "/", timeoutMs: 2000)],
+            sql: ["one": SQLCheck(database: "app", sql: "SELECT 1")], cpuIntervalMs: 100
+        )
+        try await HealthPostgresTests.withApp(health: health) { harness, connection in
             let run = try await HealthPostgresTests.sampler(harness).sample(orchestrator: connection)
             let unknown = Set(run.samples.map(\.metric)).subtracting(HealthMetricCatalog.names)
             #expect(unknown.isEmpty, "metrics missing from HealthMetricCatalog: \(unknown.sorted())")
             #expect(run.samples.count > 10)
+            #expect(Set(run.samples.map(\.metric)).isSuperset(of: ["tcp.up", "tcp.connect_ms", "http.up", "http.status", "http.response_ms", "check.value"]))
         }
     }
 }

@@ -76,6 +76,9 @@ struct AlertThresholdTests {
         Case(name: "a unit that is down", category: .service, metric: "systemd.active", subject: "postgresql",
              steps: [Step(minutesAgo: 0, value: 0, status: .failed)],
              expected: Expected(episodes: 1, state: "firing", severity: "critical", notifications: 1)),
+        Case(name: "an endpoint that is down, then back", category: .service, metric: "http.up", subject: "shop",
+             steps: [Step(minutesAgo: 2, value: 0, status: .failed), Step(minutesAgo: 0, value: 1)],
+             expected: Expected(episodes: 1, state: "resolved", severity: "critical", notifications: 2)),
     ]
 
     @Test(arguments: cases)

@@ -90,5 +90,6 @@ struct HealthConfigurationTests {
         #expect(configuration.validate(registry: .standard).map(\.description) == [])
         #expect(configuration.schedules.contains { $0.kind == "health" })
         #expect(!configuration.health.sql.isEmpty)
+        #expect(configuration.health.http["trading-api"] == HTTPCheck(url: "http://127.0.0.1:8080/health"))
     }
 }

@@ -16,6 +16,6 @@ public enum HealthMetricCatalog {
         "pg.connections_total", "pg.max_connections", "pg.connections_used_percent", "pg.in_recovery",
         "pg.replay_delay_seconds", "pg.replicas", "pg.replication_lag_bytes", "pg.replication_lag_seconds",
         "pg.slot_active", "pg.slot_retained_bytes",
-        "systemd.active", "tcp.up", "tcp.connect_ms", "http.up", "check.value",
+        "systemd.active", "tcp.up", "tcp.connect_ms", "http.up", "http.status", "http.response_ms", "check.value",
     ]
 }

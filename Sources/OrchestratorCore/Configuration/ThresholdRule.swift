@@ -60,6 +60,7 @@ public struct ThresholdRule: Sendable, Decodable, Equatable {
         ThresholdRule(metric: "pg.up", critical: 1, below: true),
         ThresholdRule(metric: "systemd.active", critical: 1, below: true),
         ThresholdRule(metric: "tcp.up", critical: 1, below: true),
+        ThresholdRule(metric: "http.up", critical: 1, below: true),
     ]
 
     /// Whether `value` crosses `level` in this rule's direction (strictly: 90 % is not above 90).

@@ -34,13 +34,13 @@ public struct HealthSampler: Sendable {
         let system = SystemSampler(mounts: settings.mounts)
         let cpuStart = await Blocking.run { system.readCPU() }
 
+        // Services wait on other hosts (an endpoint may take its whole timeout): they run
+        // meanwhile, each on a thread of its own, rather than after the databases.
+        async let units = SystemdUnits.check(settings.systemdUnits)
+        async let ports = tcpChecks()
+        async let endpoints = httpChecks()
         let (databaseSamples, databaseMs) = await sampleDatabases(previous: previous, takenAt: takenAt)
-        var services = await SystemdUnits.check(settings.systemdUnits)
-        services += await tcpChecks()
-        for (name, check) in settings.http.sorted(by: { $0.key < $1.key }) {
-            services.append(.failure(.service, name, "http.up", "HTTP checks are not implemented yet", status: .unknown,
-                                     details: ["url": .string(check.url)]))
-        }
+        let services = await units + ports + endpoints
 
         // CPU usage is averaged over the whole run, but never over less than cpu_interval_ms.
         try? await Task.sleep(until: started + .milliseconds(settings.cpuIntervalMs), clock: .continuous)
@@ -128,6 +128,19 @@ public struct HealthSampler: Sendable {
         await withTaskGroup(of: [HealthSample].self) { group in
             for (name, check) in settings.tcp {
                 group.addTask { await Blocking.run { TCPProbe.sample(name, check) } }
+            }
+            var samples: [HealthSample] = []
+            for await result in group { samples += result }
+            return samples.sorted { ($0.subject, $0.metric) < ($1.subject, $1.metric) }
+        }
+    }
+
+    /// All endpoints at once; each transfer blocks a dispatch thread of libcurl's transport, not
+    /// this task, and ends within its own timeout.
+    private func httpChecks() async -> [HealthSample] {
+        await withTaskGroup(of: [HealthSample].self) { group in
+            for (name, check) in settings.http {
+                group.addTask { await HTTPProbe.sample(name, check) }
             }
             var samples: [HealthSample] = []
             for await result in group { samples += result }
