@@ -49,3 +49,24 @@ struct ChildProcessTests {
         #expect(ChildProcess.locate("no-such-tool-here") == nil)
     }
 }
+
+@Suite("Child process descriptors")
+struct ChildProcessDescriptorTests {
+    @Test func aChildInheritsOnlyStandardInputOutputAndError() async throws {
+        #expect(SpawnCloseFrom.isAvailable, "glibc 2.34+ provides posix_spawn_file_actions_addclosefrom_np")
+        // A descriptor the worker holds open without close-on-exec, as a library might.
+        var held: [Int32] = [0, 0]
+        #expect(pipe(&held) == 0)
+        defer { close(held[0]); close(held[1]) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("child-fds-\(UUID().uuidString).txt").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        // The shell lists its own descriptors (ls would add one of its own for the directory).
+        let outcome = try await ChildProcess.run("/bin/sh", ["-c", "for fd in /proc/$$/fd/*; do echo ${fd##*/}; done"], standardOutput: output)
+        #expect(outcome.exitStatus == 0)
+        let descriptors = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").compactMap { Int32($0) }.sorted()
+        #expect(descriptors.first == 0)
+        #expect(!descriptors.contains(held[0]) && !descriptors.contains(held[1]), "inherited \(descriptors)")
+        // 3 is the directory the shell itself opens to expand the glob.
+        #expect(descriptors.allSatisfy { $0 <= 3 }, "descriptors beyond the standard three: \(descriptors)")
+    }
+}

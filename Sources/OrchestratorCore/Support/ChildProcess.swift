@@ -77,6 +77,10 @@ public enum ChildProcess {
         }
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
         posix_spawn_file_actions_addclose(&actions, errorPipe[0])
+        // The child gets standard input, output and error only: not the worker's database
+        // sockets, listening pipes or other children's pipes (a pg_dump holding another job's
+        // pipe open would keep that job waiting for end of file).
+        _ = SpawnCloseFrom.add(to: &actions, lowest: 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
