@@ -6,29 +6,10 @@ import TestSupport
 /// The libcurl transfer layer: timeouts, cancellation, bounded bodies, a handle's lifecycle.
 @Suite("libcurl transport")
 struct CurlTransportTests {
-    /// Accepts a connection, reads the request, and answers nothing until released.
-    final class SilentServer: Sendable {
-        let release = DispatchSemaphore(value: 0)
-        let server: LocalSocketServer
-
-        init() throws {
-            let release = self.release
-            server = try LocalSocketServer { connection in
-                _ = connection.readLine()
-                _ = release.wait(timeout: .now() + 15)
-            }
-        }
-
-        func stop() {
-            release.signal()
-            server.stop()
-        }
-    }
-
     @Test func aSilentServerTimesOutAsATransientError() async throws {
-        let silent = try SilentServer()
+        let silent = try SilentSocketServer()
         defer { silent.stop() }
-        let request = CurlRequest(url: "http://127.0.0.1:\(silent.server.port)/", body: Array("{}".utf8), connectTimeout: .seconds(1), timeout: .milliseconds(500))
+        let request = CurlRequest(url: "http://127.0.0.1:\(silent.port)/", body: Array("{}".utf8), connectTimeout: .seconds(1), timeout: .milliseconds(500))
         let error = await #expect(throws: CurlError.self) { try await CurlTransport().perform(request) }
         #expect(error?.code == 28)
         #expect(error?.isTimedOut == true)
@@ -36,9 +17,9 @@ struct CurlTransportTests {
     }
 
     @Test func cancellingTheTaskAbortsARunningTransfer() async throws {
-        let silent = try SilentServer()
+        let silent = try SilentSocketServer()
         defer { silent.stop() }
-        let request = CurlRequest(url: "http://127.0.0.1:\(silent.server.port)/", body: Array("{}".utf8), timeout: .seconds(30))
+        let request = CurlRequest(url: "http://127.0.0.1:\(silent.port)/", body: Array("{}".utf8), timeout: .seconds(30))
         let start = ContinuousClock.now
         let task = Task { try await CurlTransport().perform(request) }
         try await Task.sleep(for: .milliseconds(300))

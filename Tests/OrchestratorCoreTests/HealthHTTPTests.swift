@@ -8,25 +8,6 @@ import TestSupport
 /// silent; secrets in the query never stored; a down endpoint fires its default alert.
 @Suite("Health HTTP checks")
 struct HealthHTTPTests {
-    /// Accepts a connection, reads the request line, and answers nothing until released.
-    final class SilentServer: Sendable {
-        let release = DispatchSemaphore(value: 0)
-        let server: LocalSocketServer
-
-        init() throws {
-            let release = self.release
-            server = try LocalSocketServer { connection in
-                _ = connection.readLine()
-                _ = release.wait(timeout: .now() + 15)
-            }
-        }
-
-        func stop() {
-            release.signal()
-            server.stop()
-        }
-    }
-
     private func sample(_ samples: [HealthSample], _ metric: String) throws -> HealthSample {
         try #require(samples.first { $0.metric == metric }, "no \(metric) in \(samples.map(\.metric))")
     }
@@ -88,14 +69,14 @@ struct HealthHTTPTests {
     }
 
     @Test func aServerThatDoesNotAnswerFailsWithinTheTimeout() async throws {
-        let silent = try SilentServer()
+        let silent = try SilentSocketServer()
         defer { silent.stop() }
         let start = ContinuousClock.now
-        let samples = await HTTPProbe.sample("slow", HTTPCheck(url: "http://127.0.0.1:\(silent.server.port)/", timeoutMs: 500))
+        let samples = await HTTPProbe.sample("slow", HTTPCheck(url: "http://127.0.0.1:\(silent.port)/", timeoutMs: 500))
         let elapsed = ContinuousClock.now - start
         let up = try sample(samples, "http.up")
         #expect(up.value == 0 && up.status == .failed)
-        #expect(up.message == "http://127.0.0.1:\(silent.server.port)/: timed out after 500 ms")
+        #expect(up.message == "http://127.0.0.1:\(silent.port)/: timed out after 500 ms")
         #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(3), "took \(elapsed)")
     }
 
