@@ -14,7 +14,6 @@ extension Worker {
     func dispatchLoop(index: Int, buffer: JobBuffer, recorder: OutcomeRecorder) async {
         let claims = ConnectionHolder(connector: connector, logger: logger, purpose: "claims \(index)")
         defer { claims.close() }
-        let shortKinds = registry.kinds.filter(\.isShort).map(\.name)
         let backoff = Backoff(base: .milliseconds(200), cap: .seconds(10))
         var failures = 0
         while !stopping.isOpen, !Task.isCancelled {

@@ -27,6 +27,8 @@ public final class Worker: Service, Sendable {
     public let identity: WorkerIdentity
     /// Shared queues from the settings plus this host's own `host:<hostname>` queue.
     public let queues: [String]
+    /// Kinds claimed ahead of free slots (`JobKind.isShort`).
+    let shortKinds: [String]
     let options: Options
     let configuration: Configuration
     let connector: DatabaseConnector
@@ -51,6 +53,7 @@ public final class Worker: Service, Sendable {
         let hostQueue = "host:\(identity.host)"
         if !queues.contains(hostQueue) { queues.append(hostQueue) }
         self.queues = queues
+        self.shortKinds = registry.kinds.filter(\.isShort).map(\.name)
         var logger = logger
         logger[metadataKey: "worker.id"] = "\(identity.id)"
         self.logger = logger
@@ -96,8 +99,7 @@ public final class Worker: Service, Sendable {
 
     private func runLoops(control: ConnectionHolder) async {
         let slots = max(1, options.settings.concurrency)
-        let shortKindsKnown = registry.kinds.contains(where: \.isShort)
-        let buffer = JobBuffer(slots: slots, prefetch: shortKindsKnown ? options.settings.prefetch : 0)
+        let buffer = JobBuffer(slots: slots, prefetch: shortKinds.isEmpty ? 0 : options.settings.prefetch)
         let outcomes = ConnectionHolder(connector: connector, logger: logger, purpose: "outcomes")
         defer { outcomes.close() }
         let recorder = OutcomeRecorder(connection: outcomes, worker: identity, logger: logger) { [doorbell] in doorbell.ring() }
