@@ -65,7 +65,7 @@ struct CronDaylightSavingTests {
         #expect(wildcard.contains(Self.date("2026-03-29T00:30:00Z")) && wildcard.contains(Self.date("2026-03-29T01:30:00Z")))
     }
 
-    /// `previous` agrees with `next` occurrence by occurrence around every kind of
+    /// `previous` and `tally` agree with `next` occurrence by occurrence around every kind of
     /// change: one-hour shifts both ways, in both hemispheres, and Lord Howe's half hour.
     @Test(arguments: [
         ("Europe/Berlin", "2026-10-24T12:00:00Z"), ("Europe/Berlin", "2026-03-28T12:00:00Z"),
@@ -86,6 +86,9 @@ struct CronDaylightSavingTests {
                     #expect(cron.previous(atOrBefore: occurrence.addingTimeInterval(-1), in: zone) == occurrences[index - 1], "\(expression) in \(zoneName)")
                 }
             }
+            let first = try #require(occurrences.first), last = try #require(occurrences.last)
+            #expect(cron.tally(after: first, before: last, in: zone).count == occurrences.count - 2, "\(expression) in \(zoneName)")
+            #expect(cron.tally(after: from.addingTimeInterval(-1), before: to, in: zone).count == occurrences.count, "\(expression) in \(zoneName)")
         }
     }
 }
