@@ -83,3 +83,25 @@ struct CronExpressionTests {
         }
     }
 }
+
+@Suite("Cron occurrence counts")
+struct CronTallyTests {
+    func date(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
+
+    @Test func aMonthOfMinutesIsCountedADayAtATime() throws {
+        let cron = try CronExpression("* * * * *")
+        let tally = cron.tally(after: date("2026-10-01T00:00:00Z"), before: date("2026-10-31T00:00:00Z"), in: TimeZone(identifier: "UTC")!)
+        #expect(tally.count == 30 * 1440 - 1)
+        #expect(tally.daysExamined <= 31)
+    }
+
+    @Test func partialDaysAndRestrictedFieldsCountExactly() throws {
+        let utc = TimeZone(identifier: "UTC")!
+        let start = date("2026-11-02T07:13:20Z"), end = date("2026-11-23T16:40:00Z")
+        for expression in ["*/7 9-17 * * MON-FRI", "0 4 1,15 * *", "59 23 * * *", "0 0 * * SUN", "* * * * *"] {
+            let cron = try CronExpression(expression)
+            let walked = cron.occurrences(after: start, through: end.addingTimeInterval(-1), in: utc, limit: 100_000)
+            #expect(cron.tally(after: start, before: end, in: utc).count == walked.count, "\(expression)")
+        }
+    }
+}

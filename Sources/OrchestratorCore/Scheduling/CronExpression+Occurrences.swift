@@ -1,44 +1,54 @@
 import Foundation
 
+/// Occurrences are instants. Time is walked in stretches of constant UTC offset; at a DST change
+/// the schedule behaves as cronie does: when clocks go back, a schedule that follows the clock
+/// (`*` in minute or hour) fires in both passes of the repeated hour and a fixed-time one only in
+/// the first; when clocks go forward, a fixed-time occurrence in the skipped hour fires once at
+/// the first instant after it and a clock-following one just has no such minutes.
 extension CronExpression {
-    /// Wall-clock minute in a time zone.
-    struct WallTime: Equatable, Comparable {
-        var year, month, day, hour, minute: Int
-
-        static func < (a: WallTime, b: WallTime) -> Bool {
-            (a.year, a.month, a.day, a.hour, a.minute) < (b.year, b.month, b.day, b.hour, b.minute)
-        }
-    }
-
     /// Searches at most this many years ahead or back (covers Feb 29 on a given weekday).
     static let searchYears = 28
+    static let searchSeconds = searchYears * 366 * 86_400
 
-    /// The first occurrence strictly after `date`. A time skipped by a DST change fires once at
-    /// the first instant after the gap; a time that occurs twice fires once.
+    /// The first occurrence strictly after `date`.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
-        let calendar = Self.calendar(timeZone)
-        let start = Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60)
-        var wall = Self.wall(of: start, calendar: calendar)
-        let limit = wall.year + Self.searchYears
-        while wall.year <= limit {
-            guard let candidate = nextMatchingWall(from: wall) else { return nil }
-            guard let instant = Self.instant(of: candidate, calendar: calendar) else { return nil }
-            if instant > date { return instant }
-            wall = Self.addMinute(candidate)  // repeated wall time already passed: keep looking
+        let zone = ZoneClock(timeZone)
+        var from = Self.minuteFloor(date) + 60
+        let limit = from + Self.searchSeconds
+        while from <= limit {
+            let offset = zone.offset(at: from)
+            let change = zone.change(after: from)
+            guard let wall = nextMatchingWall(from: WallTime(wallSeconds: from + offset)) else { return nil }
+            let instant = wall.wallSeconds - offset
+            if instant < change ?? .max {
+                if followsClock || zone.repeatedSpan(around: instant) == nil { return Self.date(instant) }
+                from = instant + 60  // a fixed time already run in the first pass
+                continue
+            }
+            guard let change else { return nil }
+            if firesAfterGap(at: change, zone: zone) { return Self.date(change) }
+            from = change
         }
         return nil
     }
 
     /// The most recent occurrence at or before `date`.
     public func previous(atOrBefore date: Date, in timeZone: TimeZone) -> Date? {
-        let calendar = Self.calendar(timeZone)
-        var wall = Self.wall(of: date, calendar: calendar)
-        let limit = wall.year - Self.searchYears
-        while wall.year >= limit {
-            guard let candidate = previousMatchingWall(from: wall) else { return nil }
-            guard let instant = Self.instant(of: candidate, calendar: calendar) else { return nil }
-            if instant <= date { return instant }
-            wall = Self.subtractMinute(candidate)
+        let zone = ZoneClock(timeZone)
+        var to = Self.minuteFloor(date)
+        let limit = to - Self.searchSeconds
+        while to >= limit {
+            let offset = zone.offset(at: to)
+            guard let wall = previousMatchingWall(from: WallTime(wallSeconds: to + offset)) else { return nil }
+            let instant = wall.wallSeconds - offset
+            if let start = zone.lastChange(after: instant, through: to) {
+                // Nothing matches since the offset last changed: look at the change, then before it.
+                if firesAfterGap(at: start, zone: zone) { return Self.date(start) }
+                to = Self.minuteFloor(Self.date(start - 1))
+                continue
+            }
+            if followsClock || zone.repeatedSpan(around: instant) == nil { return Self.date(instant) }
+            to = instant - 60
         }
         return nil
     }
@@ -54,114 +64,15 @@ extension CronExpression {
         return result
     }
 
-    private func has(_ bits: UInt64, _ value: Int) -> Bool { bits & (1 << UInt64(value)) != 0 }
-
-    private func nextMatchingWall(from start: WallTime) -> WallTime? {
-        var w = start
-        let limit = start.year + Self.searchYears
-        while w.year <= limit {
-            if !has(months, w.month) {
-                w = WallTime(year: w.month == 12 ? w.year + 1 : w.year, month: w.month % 12 + 1, day: 1, hour: 0, minute: 0)
-                continue
-            }
-            if !matchesDay(year: w.year, month: w.month, day: w.day) {
-                w = Self.nextDay(w)
-                continue
-            }
-            if !has(hours, w.hour) {
-                if w.hour == 23 { w = Self.nextDay(w) } else { w.hour += 1; w.minute = 0 }
-                continue
-            }
-            if let minute = (w.minute...59).first(where: { has(minutes, $0) }) {
-                w.minute = minute
-                return w
-            }
-            if w.hour == 23 { w = Self.nextDay(w) } else { w.hour += 1; w.minute = 0 }
-        }
-        return nil
+    /// Whether a fixed-time schedule fires at `change` for a wall time the change skipped (and
+    /// not already for the wall time the change lands on, which is an ordinary occurrence).
+    func firesAfterGap(at change: Int, zone: ZoneClock) -> Bool {
+        guard !followsClock else { return false }
+        let before = zone.offset(at: change - 1), after = zone.offset(at: change)
+        return after > before && matchesWall(from: change + before, before: change + after)
     }
 
-    private func previousMatchingWall(from start: WallTime) -> WallTime? {
-        var w = start
-        let limit = start.year - Self.searchYears
-        while w.year >= limit {
-            if !has(months, w.month) {
-                let month = w.month == 1 ? 12 : w.month - 1
-                let year = w.month == 1 ? w.year - 1 : w.year
-                w = WallTime(year: year, month: month, day: CivilDate.daysInMonth(year: year, month: month), hour: 23, minute: 59)
-                continue
-            }
-            if !matchesDay(year: w.year, month: w.month, day: w.day) {
-                w = Self.previousDay(w)
-                continue
-            }
-            if !has(hours, w.hour) {
-                if w.hour == 0 { w = Self.previousDay(w) } else { w.hour -= 1; w.minute = 59 }
-                continue
-            }
-            if let minute = stride(from: w.minute, through: 0, by: -1).first(where: { has(minutes, $0) }) {
-                w.minute = minute
-                return w
-            }
-            if w.hour == 0 { w = Self.previousDay(w) } else { w.hour -= 1; w.minute = 59 }
-        }
-        return nil
-    }
+    static func minuteFloor(_ date: Date) -> Int { Int((date.timeIntervalSince1970 / 60).rounded(.down)) * 60 }
 
-    private static func nextDay(_ w: WallTime) -> WallTime {
-        if w.day < CivilDate.daysInMonth(year: w.year, month: w.month) {
-            return WallTime(year: w.year, month: w.month, day: w.day + 1, hour: 0, minute: 0)
-        }
-        return WallTime(year: w.month == 12 ? w.year + 1 : w.year, month: w.month % 12 + 1, day: 1, hour: 0, minute: 0)
-    }
-
-    private static func previousDay(_ w: WallTime) -> WallTime {
-        if w.day > 1 { return WallTime(year: w.year, month: w.month, day: w.day - 1, hour: 23, minute: 59) }
-        let month = w.month == 1 ? 12 : w.month - 1
-        let year = w.month == 1 ? w.year - 1 : w.year
-        return WallTime(year: year, month: month, day: CivilDate.daysInMonth(year: year, month: month), hour: 23, minute: 59)
-    }
-
-    private static func addMinute(_ w: WallTime) -> WallTime {
-        var next = w
-        if next.minute < 59 { next.minute += 1; return next }
-        next.minute = 0
-        if next.hour < 23 { next.hour += 1; return next }
-        return nextDay(w)
-    }
-
-    private static func subtractMinute(_ w: WallTime) -> WallTime {
-        var previous = w
-        if previous.minute > 0 { previous.minute -= 1; return previous }
-        previous.minute = 59
-        if previous.hour > 0 { previous.hour -= 1; return previous }
-        return previousDay(w)
-    }
-
-    private static func calendar(_ timeZone: TimeZone) -> Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
-    }
-
-    private static func wall(of date: Date, calendar: Calendar) -> WallTime {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return WallTime(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1, hour: c.hour ?? 0, minute: c.minute ?? 0)
-    }
-
-    /// The instant of a wall time. In a DST gap there is no such instant; the first instant
-    /// after the gap is used (the job runs once, shifted, rather than being skipped).
-    private static func instant(of w: WallTime, calendar: Calendar) -> Date? {
-        let components = DateComponents(year: w.year, month: w.month, day: w.day, hour: w.hour, minute: w.minute)
-        guard let date = calendar.date(from: components) else { return nil }
-        if wall(of: date, calendar: calendar) == w { return date }
-        // Not representable: find where the gap ends (the first minute whose wall time is past w).
-        let hourStart = calendar.date(from: DateComponents(year: w.year, month: w.month, day: w.day, hour: w.hour)) ?? date
-        var probe = hourStart.addingTimeInterval(-3600)
-        for _ in 0..<(4 * 60) {
-            if wall(of: probe, calendar: calendar) > w { return probe }
-            probe = probe.addingTimeInterval(60)
-        }
-        return date
-    }
+    static func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
 }

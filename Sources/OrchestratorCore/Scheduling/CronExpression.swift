@@ -12,6 +12,10 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     let daysOfWeek: UInt64
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
+    /// A "wildcard" schedule in cronie's sense: its minute or hour field starts with `*` (`*`,
+    /// `*/5`). At DST changes it follows the clock (both passes of a repeated hour, nothing in a
+    /// skipped one); a fixed-time schedule runs once a day (first pass; right after a skipped hour).
+    let followsClock: Bool
 
     public var description: String { source }
 
@@ -45,6 +49,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         daysOfWeek = weekdays
         dayOfMonthRestricted = !fields[2].hasPrefix("*")
         dayOfWeekRestricted = !fields[4].hasPrefix("*")
+        followsClock = fields[0].hasPrefix("*") || fields[1].hasPrefix("*")
     }
 
     func matchesDay(year: Int, month: Int, day: Int) -> Bool {
@@ -141,29 +146,5 @@ enum CronField {
             throw CronParseError("\(name): \(parsed) is out of range \(range.lowerBound)-\(range.upperBound)")
         }
         return parsed
-    }
-}
-
-/// Gregorian calendar arithmetic on plain integers.
-enum CivilDate {
-    static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
-
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// 0 = Sunday.
-    static func weekday(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4)
     }
 }
