@@ -49,7 +49,7 @@ struct JobExecutor: Sendable {
             running.stop(job.id, reason: .shutdown)
         }
         let stopReason = running.remove(job.id)
-        let outcome = classify(result, stopReason: stopReason, job: job)
+        let outcome = classify(result.map(context.serverWarnings.added), stopReason: stopReason, job: job)
         switch outcome {
         case .succeeded: jobLogger.info("job succeeded")
         case .failed(let error, let retry, _), .timedOut(let error, let retry):
