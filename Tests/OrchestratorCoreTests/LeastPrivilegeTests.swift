@@ -123,7 +123,13 @@ struct LeastPrivilegeTests {
             #expect(analyze.job?.state == "failed")
             #expect(analyze.job?.lastError?.hasPrefix("ANALYZE did nothing: role \(setup.role) may not ANALYZE public.trades") == true, "\(analyze.job?.lastError ?? "")")
 
+            // An invalid copy left by an interrupted concurrent rebuild: only the owner may drop it.
+            await #expect(throws: PostgresError.self) {
+                try await setup.admin.execute("CREATE UNIQUE INDEX CONCURRENTLY trades_symbol_ccnew ON trades (symbol)")
+            }
             let reindex = try await Self.run(setup, kind: "reindex", target: "app", ["table": "trades"])
+            #expect(reindex.run?.result?.jsonText.contains("\"leftovers_not_permitted\":[{\"index\":\"public.trades_symbol_ccnew\"") == true,
+                    "\(String(describing: reindex.run?.result))")
             #expect(reindex.job?.state == "failed")
             #expect(reindex.job?.lastError?.hasPrefix("REINDEX did nothing: role \(setup.role) may not REINDEX public.trades: on PostgreSQL 15 only its owner may") == true,
                     "\(reindex.job?.lastError ?? "")")

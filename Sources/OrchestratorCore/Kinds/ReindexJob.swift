@@ -37,10 +37,12 @@ public struct ReindexJob: JobKind {
             try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(lockTimeout)ms"])
             var dropped: [JSONValue] = []
             var refused: [(index: String, reason: String)] = []
+            var notDropped: [JSONValue] = []
             for leftover in try await Self.invalidIndexes(on: connection, leftoversOnly: true) {
                 // DROP INDEX needs the table's owner on every version (MAINTAIN does not cover it).
                 if let reason = try await TablePrivileges.of(leftover.table, on: connection).refusal(.reindex) {
                     context.logger.warning("invalid leftover index not dropped", metadata: ["db.index": "\(leftover.index.display)", "reason": "\(reason)"])
+                    notDropped.append(.object(["index": .string(leftover.index.display), "reason": .string(reason)]))
                     continue
                 }
                 try await connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(try leftover.index.quoted)")
@@ -76,7 +78,7 @@ public struct ReindexJob: JobKind {
             }
             let stillInvalid = try await Self.invalidIndexes(on: connection, leftoversOnly: false).map { JSONValue.string($0.index.display) }
             let result: [String: JSONValue] = [
-                "dropped_leftovers": .array(dropped), "indexes": .array(rebuilt),
+                "dropped_leftovers": .array(dropped), "leftovers_not_permitted": .array(notDropped), "indexes": .array(rebuilt),
                 "skipped_locked": .array(skipped), "invalid_indexes_left": .array(stillInvalid),
                 "skipped_not_permitted": .array(refused.map { .object(["index": .string($0.index), "reason": .string($0.reason)]) }),
             ]
