@@ -13,7 +13,7 @@ struct ConfigCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate the configuration file; exit 78 with every problem listed when invalid.")
         @OptionGroup var global: GlobalOptions
 
-        @Flag(help: "Also check retention policies against their databases (tables, columns, primary keys).")
+        @Flag(help: "Also check against the databases: retention tables, columns and keys, and the privileges each scheduled job needs.")
         var databases = false
 
         func run() async throws {

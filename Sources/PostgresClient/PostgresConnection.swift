@@ -19,11 +19,15 @@ public final class PostgresConnection: Sendable {
     private let handle: Mutex<LibPQPointer?>
     private let canceller: Mutex<LibPQPointer?>
     private let wakePipe: WakePipe
+    /// Notices the server sent on this session (see `takeNotices()`); owned here because
+    /// libpq's receiver points at it until `PQfinish`.
+    private let notices: NoticeBuffer
     /// SQL text -> server-side statement name, for statements prepared on this session.
     let preparedStatements = Mutex<[String: String]>([:])
 
-    private init(configuration: ConnectionConfiguration, connection: OpaquePointer, executor: DispatchQueue) throws(PostgresError) {
+    private init(configuration: ConnectionConfiguration, connection: OpaquePointer, executor: DispatchQueue, notices: NoticeBuffer) throws(PostgresError) {
         self.configuration = configuration
+        self.notices = notices
         self.executor = executor
         self.backendPID = PQbackendPID(connection)
         self.handle = Mutex(LibPQPointer(connection))
@@ -38,17 +42,18 @@ public final class PostgresConnection: Sendable {
     public static func connect(_ configuration: ConnectionConfiguration) async throws -> PostgresConnection {
         try configuration.validate()
         let executor = DispatchQueue(label: "orchestrator.postgres.connection")
+        let notices = NoticeBuffer()
         let opened: LibPQPointer = try await withCheckedThrowingContinuation { continuation in
             executor.async {
                 continuation.resume(with: Result { () throws(PostgresError) -> LibPQPointer in
-                    LibPQPointer(try openConnection(configuration))
+                    LibPQPointer(try openConnection(configuration, notices: notices))
                 })
             }
         }
         let connection = opened.pointer
         let postgres: PostgresConnection
         do {
-            postgres = try PostgresConnection(configuration: configuration, connection: connection, executor: executor)
+            postgres = try PostgresConnection(configuration: configuration, connection: connection, executor: executor, notices: notices)
         } catch {
             PQfinish(connection)
             throw error
@@ -57,7 +62,7 @@ public final class PostgresConnection: Sendable {
         return postgres
     }
 
-    private static func openConnection(_ configuration: ConnectionConfiguration) throws(PostgresError) -> OpaquePointer {
+    private static func openConnection(_ configuration: ConnectionConfiguration, notices: NoticeBuffer) throws(PostgresError) -> OpaquePointer {
         var keywords = ["dbname", "fallback_application_name"]
         var values = [configuration.connectionString, configuration.applicationName]
         for (keyword, value) in configuration.overrides {
@@ -81,11 +86,19 @@ public final class PostgresConnection: Sendable {
             PQfinish(connection)
             throw PostgresError(code: .connectionFailed, message: message.isEmpty ? "connection failed" : message)
         }
-        // libpq prints NOTICE/WARNING messages to stderr by default; server messages reach
-        // callers as errors or results, so the chatter ("already exists, skipping") is dropped.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        // libpq prints NOTICE/WARNING messages to stderr by default. Some carry the only sign
+        // that a statement did nothing (VACUUM "skipping ..."), so they are kept per connection.
+        PQsetNoticeReceiver(connection, NoticeBuffer.receiver, Unmanaged.passUnretained(notices).toOpaque())
         return connection
     }
+
+    /// The notices (WARNING, NOTICE, ...) received since the last call, oldest first; at most
+    /// the newest 200 are kept.
+    public func takeNotices() -> [PostgresNotice] { notices.take() }
+
+    /// Calls `handler` for each notice as it arrives (on the connection's queue: keep it short,
+    /// e.g. logging); nil removes it. Notices are also kept for `takeNotices()`.
+    public func onNotice(_ handler: (@Sendable (PostgresNotice) -> Void)?) { notices.setHandler(handler) }
 
     /// Closes the connection. Safe to call more than once and from any thread.
     public func close() {

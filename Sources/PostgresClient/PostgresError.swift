@@ -72,7 +72,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         sqlState == "3D000" || (code == .connectionFailed && message.contains("database \"") && message.contains("\" does not exist"))
     }
 
-    private static func singleLine(_ text: String) -> String {
+    static func singleLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

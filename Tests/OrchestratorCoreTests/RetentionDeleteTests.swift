@@ -84,7 +84,7 @@ struct RetentionDeleteTests {
             var configuration = harness.configuration
             configuration.retention["fine"] = RetentionDeletePolicy(database: "app", table: "trades", column: "created_at", keepDays: 90)
             let problems = await DatabaseChecks.run(configuration: configuration, connector: harness.connector)
-            #expect(problems.map(\.description) == ["retention.trades: public.no key has no single-column primary key; batched deletes need one"])
+            #expect(problems.map(\.description) == ["retention.trades: public.no key has no primary key and no btree index starting with created_at; batched deletes walk one of them: CREATE INDEX CONCURRENTLY ON \"public\".\"no key\" (\"created_at\")"])
         }
     }
 
@@ -92,7 +92,7 @@ struct RetentionDeleteTests {
         ("trades; DROP TABLE trades", "created_at", "table \"trades; DROP TABLE trades\" does not exist"),
         ("trades", "created_at; DROP TABLE trades", "column \"created_at; DROP TABLE trades\" does not exist in public.trades"),
         ("trades", "symbol", "column symbol of public.trades is text, not a timestamp or date"),
-        ("no key", "created_at", "public.no key has no single-column primary key"),
+        ("no key", "created_at", "public.no key has no primary key and no btree index starting with created_at"),
     ])
     func unusableTablesAndHostileNamesFailClearly(table: String, column: String, message: String) async throws {
         let policy = RetentionDeletePolicy(database: "app", table: table, column: column, keepDays: 90)

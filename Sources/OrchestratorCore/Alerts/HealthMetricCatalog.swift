@@ -11,7 +11,7 @@ public enum HealthMetricCatalog {
         "pg.up", "pg.size_bytes", "pg.connections", "pg.cache_hit_percent", "pg.xact_total", "pg.tps", "pg.deadlocks_total",
         "pg.xid_age", "pg.xid_wraparound_percent", "pg.oldest_table_xid_age", "pg.longest_transaction_seconds",
         "pg.longest_query_seconds", "pg.idle_in_transaction", "pg.idle_in_transaction_longest_seconds", "pg.locks_waiting",
-        "pg.sample_ms",
+        "pg.sessions_hidden", "pg.sample_ms",
         "pg.table.dead_tuples", "pg.table.dead_percent", "pg.table.size_bytes", "pg.table.vacuum_age_seconds",
         "pg.connections_total", "pg.max_connections", "pg.connections_used_percent", "pg.in_recovery",
         "pg.replay_delay_seconds", "pg.replicas", "pg.replication_lag_bytes", "pg.replication_lag_seconds",

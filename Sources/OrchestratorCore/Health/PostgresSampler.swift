@@ -58,7 +58,11 @@ struct PostgresSampler: Sendable {
                (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, state, xact_seconds AS seconds, query
                   FROM a WHERE xact_seconds IS NOT NULL ORDER BY xact_seconds DESC LIMIT 1) t) AS longest_transaction,
                (SELECT row_to_json(t)::text FROM (SELECT pid, usename, application_name, wait_event_type, wait_event, query_seconds AS seconds, query
-                  FROM a WHERE query_seconds IS NOT NULL ORDER BY query_seconds DESC LIMIT 1) t) AS longest_query
+                  FROM a WHERE query_seconds IS NOT NULL ORDER BY query_seconds DESC LIMIT 1) t) AS longest_query,
+               current_user AS role, pg_has_role('pg_read_all_stats', 'USAGE') AS reads_all_stats,
+               (SELECT count(*) FROM pg_stat_activity h
+                 WHERE h.datname = current_database() AND h.pid <> pg_backend_pid() AND h.usesysid IS NOT NULL
+                   AND NOT pg_has_role('pg_read_all_stats', 'USAGE') AND NOT pg_has_role(h.usesysid, 'USAGE')) AS hidden_sessions
         FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
         WHERE d.datname = current_database()
         """
@@ -112,7 +116,26 @@ struct PostgresSampler: Sendable {
         ]
         samples.append(try Self.longest(key, "pg.longest_transaction_seconds", row.decodeIfPresent("longest_transaction"), none: "no open transaction"))
         samples.append(try Self.longest(key, "pg.longest_query_seconds", row.decodeIfPresent("longest_query"), none: "no running query"))
+        samples.append(try Self.hiddenSessions(key, row))
         return samples
+    }
+
+    /// Sessions of other roles whose state, transaction and query this role may not see
+    /// (without `pg_read_all_stats`): the session figures above leave them out, so a long
+    /// transaction of another application would go unnoticed. Failed while any is hidden.
+    private static func hiddenSessions(_ key: String, _ row: PostgresRow) throws -> HealthSample {
+        let hidden: Double = try row.decode("hidden_sessions")
+        let role: String = try row.decode("role")
+        let readsAll: Bool = try row.decode("reads_all_stats")
+        let details: [String: JSONValue] = ["role": .string(role), "pg_read_all_stats": .bool(readsAll)]
+        let grant = "GRANT pg_read_all_stats TO \((try? SQLIdentifier.quoted(role)) ?? role)"
+        if hidden > 0 {
+            return HealthSample(.postgres, key, "pg.sessions_hidden", value: hidden, unit: "count", status: .failed,
+                                message: "cannot see \(Int(hidden)) sessions of other roles (their transactions and queries are missing from these figures): \(grant)",
+                                details: details)
+        }
+        return HealthSample(.postgres, key, "pg.sessions_hidden", value: 0, unit: "count",
+                            message: readsAll ? nil : "no other role's session now, but they would be hidden: \(grant)", details: details)
     }
 
     /// The session behind a longest-something figure, its query text with literals removed.

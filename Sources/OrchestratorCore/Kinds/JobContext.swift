@@ -8,6 +8,8 @@ public struct JobContext: Sendable {
     public let configuration: Configuration
     public let connector: DatabaseConnector
     let recordBackendPID: @Sendable (Int32) async -> Void
+    /// WARNINGs from the job's database connections, added to the run's result.
+    let serverWarnings = ServerWarnings()
 
     init(logger: Logger, configuration: Configuration, connector: DatabaseConnector, recordBackendPID: @escaping @Sendable (Int32) async -> Void) {
         self.logger = logger
@@ -45,6 +47,15 @@ public struct JobContext: Sendable {
             throw PermanentJobError("database \(target.dbname.debugDescription) does not exist: \(error)")
         }
         defer { connection.close() }
+        // Server warnings (VACUUM "skipping ...") reach the run's log tail as they arrive.
+        let logger = self.logger
+        let warnings = serverWarnings
+        connection.onNotice { notice in
+            if notice.isWarning { warnings.append(notice.message) }
+            logger.log(level: notice.isWarning ? .warning : .notice, "server \(notice.severity.lowercased())", metadata: [
+                "db.name": "\(target.dbname)", "db.message": "\(notice.message)",
+            ])
+        }
         await recordBackendPID(connection.backendPID)
         return try await body(connection)
     }

@@ -36,66 +36,103 @@ public struct ReindexJob: JobKind {
         return try await context.withDatabase(database) { connection in
             try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(lockTimeout)ms"])
             var dropped: [JSONValue] = []
+            var refused: [(index: String, reason: String)] = []
+            var notDropped: [JSONValue] = []
             for leftover in try await Self.invalidIndexes(on: connection, leftoversOnly: true) {
-                try await connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(try leftover.quoted)")
-                context.logger.notice("dropped an invalid index left by an interrupted rebuild", metadata: ["db.index": "\(leftover.display)"])
-                dropped.append(.string(leftover.display))
+                // DROP INDEX needs the table's owner on every version (MAINTAIN does not cover it).
+                if let reason = try await TablePrivileges.of(leftover.table, on: connection).refusal(.reindex) {
+                    context.logger.warning("invalid leftover index not dropped", metadata: ["db.index": "\(leftover.index.display)", "reason": "\(reason)"])
+                    notDropped.append(.object(["index": .string(leftover.index.display), "reason": .string(reason)]))
+                    continue
+                }
+                try await connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(try leftover.index.quoted)")
+                context.logger.notice("dropped an invalid index left by an interrupted rebuild", metadata: ["db.index": "\(leftover.index.display)"])
+                dropped.append(.string(leftover.index.display))
             }
             let indexes = try await Self.indexes(job: job, on: connection)
             var rebuilt: [JSONValue] = []
             var skipped: [JSONValue] = []
-            for index in indexes {
+            var privileges: [TableReference: TablePrivileges] = [:]
+            for target in indexes {
                 try Task.checkCancellation()
+                if privileges[target.table] == nil { privileges[target.table] = try await TablePrivileges.of(target.table, on: connection) }
+                if let reason = privileges[target.table]?.refusal(.reindex) {
+                    context.logger.warning("index not permitted; skipped", metadata: ["db.index": "\(target.index.display)", "reason": "\(reason)"])
+                    refused.append((target.index.display, reason))
+                    continue
+                }
                 do {
-                    let before = try await Self.size(of: index, on: connection)
+                    let before = try await Self.size(of: target.index, on: connection)
                     let started = ContinuousClock.now
-                    try await connection.execute("REINDEX INDEX CONCURRENTLY \(try index.quoted)")
+                    try await connection.execute("REINDEX INDEX CONCURRENTLY \(try target.index.quoted)")
                     let seconds = (ContinuousClock.now - started).seconds
-                    let after = try await Self.size(of: index, on: connection)
+                    let after = try await Self.size(of: target.index, on: connection)
                     rebuilt.append(.object([
-                        "index": .string(index.display), "seconds": .double(seconds),
+                        "index": .string(target.index.display), "seconds": .double(seconds),
                         "bytes_before": .int(before), "bytes_after": .int(after),
                     ]))
                 } catch let error as PostgresError where error.sqlState == "55P03" {
-                    context.logger.warning("index locked; skipped", metadata: ["db.index": "\(index.display)"])
-                    skipped.append(.string(index.display))
+                    context.logger.warning("index locked; skipped", metadata: ["db.index": "\(target.index.display)"])
+                    skipped.append(.string(target.index.display))
                 }
             }
-            let stillInvalid = try await Self.invalidIndexes(on: connection, leftoversOnly: false).map { JSONValue.string($0.display) }
-            return [
-                "dropped_leftovers": .array(dropped), "indexes": .array(rebuilt),
+            let stillInvalid = try await Self.invalidIndexes(on: connection, leftoversOnly: false).map { JSONValue.string($0.index.display) }
+            let result: [String: JSONValue] = [
+                "dropped_leftovers": .array(dropped), "leftovers_not_permitted": .array(notDropped), "indexes": .array(rebuilt),
                 "skipped_locked": .array(skipped), "invalid_indexes_left": .array(stillInvalid),
+                "skipped_not_permitted": .array(refused.map { .object(["index": .string($0.index), "reason": .string($0.reason)]) }),
             ]
+            if rebuilt.isEmpty && !refused.isEmpty {
+                throw JobFailure(TablePrivileges.nothingDone("REINDEX", refusals: refused.map(\.reason)), result: result, permanent: true)
+            }
+            return result
         }
     }
 
+    /// An index and the table it belongs to (whose owner may rebuild it).
+    struct IndexTarget: Sendable {
+        let index: TableReference
+        let table: TableReference
+    }
+
     /// Invalid user indexes; with `leftoversOnly`, those named like a concurrent rebuild's copies.
-    static func invalidIndexes(on connection: PostgresConnection, leftoversOnly: Bool) async throws -> [TableReference] {
+    static func invalidIndexes(on connection: PostgresConnection, leftoversOnly: Bool) async throws -> [IndexTarget] {
         let rows = try await connection.query(
             """
-            SELECT n.nspname, c.relname FROM pg_index i
+            SELECT n.nspname, c.relname, tn.nspname AS table_schema, t.relname AS table_name FROM pg_index i
             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
             WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
               AND (NOT $1 OR c.relname ~ '_cc(new|old)[0-9]*$')
             ORDER BY 1, 2
             """,
             [leftoversOnly]
         )
-        return try rows.rows.map { TableReference(schema: try $0.decode("nspname"), name: try $0.decode("relname")) }
+        return try rows.rows.map(Self.target)
     }
 
-    static func indexes(job: ClaimedJob, on connection: PostgresConnection) async throws -> [TableReference] {
+    static func target(_ row: PostgresRow) throws -> IndexTarget {
+        IndexTarget(index: TableReference(schema: try row.decode("nspname"), name: try row.decode("relname")),
+                    table: TableReference(schema: try row.decode("table_schema"), name: try row.decode("table_name")))
+    }
+
+    static func indexes(job: ClaimedJob, on connection: PostgresConnection) async throws -> [IndexTarget] {
         if let index = job.arguments["index"]?.stringValue {
             let parts = index.split(separator: ".", maxSplits: 1).map(String.init)
             let (schema, name) = parts.count == 2 ? (parts[0], parts[1]) : ("public", index)
             let found = try await connection.query(
-                "SELECT schemaname, indexrelname FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2", [schema, name]
+                """
+                SELECT schemaname AS nspname, indexrelname AS relname, schemaname AS table_schema, relname AS table_name
+                FROM pg_stat_user_indexes WHERE schemaname = $1 AND indexrelname = $2
+                """,
+                [schema, name]
             )
             guard let row = found.first else { throw PermanentJobError("index \(index.debugDescription) does not exist in this database") }
-            return [TableReference(schema: try row.decode("schemaname"), name: try row.decode("indexrelname"))]
+            return [try Self.target(row)]
         }
         var sql = """
-            SELECT s.schemaname, s.indexrelname FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
+            SELECT s.schemaname AS nspname, s.indexrelname AS relname, s.schemaname AS table_schema, s.relname AS table_name
+            FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
             WHERE i.indisvalid
             """
         var parameters: [(any PostgresEncodable)?] = []
@@ -105,7 +142,7 @@ public struct ReindexJob: JobKind {
             parameters = [resolved.schema, resolved.name]
         }
         let rows = try await connection.query(sql + " ORDER BY 1, 2", parameters)
-        return try rows.rows.map { TableReference(schema: try $0.decode("schemaname"), name: try $0.decode("indexrelname")) }
+        return try rows.rows.map(Self.target)
     }
 
     static func size(of index: TableReference, on connection: PostgresConnection) async throws -> Int64 {

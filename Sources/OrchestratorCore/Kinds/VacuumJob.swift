@@ -77,25 +77,46 @@ public struct VacuumJob: JobKind {
             var deferred: [JSONValue] = []
             var results: [JSONValue] = []
             var skipped: [JSONValue] = []
+            var refused: [(table: String, reason: String)] = []
             for table in tables {
                 try Task.checkCancellation()
                 if auto && ContinuousClock.now - runStarted > budget {
                     deferred.append(.string(table.display))  // over the time budget: next run
                     continue
                 }
+                // The server skips a table the role may not maintain with only a WARNING.
+                if let reason = try await TablePrivileges.of(table, on: connection).refusal(analyzeOnly ? .analyze : .vacuum) {
+                    context.logger.warning("table not permitted; skipped", metadata: ["db.table": "\(table.display)", "reason": "\(reason)"])
+                    refused.append((table.display, reason))
+                    continue
+                }
                 do {
-                    results.append(try await Self.process(table, command: command, on: connection, context: context))
+                    switch try await Self.process(table, command: command, on: connection, context: context) {
+                    case .done(let entry): results.append(entry)
+                    case .skippedByServer(let reason): refused.append((table.display, reason))
+                    }
                 } catch let error as PostgresError where error.sqlState == "55P03" {
                     // lock_not_available: someone holds the table; skip it rather than queue behind them.
                     context.logger.warning("table locked; skipped", metadata: ["db.table": "\(table.display)"])
                     skipped.append(.string(table.display))
                 }
             }
-            return [
+            let result: [String: JSONValue] = [
                 "command": .string(command), "tables": .array(results), "skipped_locked": .array(skipped),
+                "skipped_not_permitted": .array(refused.map { .object(["table": .string($0.table), "reason": .string($0.reason)]) }),
                 "deferred_over_budget": .array(deferred),
             ]
+            if results.isEmpty && !refused.isEmpty {
+                throw JobFailure(TablePrivileges.nothingDone(command, refusals: refused.map(\.reason)), result: result, permanent: true)
+            }
+            return result
         }
+    }
+
+    enum TableOutcome {
+        case done(JSONValue)
+        /// The statement succeeded but the server said it skipped the table.
+        case skippedByServer(reason: String)
     }
 
     /// Tables worth vacuuming now, worst first: dead share or XID age relative to its threshold.
@@ -115,21 +136,30 @@ public struct VacuumJob: JobKind {
         return try rows.rows.map { TableReference(schema: try $0.decode("schemaname"), name: try $0.decode("relname")) }
     }
 
-    private static func process(_ table: TableReference, command: String, on connection: PostgresConnection, context: JobContext) async throws -> JSONValue {
+    private static func process(_ table: TableReference, command: String, on connection: PostgresConnection, context: JobContext) async throws -> TableOutcome {
         let before = try await stats(of: table, on: connection)
+        _ = connection.takeNotices()
         let started = ContinuousClock.now
         try await connection.execute("\(command) \(try table.quoted)")
         let seconds = (ContinuousClock.now - started).seconds
+        // Catalog checks cannot foresee every refusal (a privilege revoked meanwhile); the
+        // server's own "skipping" warning is the last word.
+        let warnings = connection.takeNotices().filter(\.isWarning)
+        if let skip = warnings.first(where: { $0.message.contains("skipping") }) {
+            return .skippedByServer(reason: skip.message)
+        }
         try await connection.query("SELECT pg_stat_clear_snapshot()")
         let after = try await stats(of: table, on: connection)
         context.logger.info("maintenance done", metadata: [
             "db.table": "\(table.display)", "maintenance.command": "\(command)", "dead.before": "\(before.dead)", "dead.after": "\(after.dead)",
         ])
-        return .object([
+        var entry: [String: JSONValue] = [
             "table": .string(table.display), "seconds": .double(seconds),
             "dead_tuples_before": .int(before.dead), "dead_tuples_after": .int(after.dead),
             "bytes_before": .int(before.bytes), "bytes_after": .int(after.bytes),
-        ])
+        ]
+        if !warnings.isEmpty { entry["warnings"] = .array(warnings.map { .string($0.message) }) }
+        return .done(.object(entry))
     }
 
     static func stats(of table: TableReference, on connection: PostgresConnection) async throws -> (dead: Int64, bytes: Int64) {

@@ -23,15 +23,27 @@ struct BatchedDeleter: Sendable {
         /// From the first batch to the end of the last one (sleeps included, ANALYZE not).
         var deleteMs = 0.0
         var analyzeMs = 0.0
+        /// Why the ANALYZE after the deletes was not run (the role may not analyze the table).
+        var analyzeSkipped: String?
     }
 
-    /// The table, its timestamp column, its single-column primary key and, when there is one,
-    /// a btree index that starts with the timestamp column, checked in the catalog.
+    /// A run that failed after it began deleting: the batches already committed stay deleted,
+    /// and the report says how many.
+    struct Interrupted: Error, CustomStringConvertible {
+        let report: Report
+        let underlying: any Error
+        var description: String { "\(underlying)" }
+    }
+
+    /// The table, its timestamp column, its single-column primary key (nil for a composite
+    /// or missing one) and, when there is one, a btree index that starts with the timestamp
+    /// column, checked in the catalog, with what the role may do to the table.
     struct Target: Sendable {
         let table: TableReference
         let column: String
-        let key: String
+        let key: String?
         let timestampIndex: String?
+        let privileges: TablePrivileges
     }
 
     func resolve(on connection: PostgresConnection) async throws -> Target {
@@ -60,9 +72,7 @@ struct BatchedDeleter: Sendable {
             """,
             [table.schema, table.name]
         )
-        guard keys.rows.count == 1, let key: String = try keys.first?.decode("attname") else {
-            throw PermanentJobError("\(table.display) has no single-column primary key; batched deletes need one")
-        }
+        let keyColumns: [String] = try keys.rows.map { try $0.decode("attname") }
         let index: String? = try await connection.query(
             """
             SELECT ic.relname FROM pg_index i
@@ -75,7 +85,19 @@ struct BatchedDeleter: Sendable {
             """,
             [table.schema, table.name, policy.column]
         ).first?.decode("relname")
-        return Target(table: table, column: policy.column, key: key, timestampIndex: index)
+        // Walking by the timestamp index needs no key (ties are split by ctid); walking by key
+        // needs one column to order and bound the ranges by.
+        if index == nil && keyColumns.count != 1 {
+            let why = keyColumns.isEmpty ? "has no primary key" : "has a composite primary key (\(keyColumns.joined(separator: ", ")))"
+            throw PermanentJobError(
+                "\(table.display) \(why) and no btree index starting with \(policy.column); batched deletes walk one of them: "
+                    + "CREATE INDEX CONCURRENTLY ON \(try table.quoted) (\(try SQLIdentifier.quoted(policy.column)))"
+            )
+        }
+        let privileges = try await TablePrivileges.of(table, on: connection)
+        if let refusal = privileges.deleteRefusal { throw PermanentJobError(refusal) }
+        return Target(table: table, column: policy.column, key: keyColumns.count == 1 ? keyColumns[0] : nil,
+                      timestampIndex: index, privileges: privileges)
     }
 
     func run(on connection: PostgresConnection, dryRun: Bool) async throws -> Report {
@@ -99,13 +121,35 @@ struct BatchedDeleter: Sendable {
         }
         var walk = DeleteWalk(
             order: target.timestampIndex.map { .timestamp(index: $0) } ?? .key,
-            table: table, column: column, key: try SQLIdentifier.quoted(target.key),
+            table: table, column: column, key: try target.key.map { try SQLIdentifier.quoted($0) } ?? "ctid",
             condition: policy.condition, cutoff: cutoff
         )
         report.walk = target.timestampIndex.map { "index \($0)" } ?? "primary key"
         let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.decode("lsn")
-        var sizer = BatchSizer(first: policy.batchSize, targetMs: policy.targetBatchMs)
         let started = ContinuousClock.now
+        do {
+            try await deleteAll(&walk, report: &report, on: connection)
+        } catch {
+            throw Interrupted(report: report, underlying: error)
+        }
+        report.deleteMs = (ContinuousClock.now - started).seconds * 1000
+        report.walBytes = try await connection.query(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes", [startLSN]
+        ).first!.decode("bytes")
+        // ANALYZE by a role that may not is skipped by the server with a warning; say so instead.
+        if let refusal = target.privileges.refusal(.analyze) {
+            logger.warning("ANALYZE after retention skipped", metadata: ["db.table": "\(target.table.display)", "reason": "\(refusal)"])
+            report.analyzeSkipped = refusal
+            return report
+        }
+        let analyzing = ContinuousClock.now
+        try await connection.execute("ANALYZE \(table)")
+        report.analyzeMs = (ContinuousClock.now - analyzing).seconds * 1000
+        return report
+    }
+
+    private func deleteAll(_ walk: inout DeleteWalk, report: inout Report, on connection: PostgresConnection) async throws {
+        var sizer = BatchSizer(first: policy.batchSize, targetMs: policy.targetBatchMs)
         while !walk.finished {
             try Task.checkCancellation()
             guard let batch = try await walk.next(size: sizer.size, on: connection) else { continue }
@@ -119,13 +163,5 @@ struct BatchedDeleter: Sendable {
             ])
             if policy.sleepMs > 0 && !walk.finished { try await Task.sleep(for: .milliseconds(policy.sleepMs)) }
         }
-        report.deleteMs = (ContinuousClock.now - started).seconds * 1000
-        report.walBytes = try await connection.query(
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes", [startLSN]
-        ).first!.decode("bytes")
-        let analyzing = ContinuousClock.now
-        try await connection.execute("ANALYZE \(table)")
-        report.analyzeMs = (ContinuousClock.now - analyzing).seconds * 1000
-        return report
     }
 }

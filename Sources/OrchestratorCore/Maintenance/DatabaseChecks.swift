@@ -2,7 +2,9 @@ import Foundation
 import PostgresClient
 
 /// Checks of the configuration that need the databases themselves: every retention policy's
-/// table, column and key, so a broken policy is reported by `config check`, not at 2 AM.
+/// table, column, key and grants, and what each scheduled job needs of its role
+/// (`PrivilegeChecks`), so a broken policy or a missing grant is reported by `config check`,
+/// not at 2 AM.
 public enum DatabaseChecks {
     public static func run(configuration: Configuration, connector: DatabaseConnector) async -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
@@ -19,6 +21,6 @@ public enum DatabaseChecks {
                 problems.append(ConfigurationError(path: path, "cannot check against database \(target.dbname): \(error)"))
             }
         }
-        return problems
+        return problems + (await PrivilegeChecks.problems(configuration: configuration, connector: connector))
     }
 }

@@ -48,7 +48,8 @@ struct DeleteWalk: Sendable {
     private var tie: String?
     private(set) var finished = false
 
-    /// `table`, `column`, `key` are quoted identifiers; `condition` is the policy's trusted SQL.
+    /// `table`, `column`, `key` are quoted identifiers (`key` may be `ctid` for the timestamp
+    /// order, which uses it only to split ties); `condition` is the policy's trusted SQL.
     init(order: Order, table: String, column: String, key: String, condition: String?, cutoff: String) {
         self.order = order
         self.table = table
@@ -78,8 +79,8 @@ struct DeleteWalk: Sendable {
         if let value = tie {
             let batch = try await timed(
                 """
-                DELETE FROM \(table) WHERE \(column) = $1\(filter) AND \(key) IN (
-                    SELECT \(key) FROM \(table) WHERE \(column) = $1\(filter) LIMIT $2)
+                DELETE FROM \(table) WHERE \(column) = $1\(filter) AND \(key) = ANY (ARRAY(
+                    SELECT \(key) FROM \(table) WHERE \(column) = $1\(filter) LIMIT $2))
                 """,
                 [value, size], covered: size, on: connection
             )

@@ -2,7 +2,7 @@ import PostgresClient
 
 /// A table named on the command line or in the configuration, resolved against the catalog so
 /// it is only ever used quoted: `trades; DROP TABLE x` is "no such table", never SQL.
-struct TableReference: Sendable, Equatable {
+struct TableReference: Sendable, Hashable {
     let schema: String
     let name: String
 

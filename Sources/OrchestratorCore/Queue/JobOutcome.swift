@@ -3,8 +3,9 @@ import Foundation
 /// How one attempt ended, as recorded in `job_runs.status` and reflected on the job.
 public enum JobOutcome: Sendable, Equatable {
     case succeeded(result: [String: JSONValue])
-    /// Failed; `retryAfter` nil means final (permanent error or last attempt).
-    case failed(error: String, retryAfter: Duration?)
+    /// Failed; `retryAfter` nil means final (permanent error or last attempt). `result` keeps
+    /// what a job finished before it failed.
+    case failed(error: String, retryAfter: Duration?, result: [String: JSONValue]? = nil)
     case timedOut(error: String, retryAfter: Duration?)
     /// Cancelled by `jobs cancel`: final.
     case cancelled

@@ -91,7 +91,11 @@ extension JobQueue.Completion {
         switch outcome {
         case .succeeded(let value):
             (result, error, jobState, retryAfterSeconds) = (value, nil, "succeeded", 0)
-        case .failed(let message, let retry), .timedOut(let message, let retry):
+        case .failed(let message, let retry, let partial):
+            (result, error) = (partial, message)
+            jobState = retry == nil ? "failed" : "queued"
+            retryAfterSeconds = retry?.seconds ?? 0
+        case .timedOut(let message, let retry):
             (result, error) = (nil, message)
             jobState = retry == nil ? "failed" : "queued"
             retryAfterSeconds = retry?.seconds ?? 0

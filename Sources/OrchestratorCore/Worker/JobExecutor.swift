@@ -49,10 +49,10 @@ struct JobExecutor: Sendable {
             running.stop(job.id, reason: .shutdown)
         }
         let stopReason = running.remove(job.id)
-        let outcome = classify(result, stopReason: stopReason, job: job)
+        let outcome = classify(result.map(context.serverWarnings.added), stopReason: stopReason, job: job)
         switch outcome {
         case .succeeded: jobLogger.info("job succeeded")
-        case .failed(let error, let retry), .timedOut(let error, let retry):
+        case .failed(let error, let retry, _), .timedOut(let error, let retry):
             jobLogger.warning("job failed", metadata: ["error": "\(error)", "retry.in_s": "\(retry.map { "\(Int($0.seconds))" } ?? "none")"])
         case .cancelled: jobLogger.notice("job cancelled")
         case .released(let reason): jobLogger.notice("job released", metadata: ["reason": "\(reason)"])
@@ -76,7 +76,7 @@ struct JobExecutor: Sendable {
         case (.failure(let error), nil):
             let permanent = Self.isPermanent(error)
             let retry = permanent || job.isLastAttempt ? nil : retryBackoff.delay(attempt: job.attempt)
-            return .failed(error: Self.describe(error), retryAfter: retry)
+            return .failed(error: Self.describe(error), retryAfter: retry, result: (error as? JobFailure)?.result)
         }
     }
 
@@ -85,6 +85,8 @@ struct JobExecutor: Sendable {
         switch error {
         case is PermanentJobError, is JobValidationError:
             return true
+        case let error as JobFailure:
+            return error.permanent
         case let error as PostgresError:
             guard let state = error.sqlState else { return false }
             // 22 data exception, 28 authorization, 3D missing database, 42 syntax/undefined object, 0A unsupported.
