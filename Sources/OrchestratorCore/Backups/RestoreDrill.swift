@@ -42,7 +42,7 @@ public struct RestoreDrill: Sendable {
             let server = restorer.serverConnection(for: dump)
             do {
                 let clock = ContinuousClock.now
-                _ = try await restorer.restoreDatabase(dump, from: record, options: .init(database: scratch), jobID: jobID)
+                _ = try await restorer.restoreDatabase(dump, from: record, into: scratch, options: .init(database: scratch), jobID: jobID)
                 restoreSeconds += (ContinuousClock.now - clock).seconds
                 let session = try await PostgresConnection.connect(server.withDatabase(scratch))
                 defer { session.close() }
