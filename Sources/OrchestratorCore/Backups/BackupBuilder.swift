@@ -187,18 +187,18 @@ public struct BackupBuilder: Sendable {
         }
     }
 
-    /// Tools create files with the process umask; a backup holds data only its owner may read.
+    /// Tools create files with the process umask; a backup holds data only its owner may read,
+    /// and verification insists on it: files 0600, directories 0700, the root included.
     static func restrictPermissions(under directory: String) throws {
-        for path in try BackupVerifier.files(under: directory) {
-            guard chmod(directory + "/" + path, 0o600) == 0 else {
-                throw BackupError("cannot restrict permissions of \(path): \(String(cString: strerror(errno)))")
+        let tree = try BackupTree(reading: directory)
+        for entry in [tree.root] + tree.entries {
+            let path = entry.path.isEmpty ? directory : directory + "/" + entry.path
+            let mode = entry.isDirectory ? BackupTree.directoryPermissions : BackupTree.filePermissions
+            guard entry.type == S_IFDIR || entry.type == S_IFREG else {
+                throw BackupError("\(entry.path) is \(BackupFileOpener.kind(entry.type)); a backup holds regular files only")
             }
-        }
-        let enumerator = FileManager.default.enumerator(atPath: directory)
-        while let path = enumerator?.nextObject() as? String {
-            var info = stat()
-            if lstat(directory + "/" + path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-                _ = chmod(directory + "/" + path, 0o700)
+            guard chmod(path, mode) == 0 else {
+                throw BackupError("cannot restrict permissions of \(entry.path.isEmpty ? directory : entry.path): \(String(cString: strerror(errno)))")
             }
         }
     }

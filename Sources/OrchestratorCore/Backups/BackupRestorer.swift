@@ -43,9 +43,14 @@ public struct BackupRestorer: Sendable {
     }
 
     /// Loads a backup's manifest from disk, refusing one whose manifest differs from the catalog.
-    static func manifest(of record: BackupRecord) throws -> BackupManifest {
-        guard let data = FileManager.default.contents(atPath: record.location + "/" + BackupManifest.fileName) else {
-            throw PermanentJobError("backup \(record.id) has no manifest at \(record.location) (moved or deleted?)")
+    /// Read like verification reads it: never through a link, never blocking on a FIFO.
+    static func manifest(of record: BackupRecord) async throws -> BackupManifest {
+        let location = record.location
+        let data: Data
+        do {
+            data = try await Archiver.run { try BackupFileOpener.contents(of: BackupManifest.fileName, under: location, limit: BackupVerifier.manifestLimit) }
+        } catch {
+            throw PermanentJobError("backup \(record.id) has no readable manifest at \(record.location) (moved or deleted?): \(error)")
         }
         guard FileDigest.sha256(of: data) == record.manifestSHA256 else {
             throw PermanentJobError("backup \(record.id): manifest.json differs from the catalog; run `orchestrator backups verify \(record.id)`")

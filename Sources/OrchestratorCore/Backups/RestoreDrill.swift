@@ -35,7 +35,7 @@ public struct RestoreDrill: Sendable {
         var tablesChecked = 0
         var mismatches: [Mismatch] = []
         var failure: String?
-        let manifest = try BackupRestorer.manifest(of: record)
+        let manifest = try await BackupRestorer.manifest(of: record)
         let smokeQueries = context.configuration.backups.profiles[record.profile]?.smokeQueries ?? []
         for (index, dump) in manifest.databases.enumerated() {
             let scratch = "orchestrator_drill_\(jobID.map(String.init) ?? String(record.id))_\(index)"
