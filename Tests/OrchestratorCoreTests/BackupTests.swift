@@ -236,59 +236,6 @@ struct BackupTests: BackupFixture {
         }
     }
 
-    @Test func aWorkerKilledMidBackupLeavesNoPartialBackupAndTheRetrySucceeds() async throws {
-        try await withBackupHarness { harness, scratch, app in
-            let connection = try await harness.connect()
-            defer { connection.close() }
-            let repository = scratch + "/repository"
-            let configFile = scratch + "/orchestrator.yaml"
-            try """
-                worker: {concurrency: 1, lease_seconds: 5, heartbeat_seconds: 1, reaper_seconds: 1, poll_seconds: 1}
-                databases:
-                  app: {dbname: \(harness.database.name)}
-                backups:
-                  repository: \(repository)
-                  profiles:
-                    daily: {databases: [app], paths: [\(app)], excludes: [node_modules]}
-                """.write(toFile: configFile, atomically: true, encoding: .utf8)
-            // Hold pg_dump at its table locks so the backup is surely in flight when the worker dies.
-            let blocker = try await harness.connect()
-            defer { blocker.close() }
-            try await blocker.execute("BEGIN; LOCK TABLE trades IN ACCESS EXCLUSIVE MODE")
-
-            let id = try await harness.enqueue(kind: "backup", target: "daily", on: connection)
-            let victim = Process()
-            victim.executableURL = Harness.binary
-            victim.arguments = ["worker", "--config", configFile, "--log-level", "error"]
-            victim.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_DATABASE_URL": try harness.database.url]) { _, new in new }
-            try victim.run()
-            let profileDirectory = repository + "/daily"
-            try await expectEventually(timeout: .seconds(20)) {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: profileDirectory)) ?? []
-                return names.contains { $0.hasPrefix(".partial-") }
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            kill(victim.processIdentifier, SIGKILL)
-            // systemd stops the whole control group; do the same for the orphaned pg_dump (which
-            // also holds the descriptor `Process` watches for the worker's exit).
-            _ = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: system("pkill -9 -f -- '--file=\(profileDirectory)/.partial-' >/dev/null 2>&1")) }
-            }
-            try await exited(victim)
-            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 0)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory).allSatisfy { $0.hasPrefix(".partial-") })
-            try await blocker.execute("ROLLBACK")
-
-            try await running(harness.worker()) {
-                try await expectEventually(timeout: .seconds(40)) { try await harness.state(of: id, on: connection) == "succeeded" }
-            }
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["abandoned", "succeeded"])
-            let record = try #require(try await BackupCatalog.find("latest", on: connection))
-            #expect(record.verifyStatus == "passed")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory) == [record.label])
-        }
-    }
-
     @Test(.enabled(if: geteuid() == 0, "needs root to mount a small tmpfs as a full disk"))
     func aFullDiskFailsTheBackupCleanlyAndKeepsEarlierBackups() async throws {
         try await withBackupHarness { harness, scratch, app in
