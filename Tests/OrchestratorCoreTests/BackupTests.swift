@@ -6,54 +6,7 @@ import Testing
 import TestSupport
 
 @Suite("Backups", .serialized)
-struct BackupTests {
-    /// A harness whose own database doubles as the application database, with a files tree.
-    private func withBackupHarness<T: Sendable>(_ body: (Harness, String, String) async throws -> T) async throws -> T {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("backups-\(UUID().uuidString)").path
-        let app = scratch + "/app"
-        try FileManager.default.createDirectory(atPath: app + "/config", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: app + "/node_modules/x", withIntermediateDirectories: true)
-        try "DB_URL_FILE=/etc/app/db\n".write(toFile: app + "/.env", atomically: true, encoding: .utf8)
-        try "threshold: 80\n".write(toFile: app + "/config/app.yaml", atomically: true, encoding: .utf8)
-        try "junk".write(toFile: app + "/node_modules/x/index.js", atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        return try await TestDatabase.with { database in
-            let configuration = Configuration(
-                databases: ["app": TargetDatabase(dbname: database.name)],
-                backups: BackupSettings(repository: scratch + "/repository", parallelJobs: 2, profiles: [
-                    "daily": BackupProfile(
-                        databases: ["app"], paths: [app], excludes: ["node_modules"],
-                        smokeQueries: ["SELECT 1 FROM trades WHERE symbol LIKE 'SYM%' LIMIT 1"]
-                    ),
-                    "broken": BackupProfile(databases: ["missing"], paths: []),
-                ])
-            )
-            let connection = try await database.connect()
-            defer { connection.close() }
-            _ = try await Migrator(directory: Harness.migrationsDirectory).migrate(connection, appliedBy: "tests", logger: Harness.logger)
-            try await connection.execute("""
-                CREATE TABLE trades (id bigserial PRIMARY KEY, symbol text NOT NULL, price numeric NOT NULL, at timestamptz NOT NULL DEFAULT now());
-                INSERT INTO trades (symbol, price) SELECT 'SYM' || (i % 37), round((random() * 1000)::numeric, 2) FROM generate_series(1, 20000) i;
-                CREATE TABLE "Odd ""Name"" here" (x int);
-                INSERT INTO "Odd ""Name"" here" VALUES (1), (2), (3);
-                """)
-            let harness = Harness(
-                database: database,
-                connector: DatabaseConnector(orchestrator: database.configuration, environment: ProcessInfo.processInfo.environment),
-                configuration: configuration
-            )
-            return try await body(harness, scratch, app)
-        }
-    }
-
-    private func backUp(_ harness: Harness, profile: String = "daily") async throws -> (job: Int64, state: String) {
-        let connection = try await harness.connect()
-        defer { connection.close() }
-        let id = try await harness.enqueue(kind: "backup", target: profile, on: connection)
-        try await harness.worker(drain: true).run()
-        return (id, try await harness.state(of: id, on: connection) ?? "missing")
-    }
-
+struct BackupTests: BackupFixture {
     @Test func aBackupIsVerifiedCataloguedAndRestorable() async throws {
         try await withBackupHarness { harness, scratch, app in
             let (job, state) = try await backUp(harness)
@@ -180,14 +133,6 @@ struct BackupTests {
         }
     }
 
-    private func run(_ harness: Harness, kind: String, target: String?, _ arguments: [String: String]) async throws -> (id: Int64, job: JobRecord?) {
-        let connection = try await harness.connect()
-        defer { connection.close() }
-        let id = try await harness.enqueue(arguments, kind: kind, target: target, on: connection)
-        try await harness.worker(drain: true).run()
-        return (id, try await JobQueue.job(id: id, on: connection))
-    }
-
     @Test func restoreCreatesANewDatabaseAndRefusesAnExistingOneUnlessReplacing() async throws {
         try await withBackupHarness { harness, scratch, app in
             #expect(try await backUp(harness).state == "succeeded")
@@ -288,59 +233,6 @@ struct BackupTests {
             let pruned = try await run(keepOne, kind: "prune-backups", target: "daily", [:])
             #expect(pruned.job?.state == "succeeded")
             #expect(try await BackupCatalog.list(profile: "daily", on: connection).count == 1)
-        }
-    }
-
-    @Test func aWorkerKilledMidBackupLeavesNoPartialBackupAndTheRetrySucceeds() async throws {
-        try await withBackupHarness { harness, scratch, app in
-            let connection = try await harness.connect()
-            defer { connection.close() }
-            let repository = scratch + "/repository"
-            let configFile = scratch + "/orchestrator.yaml"
-            try """
-                worker: {concurrency: 1, lease_seconds: 5, heartbeat_seconds: 1, reaper_seconds: 1, poll_seconds: 1}
-                databases:
-                  app: {dbname: \(harness.database.name)}
-                backups:
-                  repository: \(repository)
-                  profiles:
-                    daily: {databases: [app], paths: [\(app)], excludes: [node_modules]}
-                """.write(toFile: configFile, atomically: true, encoding: .utf8)
-            // Hold pg_dump at its table locks so the backup is surely in flight when the worker dies.
-            let blocker = try await harness.connect()
-            defer { blocker.close() }
-            try await blocker.execute("BEGIN; LOCK TABLE trades IN ACCESS EXCLUSIVE MODE")
-
-            let id = try await harness.enqueue(kind: "backup", target: "daily", on: connection)
-            let victim = Process()
-            victim.executableURL = Harness.binary
-            victim.arguments = ["worker", "--config", configFile, "--log-level", "error"]
-            victim.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_DATABASE_URL": try harness.database.url]) { _, new in new }
-            try victim.run()
-            let profileDirectory = repository + "/daily"
-            try await expectEventually(timeout: .seconds(20)) {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: profileDirectory)) ?? []
-                return names.contains { $0.hasPrefix(".partial-") }
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            kill(victim.processIdentifier, SIGKILL)
-            // systemd stops the whole control group; do the same for the orphaned pg_dump (which
-            // also holds the descriptor `Process` watches for the worker's exit).
-            _ = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: system("pkill -9 -f -- '--file=\(profileDirectory)/.partial-' >/dev/null 2>&1")) }
-            }
-            try await exited(victim)
-            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 0)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory).allSatisfy { $0.hasPrefix(".partial-") })
-            try await blocker.execute("ROLLBACK")
-
-            try await running(harness.worker()) {
-                try await expectEventually(timeout: .seconds(40)) { try await harness.state(of: id, on: connection) == "succeeded" }
-            }
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["abandoned", "succeeded"])
-            let record = try #require(try await BackupCatalog.find("latest", on: connection))
-            #expect(record.verifyStatus == "passed")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory) == [record.label])
         }
     }
 

@@ -37,6 +37,32 @@ struct ChildProcessTests {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
+    @Test func helpersAToolLeavesBehindDieWhenItExits() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        // The helper lets go of standard error, so the tool's exit is seen at once.
+        let outcome = try await ChildProcess.run("/bin/sh", ["-c", "(sleep 2; touch \(marker)) 2>/dev/null & exit 0"])
+        #expect(outcome.exitStatus == 0)
+        try await Task.sleep(for: .seconds(3))
+        #expect(!FileManager.default.fileExists(atPath: marker), "a helper outlived its tool and kept writing")
+    }
+
+    @Test func aChildHoldsTheDescriptorsItIsGiven() async throws {
+        let lockPath = FileManager.default.temporaryDirectory.appendingPathComponent("child-lock-\(UUID().uuidString)").path
+        defer { unlink(lockPath) }
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(flock(descriptor, LOCK_EX) == 0)
+        let child = Task { try await ChildProcess.run("/bin/sleep", ["30"], inheriting: [descriptor], killGrace: .milliseconds(200)) }
+        try await Task.sleep(for: .milliseconds(300))
+        close(descriptor)
+        let probe = open(lockPath, O_RDWR | O_CLOEXEC)
+        defer { close(probe) }
+        #expect(flock(probe, LOCK_EX | LOCK_NB) != 0, "the child holds the lock while it lives")
+        child.cancel()
+        _ = try? await child.value
+        #expect(flock(probe, LOCK_EX | LOCK_NB) == 0, "the lock is free once the child is gone")
+    }
+
     @Test func aMissingExecutableIsAClearError() async throws {
         let failure = await #expect(throws: ChildProcess.Failure.self) {
             try await ChildProcess.run("/nonexistent/pg_dump", [])

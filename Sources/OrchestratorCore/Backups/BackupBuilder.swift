@@ -6,7 +6,8 @@ import PostgresClient
 /// Makes one backup of a profile. Everything is written under a hidden `.partial-<label>`
 /// directory, verified, and only then renamed into place and recorded in the catalog, in one
 /// transaction: a failed or killed backup leaves nothing visible and no catalog row, and never
-/// touches earlier backups. The next backup of the profile removes leftover partial directories.
+/// touches earlier backups. The next backup of the profile removes leftover partial directories,
+/// each once its writer lock (`PartialBackupLock`) shows that nothing can still write there.
 public struct BackupBuilder: Sendable {
     let profileName: String
     let profile: BackupProfile
@@ -31,12 +32,17 @@ public struct BackupBuilder: Sendable {
         let label = Self.label(for: started, jobID: jobID)
         let profileDirectory = settings.repository + "/" + profileName
         try Self.makeDirectory(profileDirectory)
-        try removeLeftovers(in: profileDirectory)
+        try await removeLeftovers(in: profileDirectory)
         let partial = profileDirectory + "/.partial-" + label
         let final = profileDirectory + "/" + label
+        // Taken before the directory exists, so no partial directory is ever without its lock.
+        guard let lock = try await Archiver.run({ try PartialBackupLock.acquire(for: partial) }) else {
+            throw BackupError("\(partial) is being written by another process; is another worker running this backup?")
+        }
+        defer { lock.release() }
         try Self.makeDirectory(partial)
         do {
-            var manifest = try await build(into: partial, label: label, started: started)
+            var manifest = try await build(into: partial, label: label, started: started, lock: lock)
             manifest.timings["total_before_verify_s"] = (ContinuousClock.now - clock).seconds
             let manifestData = try manifest.encoded()
             try Self.write(manifestData, to: partial + "/" + BackupManifest.fileName)
@@ -68,7 +74,7 @@ public struct BackupBuilder: Sendable {
         }
     }
 
-    private func build(into directory: String, label: String, started: Date) async throws -> BackupManifest {
+    private func build(into directory: String, label: String, started: Date, lock: PartialBackupLock) async throws -> BackupManifest {
         var manifest = BackupManifest(
             format: BackupManifest.currentFormat, profile: profileName, label: label, host: HostInfo.hostName,
             orchestratorVersion: OrchestratorVersion.current, startedAt: started, finishedAt: started,
@@ -84,8 +90,9 @@ public struct BackupBuilder: Sendable {
                 let connection = try context.connectionConfiguration(forDatabase: name)
                 let relative = "db/\(name).dump"
                 let clock = ContinuousClock.now
-                let result = try await DatabaseDumper(connection: connection, parallelJobs: settings.parallelJobs, pgDump: pgDump, logger: context.logger)
-                    .dump(into: directory + "/" + relative)
+                let result = try await DatabaseDumper(
+                    connection: connection, parallelJobs: settings.parallelJobs, pgDump: pgDump, logger: context.logger, lock: lock.descriptor
+                ).dump(into: directory + "/" + relative)
                 manifest.timings["dump_\(name)_s"] = (ContinuousClock.now - clock).seconds
                 manifest.databases.append(.init(
                     name: name, dbname: context.configuration.databases[name]?.dbname ?? name, path: relative,
@@ -94,7 +101,7 @@ public struct BackupBuilder: Sendable {
                 ))
             }
             if profile.globals, let first = profile.databases.first {
-                manifest.globals = try await dumpGlobals(into: directory, using: try context.connectionConfiguration(forDatabase: first))
+                manifest.globals = try await dumpGlobals(into: directory, using: try context.connectionConfiguration(forDatabase: first), lock: lock)
             }
         }
         if !profile.paths.isEmpty {
@@ -132,7 +139,7 @@ public struct BackupBuilder: Sendable {
 
     /// Roles and tablespaces. Role password hashes need superuser to read; others get the
     /// roles without passwords, and the manifest says which.
-    private func dumpGlobals(into directory: String, using connection: ConnectionConfiguration) async throws -> String {
+    private func dumpGlobals(into directory: String, using connection: ConnectionConfiguration, lock: PartialBackupLock) async throws -> String {
         guard let pgDumpAll = ChildProcess.locate("pg_dumpall") else {
             throw PermanentJobError("pg_dumpall not found; install the PostgreSQL client package (postgresql-client)")
         }
@@ -143,14 +150,29 @@ public struct BackupBuilder: Sendable {
         }()
         var arguments = ["--globals-only", "--no-password", "--file=\(directory)/globals.sql"]
         if !superuser { arguments.append("--no-role-passwords") }
-        try await ChildProcess.run(pgDumpAll, arguments, environment: connection.toolEnvironment)
+        try await ChildProcess.run(pgDumpAll, arguments, environment: connection.toolEnvironment, inheriting: [lock.descriptor])
         return "globals.sql"
     }
 
-    private func removeLeftovers(in profileDirectory: String) throws {
-        for name in try FileManager.default.contentsOfDirectory(atPath: profileDirectory) where name.hasPrefix(".partial-") {
-            context.logger.notice("removing an unfinished backup left by an earlier attempt", metadata: ["backup.partial": "\(name)"])
-            try FileManager.default.removeItem(atPath: profileDirectory + "/" + name)
+    /// Removes unfinished backups of earlier attempts, each only once its writer lock is free:
+    /// every process that wrote there is gone. One still held after a few seconds belongs to a
+    /// live writer and is left for a later backup.
+    private func removeLeftovers(in profileDirectory: String) async throws {
+        let logger = context.logger
+        try await Archiver.run {
+            let names = try FileManager.default.contentsOfDirectory(atPath: profileDirectory).filter { $0.hasPrefix(".partial-") }
+            let partials = Set(names.map { $0.hasSuffix(".lock") ? String($0.dropLast(5)) : $0 })
+            for name in partials.sorted() {
+                let path = profileDirectory + "/" + name
+                guard let lock = try PartialBackupLock.acquire(for: path, waiting: .seconds(5)) else {
+                    logger.warning("an unfinished backup is still held by a live process; left alone", metadata: ["backup.partial": "\(name)"])
+                    continue
+                }
+                defer { lock.release() }
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                logger.notice("removing an unfinished backup left by an earlier attempt", metadata: ["backup.partial": "\(name)"])
+                try FileManager.default.removeItem(atPath: path)
+            }
         }
     }
 
@@ -187,18 +209,18 @@ public struct BackupBuilder: Sendable {
         }
     }
 
-    /// Tools create files with the process umask; a backup holds data only its owner may read.
+    /// Tools create files with the process umask; a backup holds data only its owner may read,
+    /// and verification insists on it: files 0600, directories 0700, the root included.
     static func restrictPermissions(under directory: String) throws {
-        for path in try BackupVerifier.files(under: directory) {
-            guard chmod(directory + "/" + path, 0o600) == 0 else {
-                throw BackupError("cannot restrict permissions of \(path): \(String(cString: strerror(errno)))")
+        let tree = try BackupTree(reading: directory)
+        for entry in [tree.root] + tree.entries {
+            let path = entry.path.isEmpty ? directory : directory + "/" + entry.path
+            let mode = entry.isDirectory ? BackupTree.directoryPermissions : BackupTree.filePermissions
+            guard entry.type == S_IFDIR || entry.type == S_IFREG else {
+                throw BackupError("\(entry.path) is \(BackupFileOpener.kind(entry.type)); a backup holds regular files only")
             }
-        }
-        let enumerator = FileManager.default.enumerator(atPath: directory)
-        while let path = enumerator?.nextObject() as? String {
-            var info = stat()
-            if lstat(directory + "/" + path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-                _ = chmod(directory + "/" + path, 0o700)
+            guard chmod(path, mode) == 0 else {
+                throw BackupError("cannot restrict permissions of \(entry.path.isEmpty ? directory : entry.path): \(String(cString: strerror(errno)))")
             }
         }
     }

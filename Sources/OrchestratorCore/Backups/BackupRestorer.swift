@@ -8,8 +8,8 @@ import PostgresClient
 /// directory only. `pg_restore` stops at the first error: there is no "errors ignored" success.
 public struct BackupRestorer: Sendable {
     public struct Options: Sendable {
-        /// Name of the database to create.
-        public var database: String
+        /// Name of the database to create; nil restores no database (files only).
+        public var database: String?
         /// Which database of the backup (manifest name); default: the only one.
         public var source: String?
         public var replace: Bool
@@ -17,7 +17,7 @@ public struct BackupRestorer: Sendable {
         /// Keep owners and grants from the dump (needs a superuser); default off.
         public var keepOwners: Bool
 
-        public init(database: String, source: String? = nil, replace: Bool = false, filesTo: String? = nil, keepOwners: Bool = false) {
+        public init(database: String?, source: String? = nil, replace: Bool = false, filesTo: String? = nil, keepOwners: Bool = false) {
             self.database = database
             self.source = source
             self.replace = replace
@@ -27,7 +27,8 @@ public struct BackupRestorer: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public let database: String
+        /// The restored database, nil for a files-only restore.
+        public let database: String?
         public let seconds: Double
         public let replacedDatabaseKeptAs: String?
         public let filesExtracted: Int
@@ -42,9 +43,14 @@ public struct BackupRestorer: Sendable {
     }
 
     /// Loads a backup's manifest from disk, refusing one whose manifest differs from the catalog.
-    static func manifest(of record: BackupRecord) throws -> BackupManifest {
-        guard let data = FileManager.default.contents(atPath: record.location + "/" + BackupManifest.fileName) else {
-            throw PermanentJobError("backup \(record.id) has no manifest at \(record.location) (moved or deleted?)")
+    /// Read like verification reads it: never through a link, never blocking on a FIFO.
+    static func manifest(of record: BackupRecord) async throws -> BackupManifest {
+        let location = record.location
+        let data: Data
+        do {
+            data = try await Archiver.run { try BackupFileOpener.contents(of: BackupManifest.fileName, under: location, limit: BackupVerifier.manifestLimit) }
+        } catch {
+            throw PermanentJobError("backup \(record.id) has no readable manifest at \(record.location) (moved or deleted?): \(error)")
         }
         guard FileDigest.sha256(of: data) == record.manifestSHA256 else {
             throw PermanentJobError("backup \(record.id): manifest.json differs from the catalog; run `orchestrator backups verify \(record.id)`")
@@ -53,24 +59,16 @@ public struct BackupRestorer: Sendable {
     }
 
     public func restore(_ record: BackupRecord, options: Options, jobID: Int64?) async throws -> Outcome {
-        let manifest = try Self.manifest(of: record)
+        let manifest = try await Self.manifest(of: record)
         let started = ContinuousClock.now
-        var restoredName = options.database
+        // Everything asked for must be in the backup before anything is restored.
+        let dump = try options.database.map { _ in try Self.dump(named: options.source, in: manifest, of: record) }
+        if options.filesTo != nil, manifest.fileSets.isEmpty {
+            throw PermanentJobError("backup \(record.id) holds no files (its profile has no paths); restore without files_to")
+        }
         var keptAs: String?
-        if !manifest.databases.isEmpty || options.source != nil {
-            let dump: BackupManifest.DatabaseDump
-            if let source = options.source {
-                guard let match = manifest.databases.first(where: { $0.name == source }) else {
-                    throw PermanentJobError("backup \(record.id) has no database \(source.debugDescription); it has \(manifest.databases.map(\.name).joined(separator: ", "))")
-                }
-                dump = match
-            } else {
-                guard manifest.databases.count == 1 else {
-                    throw PermanentJobError("backup \(record.id) holds \(manifest.databases.count) databases (\(manifest.databases.map(\.name).joined(separator: ", "))); choose one with source=NAME")
-                }
-                dump = manifest.databases[0]
-            }
-            (restoredName, keptAs) = try await restoreDatabase(dump, from: record, options: options, jobID: jobID)
+        if let target = options.database, let dump {
+            keptAs = try await restoreDatabase(dump, from: record, into: target, options: options, jobID: jobID).keptAs
         }
         var extracted = 0
         if let directory = options.filesTo {
@@ -80,7 +78,25 @@ public struct BackupRestorer: Sendable {
                 extracted += summary.entries
             }
         }
-        return Outcome(database: restoredName, seconds: (ContinuousClock.now - started).seconds, replacedDatabaseKeptAs: keptAs, filesExtracted: extracted)
+        return Outcome(database: options.database, seconds: (ContinuousClock.now - started).seconds, replacedDatabaseKeptAs: keptAs, filesExtracted: extracted)
+    }
+
+    /// The dump to restore: the one named by `source`, else the backup's only one.
+    static func dump(named source: String?, in manifest: BackupManifest, of record: BackupRecord) throws -> BackupManifest.DatabaseDump {
+        let names = manifest.databases.map(\.name).joined(separator: ", ")
+        if let source {
+            guard let match = manifest.databases.first(where: { $0.name == source }) else {
+                throw PermanentJobError("backup \(record.id) has no database \(source.debugDescription); it has \(names.isEmpty ? "none" : names)")
+            }
+            return match
+        }
+        guard manifest.databases.count == 1 else {
+            if manifest.databases.isEmpty {
+                throw PermanentJobError("backup \(record.id) holds no database (its profile has no databases); restore with files_to only")
+            }
+            throw PermanentJobError("backup \(record.id) holds \(manifest.databases.count) databases (\(names)); choose one with source=NAME")
+        }
+        return manifest.databases[0]
     }
 
     /// Server connection for the restore: the configured database's server, else the orchestrator's.
@@ -89,13 +105,12 @@ public struct BackupRestorer: Sendable {
     }
 
     func restoreDatabase(
-        _ dump: BackupManifest.DatabaseDump, from record: BackupRecord, options: Options, jobID: Int64?
-    ) async throws -> (String, String?) {
+        _ dump: BackupManifest.DatabaseDump, from record: BackupRecord, into target: String, options: Options, jobID: Int64?
+    ) async throws -> (database: String, keptAs: String?) {
         let server = serverConnection(for: dump)
         let admin = try await PostgresConnection.connect(server.withDatabase("postgres"))
         defer { admin.close() }
-        let target = options.database
-        guard target.utf8.count <= 50 else { throw PermanentJobError("database name \(target.debugDescription) is longer than 50 bytes") }
+        guard !target.isEmpty, target.utf8.count <= 50 else { throw PermanentJobError("database name \(target.debugDescription) must be 1 to 50 bytes long") }
         let exists = !(try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [target]).rows.isEmpty)
         if exists && !options.replace {
             throw PermanentJobError("database \(target.debugDescription) already exists; choose another name or pass --replace")

@@ -10,6 +10,8 @@ struct DatabaseDumper: Sendable {
     let parallelJobs: Int
     let pgDump: String
     let logger: Logger
+    /// The partial backup's writer lock, held by pg_dump and its helpers while they live.
+    let lock: Int32
 
     struct Result: Sendable {
         let serverVersion: String
@@ -26,6 +28,11 @@ struct DatabaseDumper: Sendable {
             throw PermanentJobError("database \((connection.redactedParameters["dbname"] ?? "?").debugDescription) does not exist: \(error)")
         }
         defer { session.close() }
+        // Sessions (this one and pg_dump's) whose client died while they waited for a lock notice
+        // within a second and end, instead of waiting on in the lock queue (PostgreSQL 14+).
+        let checksClient = try await session.query("SELECT current_setting('server_version_num')::int >= 140000 AS checks")
+            .first?.decode("checks", as: Bool.self) ?? false
+        if checksClient { try await session.execute("SET client_connection_check_interval = 1000") }
         try await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         let facts = try await session.query(
             "SELECT pg_export_snapshot() AS snapshot, now() AS taken, current_setting('server_version') AS version"
@@ -34,10 +41,15 @@ struct DatabaseDumper: Sendable {
         let snapshot: String = try row.decode("snapshot")
         let options = ["--format=directory", "--jobs=\(parallelJobs)", "--compress=1", "--no-password"]
         logger.info("dumping database", metadata: ["db.name": "\(connection.redactedParameters["dbname"] ?? "?")", "dump.jobs": "\(parallelJobs)"])
+        var environment = connection.toolEnvironment
+        if checksClient {
+            environment["PGOPTIONS"] = [environment["PGOPTIONS"], "-c client_connection_check_interval=1000"]
+                .compactMap { $0 }.joined(separator: " ")
+        }
         // The exporting transaction must stay open until pg_dump has imported the snapshot; it
         // stays open for the whole dump while the row counts run in it concurrently.
         async let dumped = ChildProcess.run(
-            pgDump, options + ["--snapshot=\(snapshot)", "--file=\(directory)"], environment: connection.toolEnvironment
+            pgDump, options + ["--snapshot=\(snapshot)", "--file=\(directory)"], environment: environment, inheriting: [lock]
         )
         let tables: [BackupManifest.TableCount]
         do {

@@ -9,20 +9,24 @@ public enum FileDigest {
         public let bytes: Int64
     }
 
+    /// The file at `path`, which must be a regular file itself (not a link, FIFO or device).
     public static func sha256(ofFileAt path: String) throws -> Result {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw BackupError("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
+        let url = URL(fileURLWithPath: path)
+        return try sha256(ofFile: url.lastPathComponent, under: url.deletingLastPathComponent().path)
+    }
+
+    /// A file of a backup, opened beneath `root` without following links (`BackupFileOpener`).
+    public static func sha256(ofFile relative: String, under root: String) throws -> Result {
+        let file = try BackupFileOpener.open(relative, under: root)
+        defer { close(file.descriptor) }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total: Int64 = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { read(file.descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw BackupError("cannot read \(path): \(String(cString: strerror(errno)))")
+                throw BackupError("cannot read \(relative): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }

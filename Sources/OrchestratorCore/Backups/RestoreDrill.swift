@@ -35,14 +35,14 @@ public struct RestoreDrill: Sendable {
         var tablesChecked = 0
         var mismatches: [Mismatch] = []
         var failure: String?
-        let manifest = try BackupRestorer.manifest(of: record)
+        let manifest = try await BackupRestorer.manifest(of: record)
         let smokeQueries = context.configuration.backups.profiles[record.profile]?.smokeQueries ?? []
         for (index, dump) in manifest.databases.enumerated() {
             let scratch = "orchestrator_drill_\(jobID.map(String.init) ?? String(record.id))_\(index)"
             let server = restorer.serverConnection(for: dump)
             do {
                 let clock = ContinuousClock.now
-                _ = try await restorer.restoreDatabase(dump, from: record, options: .init(database: scratch), jobID: jobID)
+                _ = try await restorer.restoreDatabase(dump, from: record, into: scratch, options: .init(database: scratch), jobID: jobID)
                 restoreSeconds += (ContinuousClock.now - clock).seconds
                 let session = try await PostgresConnection.connect(server.withDatabase(scratch))
                 defer { session.close() }

@@ -32,20 +32,20 @@ public struct RestoreJob: JobKind {
 
     public func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
         let record = try await BackupReference.resolve(job.target, profile: job.arguments["profile"]?.stringValue, context: context)
+        let database = job.arguments["database"]?.stringValue
         let options = BackupRestorer.Options(
-            database: job.arguments["database"]?.stringValue ?? "",
-            source: job.arguments["source"]?.stringValue,
+            database: database,
+            // A files-only restore never picks, needs or touches a database.
+            source: database == nil ? nil : job.arguments["source"]?.stringValue,
             replace: job.arguments["replace"]?.boolValue ?? false,
             filesTo: job.arguments["files_to"]?.stringValue,
             keepOwners: job.arguments["keep_owners"]?.boolValue ?? false
         )
-        var restoreOptions = options
-        if job.arguments["database"] == nil { restoreOptions.source = nil }
-        let outcome = try await BackupRestorer(context: context).restore(record, options: restoreOptions, jobID: job.id)
+        let outcome = try await BackupRestorer(context: context).restore(record, options: options, jobID: job.id)
         var result: [String: JSONValue] = [
             "backup_id": .int(record.id), "seconds": .double(outcome.seconds), "files_extracted": .int(Int64(outcome.filesExtracted)),
         ]
-        if job.arguments["database"] != nil { result["database"] = .string(outcome.database) }
+        if let restored = outcome.database { result["database"] = .string(restored) }
         if let kept = outcome.replacedDatabaseKeptAs { result["previous_database_kept_as"] = .string(kept) }
         return result
     }

@@ -3,8 +3,10 @@ import Synchronization
 
 /// Runs an external tool (`pg_dump`, `pg_restore`, ...) without a shell.
 ///
-/// The child gets its own process group, so cancelling the job (task cancellation) stops the
-/// tool and any helpers it forked (`pg_dump -j`): SIGTERM first, SIGKILL after a grace period.
+/// The child runs in a process group of its own, so cancelling the job (task cancellation) stops
+/// the tool and any helpers it forked (`pg_dump -j`): SIGTERM first, SIGKILL after a grace period.
+/// The group also holds a `ChildGuard`, so the whole group dies with the worker even when the
+/// worker is killed outright (SIGKILL, OOM): no tool outlives it to hold sessions or keep writing.
 /// Waiting happens on a plain thread, never on Swift's cooperative pool. Standard error is kept
 /// as a bounded tail for the error message; standard output goes to a file or /dev/null.
 public enum ChildProcess {
@@ -28,13 +30,15 @@ public enum ChildProcess {
     }
 
     /// Runs `executable` with `arguments`; `environment` entries are added to (and override) this
-    /// process's environment. Throws `Failure` unless the tool exits 0.
+    /// process's environment. `inheriting` descriptors (e.g. a held `flock`) are passed to the
+    /// child as 3, 4, ... so they stay held while it or anything it forked lives. Throws `Failure`
+    /// unless the tool exits 0.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        standardOutput: String? = nil, killGrace: Duration = .seconds(5)
+        standardOutput: String? = nil, inheriting: [Int32] = [], killGrace: Duration = .seconds(5)
     ) async throws -> Outcome {
-        let child = try spawn(executable, arguments, environment: environment, standardOutput: standardOutput)
+        let child = try spawn(executable, arguments, environment: environment, standardOutput: standardOutput, inheriting: inheriting)
         let outcome: Outcome = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 Thread.detachNewThread {
@@ -63,9 +67,17 @@ public enum ChildProcess {
         return nil
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], standardOutput: String?) throws -> RunningChild {
+    private static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: String?, inheriting: [Int32]
+    ) throws -> RunningChild {
+        // The guard first: if the worker dies right after, the guard ends its (empty) group.
+        let guardian = try ChildGuard.start()
         var errorPipe: [Int32] = [0, 0]
-        guard pipe(&errorPipe) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        guard pipe(&errorPipe) == 0 else {
+            let error = errno
+            guardian.release()
+            throw POSIXError(.init(rawValue: error) ?? .EIO)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -76,16 +88,18 @@ public enum ChildProcess {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        posix_spawn_file_actions_addclose(&actions, errorPipe[0])
-        // The child gets standard input, output and error only: not the worker's database
-        // sockets, listening pipes or other children's pipes (a pg_dump holding another job's
-        // pipe open would keep that job waiting for end of file).
-        _ = SpawnCloseFrom.add(to: &actions, lowest: 3)
+        for (offset, descriptor) in inheriting.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, descriptor, 3 + Int32(offset))
+        }
+        // The child gets standard input, output and error (and what it is meant to inherit)
+        // only: not the worker's database sockets, listening pipes or other children's pipes (a
+        // pg_dump holding another job's pipe open would keep that job waiting for end of file).
+        _ = SpawnCloseFrom.add(to: &actions, lowest: 3 + Int32(inheriting.count))
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setpgroup(&attributes, guardian.group)
 
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -99,9 +113,10 @@ public enum ChildProcess {
         close(errorPipe[1])
         guard status == 0 else {
             close(errorPipe[0])
+            guardian.release()
             throw Failure(tool: executable, outcome: Outcome(exitStatus: 127, signal: nil, stderrTail: "cannot start: \(String(cString: strerror(status)))"))
         }
-        return RunningChild(pid: pid, stderr: errorPipe[0])
+        return RunningChild(pid: pid, stderr: errorPipe[0], guardian: guardian)
     }
 }
 
@@ -109,11 +124,13 @@ public enum ChildProcess {
 final class RunningChild: Sendable {
     let pid: pid_t
     private let stderr: Int32
+    private let guardian: ChildGuard
     private let finished = Mutex(false)
 
-    init(pid: pid_t, stderr: Int32) {
+    init(pid: pid_t, stderr: Int32, guardian: ChildGuard) {
         self.pid = pid
         self.stderr = stderr
+        self.guardian = guardian
     }
 
     func wait() throws -> ChildProcess.Outcome {
@@ -132,6 +149,8 @@ final class RunningChild: Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         finished.withLock { $0 = true }
+        // The tool is done: whatever it left running in its group goes with the guard.
+        guardian.release()
         let text = String(decoding: tail, as: UTF8.self)
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import.
         if status & 0x7f == 0 {
@@ -142,10 +161,10 @@ final class RunningChild: Sendable {
 
     func terminate(grace: Duration) {
         guard !finished.withLock({ $0 }) else { return }
-        kill(-pid, SIGTERM)
+        kill(-guardian.group, SIGTERM)
         Thread.detachNewThread { [self] in
             Thread.sleep(forTimeInterval: grace.seconds)
-            if !finished.withLock({ $0 }) { kill(-pid, SIGKILL) }
+            if !finished.withLock({ $0 }) { kill(-guardian.group, SIGKILL) }
         }
     }
 }
