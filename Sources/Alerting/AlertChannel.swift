@@ -7,6 +7,9 @@ public protocol AlertChannel: Sendable {
     var name: String { get }
     /// `telegram`, `webhook` or `email`.
     var kind: String { get }
+    /// Knows every secret of the channel (tokens, passwords, secret headers, the secret parts of
+    /// its URLs); any text about the channel passes through it before it is stored or printed.
+    var redactor: Redactor { get }
     func send(_ message: AlertMessage) async throws(AlertDeliveryError)
 }
 

@@ -32,6 +32,8 @@ public enum AlertDelivery {
                 logger.debug("alert delivered", metadata: metadata(channel, message, attempt))
                 return report(true)
             } catch {
+                // The one way out for a channel's errors, to logs and to the caller's rows.
+                let error = error.redacted(by: channel.redactor)
                 lastError = error
                 var fields = metadata(channel, message, attempt)
                 fields["delivery.error"] = "\(error.message)"

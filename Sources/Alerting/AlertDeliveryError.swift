@@ -52,6 +52,12 @@ public struct AlertDeliveryError: Error, Sendable, Equatable, CustomStringConver
         [408, 425, 429].contains(httpStatus) || (500...599).contains(httpStatus)
     }
 
+    /// The same error with its message passed through `redactor` once more: whatever a
+    /// channel put in it, only redacted text leaves `AlertDelivery`.
+    public func redacted(by redactor: Redactor) -> AlertDeliveryError {
+        AlertDeliveryError(channel: channel, reason: reason, message: redactor(message), isTransient: isTransient, retryAfter: retryAfter)
+    }
+
     static func transfer(_ error: CurlError, channel: String, redactor: Redactor) -> AlertDeliveryError {
         if error.isCancelled {
             return AlertDeliveryError(channel: channel, reason: .cancelled, message: "cancelled", isTransient: false)

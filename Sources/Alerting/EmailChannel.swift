@@ -12,7 +12,7 @@ public struct EmailChannel: AlertChannel {
     let to: [String]
     let timeouts: ChannelTimeouts
     let transport: CurlTransport
-    let redactor: Redactor
+    public let redactor: Redactor
 
     /// - Parameters:
     ///   - smtpURL: `smtp://host:587` or `smtps://host:465`; a path (`smtp://host/name`) sets the EHLO name.
@@ -22,7 +22,8 @@ public struct EmailChannel: AlertChannel {
         name: String, smtpURL: String, startTLS: Bool = false, username: String? = nil, password: String? = nil,
         from: String, to: [String], timeouts: ChannelTimeouts = ChannelTimeouts(), transport: CurlTransport = CurlTransport()
     ) throws(AlertDeliveryError) {
-        let redactor = Redactor(secrets: [password].compactMap { $0 })
+        // A password may also sit in the URL's userinfo (smtp://user:password@host).
+        let redactor = Redactor(secrets: [password].compactMap { $0 }, urls: [smtpURL])
         let scheme = smtpURL.lowercased()
         guard scheme.hasPrefix("smtp://") || scheme.hasPrefix("smtps://") else {
             throw AlertDeliveryError(channel: name, reason: .invalidRequest, message: "the SMTP URL must start with smtp:// or smtps://", isTransient: false)

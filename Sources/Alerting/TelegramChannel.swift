@@ -14,6 +14,7 @@ public struct TelegramChannel: AlertChannel {
     let chatID: String
     let endpoint: String
     let poster: JSONPoster
+    public var redactor: Redactor { poster.redactor }
 
     /// - Parameters:
     ///   - apiBaseURL: `https://api.telegram.org`, or a local server in tests.
@@ -21,7 +22,7 @@ public struct TelegramChannel: AlertChannel {
         name: String, botToken: String, chatID: String, apiBaseURL: String = defaultAPIBaseURL,
         timeouts: ChannelTimeouts = ChannelTimeouts(), transport: CurlTransport = CurlTransport(), userAgent: String = "orchestrator"
     ) throws(AlertDeliveryError) {
-        let redactor = Redactor(secrets: [botToken])
+        let redactor = Redactor(secrets: [botToken], urls: [apiBaseURL])
         guard Self.isPlausibleToken(botToken) else {
             throw AlertDeliveryError(channel: name, reason: .invalidRequest,
                                      message: "the bot token does not look like a Telegram token (digits, ':', letters, digits, '_' or '-')", isTransient: false)

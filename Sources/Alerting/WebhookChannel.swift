@@ -1,13 +1,15 @@
 /// POSTs each message as JSON to a URL (`WebhookChannel.Payload`, documented in the README).
 ///
 /// Any 2xx status is success. Header values and the URL may be secrets (an `Authorization`
-/// header, a URL with a token in it); the caller lists them so errors are redacted.
+/// header, a URL with a token in it): the caller lists secret values, and the URL's userinfo,
+/// path segments and query values are always treated as secret, so errors are redacted.
 public struct WebhookChannel: AlertChannel {
     public let name: String
     public var kind: String { "webhook" }
     let url: String
     let headers: [String]
     let poster: JSONPoster
+    public var redactor: Redactor { poster.redactor }
 
     /// - Parameters:
     ///   - headers: extra headers, in order; names and values must not contain line breaks.
@@ -16,7 +18,7 @@ public struct WebhookChannel: AlertChannel {
         name: String, url: String, headers: [(name: String, value: String)] = [], secrets: [String] = [],
         timeouts: ChannelTimeouts = ChannelTimeouts(), transport: CurlTransport = CurlTransport(), userAgent: String = "orchestrator"
     ) throws(AlertDeliveryError) {
-        let redactor = Redactor(secrets: secrets)
+        let redactor = Redactor(secrets: secrets, urls: [url])
         for header in headers {
             let text = header.name + header.value
             guard !header.name.isEmpty, !header.name.contains(":"), !text.contains("\r"), !text.contains("\n") else {

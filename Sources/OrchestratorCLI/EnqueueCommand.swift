@@ -21,10 +21,11 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(name: .customLong("arg"), help: "Argument as key=value; repeatable.")
     var arguments: [String] = []
 
-    @Option(help: "Run at or after TIME: ISO 8601 (2026-11-25T02:00:00Z) or relative (+90s, +10m, +2h, +1d).")
+    // `.unconditional`: a value may start with '-' (`--at -10m`, `--priority -5`).
+    @Option(parsing: .unconditional, help: "Run at or after TIME: ISO 8601 (2026-11-25T02:00:00Z) or relative (+90s, +10m, +2h, +1d, -10m); within 100 years.")
     var at: String?
 
-    @Option(help: "Higher runs first (-1000...1000).")
+    @Option(parsing: .unconditional, help: "Higher runs first (-1000...1000).")
     var priority = 0
 
     @Option(help: "Queue to put the job on (default: the kind's placement).")
@@ -37,8 +38,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     var wait = false
 
     func run() async throws {
+        // Bad option values are usage errors (64), found before the configuration is read.
+        let runAt = try at.map { try Self.parseTime($0) }
         let environment = try global.environment()
-        let runAt = try at.map(Self.parseTime)
         try await reportingErrors {
             let request = JobRequest(
                 kind: kind, target: target, arguments: try JobRequest.parseArguments(arguments), queue: queue,
@@ -67,14 +69,30 @@ struct EnqueueCommand: AsyncParsableCommand {
         }
     }
 
-    static func parseTime(_ text: String) throws -> Date {
-        if text.hasPrefix("+"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()) {
-            let multiplier: Double? = ["s": 1, "m": 60, "h": 3600, "d": 86400][unit]
-            if let multiplier, amount >= 0 { return Date().addingTimeInterval(amount * multiplier) }
+    /// The farthest `--at` may be from now, either way: beyond it is a typo, and far enough
+    /// beyond it PostgreSQL cannot store the time at all.
+    static let maxDistance: TimeInterval = 100 * 365.25 * 86400
+
+    static func parseTime(_ text: String, now: Date = Date()) throws -> Date {
+        let forms = "expected ISO 8601 with a zone (2026-11-25T02:00:00Z) or +N / -N followed by s, m, h or d (+10m, -1d), within 100 years of now"
+        var date: Date?
+        if let sign = text.first, sign == "+" || sign == "-", let unit = text.last,
+           let multiplier = ["s": 1.0, "m": 60, "h": 3600, "d": 86400][unit] {
+            let digits = text.dropFirst().dropLast()
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let amount = Double(digits), amount.isFinite {
+                let seconds = amount * multiplier
+                guard seconds <= maxDistance else { throw ValidationError("--at \(text.debugDescription) is more than 100 years away; \(forms)") }
+                date = now.addingTimeInterval(sign == "+" ? seconds : -seconds)
+            }
+        } else {
+            for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
+                if let parsed = try? style.parse(text) { date = parsed; break }
+            }
         }
-        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
-            if let date = try? style.parse(text) { return date }
+        guard let date else { throw ValidationError("--at \(text.debugDescription): \(forms)") }
+        guard abs(date.timeIntervalSince(now)) <= maxDistance else {
+            throw ValidationError("--at \(text.debugDescription) is more than 100 years away; \(forms)")
         }
-        throw ValidationError("--at \(text.debugDescription): expected ISO 8601 with a zone (2026-11-25T02:00:00Z) or +N followed by s, m, h or d")
+        return date
     }
 }

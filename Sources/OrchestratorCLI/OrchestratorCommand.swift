@@ -8,6 +8,9 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the job or operation failed (including an alert not delivered); 64 bad usage or input; 65 migrations refused \
             (edited or unknown migration); 69 database unreachable; 78 configuration error.
+
+            Every command takes --config FILE, --json and --log-level LEVEL, before or after the command: \
+            `orchestrator --config F status` and `orchestrator status --config F` are the same.
             """,
         version: OrchestratorVersion.current,
         subcommands: [
@@ -18,4 +21,9 @@ public struct OrchestratorCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses with the global options moved behind the command (see `GlobalArguments`).
+    public static func main() async {
+        await main(GlobalArguments.placed(Array(CommandLine.arguments.dropFirst())))
+    }
 }

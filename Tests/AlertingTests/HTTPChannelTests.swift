@@ -161,6 +161,37 @@ struct HTTPChannelTests {
         #expect(Redactor(secrets: ["hunter22"])("login hunter22 failed") == "login [redacted] failed")
     }
 
+    /// A webhook whose URL carries tokens in its path and query, against a server that echoes
+    /// the request line and the decoded query in its error body.
+    @Test(arguments: [404, 500])
+    func aWebhookURLsSecretPartsAreRedactedWhenTheServerEchoesThem(status: Int) async throws {
+        let server = try LocalHTTPServer(responses: [.echo(status)])
+        defer { server.stop() }
+        let url = server.baseURL + "/hook/PathTok3n-9f8e7d?token=QueryTok3n%2B55&team=ops"
+        let channel = try WebhookChannel(name: "ops-hook", url: url, timeouts: ChannelTimeouts(connect: .seconds(2), total: .seconds(5)))
+        let report = await AlertDelivery.deliver(Self.message, via: channel, policy: Self.fast, logger: Self.logger)
+        #expect(server.requests.first?.path == "/hook/PathTok3n-9f8e7d?token=QueryTok3n%2B55&team=ops")
+        let error = try #require(report.lastError)
+        #expect(error.statusCode == status)
+        #expect(error.message == "server answered HTTP \(status): Cannot POST /[redacted]/[redacted]?token=[redacted]&team=ops (token=[redacted], team=ops)")
+        for text in [error.message, error.description, "\(report)"] {
+            #expect(!text.contains("PathTok3n") && !text.contains("QueryTok3n"), "\(text)")
+        }
+    }
+
+    @Test func everySecretPartOfAChannelURLIsKnownToItsRedactor() {
+        let redactor = Redactor(urls: ["https://bob:s3cr3t-pw@hooks.example.org/services/T0001/B0002/XyZsecret?sig=abcd1234&v=1#frag-key"])
+        let text = "POST /services/T0001/B0002/XyZsecret?sig=abcd1234 as bob with s3cr3t-pw (frag-key) to hooks.example.org: the webhook services failed"
+        #expect(redactor(text) == "POST /[redacted]/[redacted]/[redacted]/[redacted]?sig=[redacted] as bob with [redacted] ([redacted]) to hooks.example.org: the webhook [redacted] failed")
+        // Short user names and words touching other letters stay: `services` inside `webservices` is not the path segment.
+        #expect(redactor("webservices") == "webservices")
+        // Percent-decoded forms too.
+        #expect(Redactor(urls: ["https://h.example/x?key=a%2Fb%20cdef"])("got key a/b cdef") == "got key [redacted]")
+        // The Telegram API URL of a channel, with the token outside any URL it was given.
+        let telegram = Redactor(secrets: [Self.token], urls: ["http://127.0.0.1:9/proxy-key-77"])
+        #expect(telegram("Not Found: /proxy-key-77/bot\(Self.token)/sendMessage") == "Not Found: /[redacted]/bot[redacted]/sendMessage")
+    }
+
     @Test func anUnplausibleTokenIsRefusedWithoutEchoingIt() throws {
         #expect(TelegramChannel.isPlausibleToken(Self.token))
         for bad in ["", "123", "abc:def", "123:", "123:abc/../x", "123:abc def"] {

@@ -169,7 +169,7 @@ struct BatchedQueueTests {
             )
             #expect(released == 3)
             #expect(try await harness.count(
-                "SELECT count(*) AS n FROM orchestrator.job_runs WHERE job_id = ANY ($1::bigint[]) AND status = 'abandoned' AND log_tail IS NULL",
+                "SELECT count(*) AS n FROM orchestrator.job_runs WHERE job_id = ANY ($1::bigint[]) AND status = 'released' AND log_tail IS NULL",
                 [waiting.map(String.init)], on: connection
             ) == 3)
         }

@@ -65,6 +65,33 @@ struct ConfigurationTests {
         #expect(found.contains { $0.hasPrefix(expected) }, "got \(found)")
     }
 
+    @Test(arguments: [
+        // Repeated keys: Yams refuses them; the first one is located.
+        ("worker:\n  concurrency: 2\n  concurrency: 4\n", "line 2, column 3: key \"concurrency\" appears more than once"),
+        ("worker: {}\nschedules: []\nworker: {}\n", "line 1, column 1: key \"worker\" appears more than once"),
+        ("schedules:\n  - name: a\n    name: b\n", "line 2, column 5: key \"name\" appears more than once"),
+        ("worker:\n\tconcurrency: 2\n", "line 2, column 1: not valid YAML: found character that cannot start any token"),
+        ("schedules:\n  - name: \"a\n", "line 3, column 1: not valid YAML: found unexpected end of stream (while scanning a quoted scalar at line 2, column 11)"),
+        ("worker:\n  queues: [a, b\n", "line 3, column 1: not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 11)"),
+        ("worker:\n  concurrency: 2\n queues: [a]\n", "line 3, column 2: not valid YAML: did not find expected key"),
+        ("worker:\n  queues: [a\u{1}]\n", "line 2, column 13: not readable as YAML text: control characters are not allowed"),
+    ])
+    func yamlSyntaxErrorsNameLineAndColumn(yaml: String, expected: String) {
+        let found = errors(yaml)
+        #expect(found.count == 1 && found[0].hasPrefix(expected), "got \(found)")
+    }
+
+    @Test func aFileWithASyntaxErrorIsNamedWithTheLine() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dup-\(UUID().uuidString).yaml")
+        try "worker:\n  concurrency: 2\nworker:\n  concurrency: 3\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect {
+            _ = try Configuration.load(path: file.path)
+        } throws: { error in
+            "\(error)" == "invalid configuration \(file.path):\n  line 1, column 1: key \"worker\" appears more than once in the same mapping; keep one"
+        }
+    }
+
     @Test func secretsAreNeverReadFromTheFileItself() throws {
         let settings = DatabaseSettings(urlEnv: "ORCH_TEST_URL")
         let connector = try DatabaseConnector(settings: settings, environment: ["ORCH_TEST_URL": "postgresql://app:hunter2@db.example/orchestrator"])

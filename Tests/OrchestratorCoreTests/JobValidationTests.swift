@@ -32,7 +32,13 @@ struct JobValidationTests {
         ("noop", nil, ["fail": "maybe"], "argument fail: \"maybe\" is not a boolean"),
         ("sql", nil, [:], "sql needs a target"),
         ("sql", "stats; DROP TABLE trades", [:], "unknown statement \"stats; DROP TABLE trades\"; configured statements: stats"),
-        ("sql", "x\u{0}y", [:], "target must be 1 to 200 printable characters"),
+        ("sql", "x\u{0}y", [:], "target contains the invisible or control character U+0000"),
+        // Bidi overrides and zero-width characters make a target read as another one.
+        ("noop", "stats\u{202E}txt.exe", [:], "target contains the invisible or control character U+202E"),
+        ("noop", "trad\u{200B}ing", [:], "target contains the invisible or control character U+200B"),
+        ("noop", "a\u{2028}b", [:], "target contains the invisible or control character U+2028"),
+        ("reindex", "trading", ["table": "trades\u{202E}"], "argument table: contains the invisible or control character U+202E"),
+        ("noop", nil, ["ms\u{202E}": "5"], "argument name contains the invisible or control character U+202E"),
     ] as [(String, String?, [String: String], String)])
     func badRequestsAreRejectedWithTheValidChoices(kind: String, target: String?, arguments: [String: String], expected: String) {
         #expect {
@@ -40,6 +46,22 @@ struct JobValidationTests {
         } throws: { error in
             (error as? JobValidationError)?.message.hasPrefix(expected) == true
         }
+    }
+
+    @Test func uniqueKeysWithInvisibleCharactersAreRejected() throws {
+        func prepare(uniqueKey: String) throws(JobValidationError) -> PreparedJob {
+            try JobKindRegistry.standard.prepare(
+                JobRequest(kind: "noop", uniqueKey: uniqueKey, enqueuedBy: "tests"), configuration: configuration, hostName: "nuc"
+            )
+        }
+        for key in ["nightly\u{202E}", "night\u{200D}ly", "night\u{7}ly"] {
+            #expect {
+                _ = try prepare(uniqueKey: key)
+            } throws: { error in
+                (error as? JobValidationError)?.message.hasPrefix("unique key contains the invisible or control character U+") == true
+            }
+        }
+        #expect(try prepare(uniqueKey: "nightly-é-日本").uniqueKey == "nightly-é-日本")
     }
 
     @Test func hostileQueueNamesAreRejected() {

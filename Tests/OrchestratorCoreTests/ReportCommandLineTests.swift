@@ -85,4 +85,45 @@ struct ReportCommandLineTests {
             #expect(bad.status == 64)
         }
     }
+
+    /// The verification inside each backup job counts, not only `backups verify` runs.
+    @Test func aVerifiedBackupCountsAsAVerification() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("report-backup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("app"), withIntermediateDirectories: true)
+        try "threshold: 80\n".write(to: scratch.appendingPathComponent("app/app.yaml"), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let file = scratch.appendingPathComponent("orchestrator.yaml")
+        try """
+            backups:
+              repository: \(scratch.path)/repository
+              profiles:
+                files: {globals: false, paths: [\(scratch.path)/app]}
+            """.write(to: file, atomically: true, encoding: .utf8)
+        try await Harness.with(configuration: try Configuration.parse(yaml: String(contentsOf: file, encoding: .utf8))) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let job = try await harness.enqueue(kind: "backup", target: "files", on: connection)
+            try await harness.worker(drain: true).run()
+            #expect(try await harness.state(of: job, on: connection) == "succeeded")
+            let environment = ["ORCHESTRATOR_DATABASE_URL": try harness.database.url]
+
+            let daily = try await CommandLineTests().run(["report", "daily", "--config", file.path], environment: environment)
+            #expect(daily.status == 0, "\(daily.stderr)")
+            let lines = daily.stdout.split(separator: "\n").map(String.init)
+            let header = try #require(lines.first { $0.hasPrefix("PROFILE") && $0.contains("VERIFIED") })
+            let row = try #require(lines.first { $0.hasPrefix("files ") })
+            // The VERIFIED column of the profile's row.
+            let column = try #require(header.range(of: "VERIFIED")).lowerBound.utf16Offset(in: header)
+            let cell = row.dropFirst(column).prefix { $0 != " " }
+            #expect(cell == "1", "\(daily.stdout)")
+
+            let json = try await CommandLineTests().run(["report", "daily", "--json", "--config", file.path], environment: environment)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let backups = try #require(report["backups"] as? [[String: Any]])
+            let files = try #require(backups.first { $0["profile"] as? String == "files" })
+            #expect(files["made"] as? Int == 1)
+            #expect(files["verifications_passed"] as? Int == 1)
+            #expect(files["verifications_failed"] as? Int == 0)
+        }
+    }
 }

@@ -90,7 +90,11 @@ struct WorkerResilienceTests {
             let released = try #require(try await JobQueue.job(id: slow, on: connection))
             #expect(released.state == "queued")
             #expect(released.attempts == 0)
-            #expect(try await JobQueue.runs(jobID: slow, on: connection).map(\.status) == ["abandoned"])
+            // Released, not abandoned: history tells a graceful shutdown from a dead worker.
+            #expect(try await JobQueue.runs(jobID: slow, on: connection).map(\.status) == ["released"])
+            #expect(try await harness.count(
+                "SELECT count(*) AS n FROM orchestrator.job_history WHERE job_id = $1 AND status = 'released'", [slow], on: connection
+            ) == 1)
             let stopped = try await harness.count("SELECT count(*) AS n FROM orchestrator.workers WHERE stopped_at IS NOT NULL", on: connection)
             #expect(stopped == 1)
         }

@@ -23,11 +23,20 @@ public final class LocalHTTPServer: Sendable {
         public var status: Int
         public var headers: [String: String]
         public var body: String
+        /// Answer with the request line and the decoded query in the body, as careless servers
+        /// do in their error pages (`Cannot POST /hook/<token>?token=<token>`).
+        public var echoesRequest = false
 
         public init(status: Int = 200, headers: [String: String] = [:], body: String = "") {
             self.status = status
             self.headers = headers
             self.body = body
+        }
+
+        public static func echo(_ status: Int) -> Response {
+            var response = Response(status: status)
+            response.echoesRequest = true
+            return response
         }
 
         public static func json(_ status: Int, _ body: String, headers: [String: String] = [:]) -> Response {
@@ -48,10 +57,11 @@ public final class LocalHTTPServer: Sendable {
         let state = Locked(State(script: responses))
         let socketServer = try LocalSocketServer { connection in
             guard let request = Self.read(connection) else { return }
-            let response = state.withLock { state -> Response in
+            var response = state.withLock { state -> Response in
                 state.requests.append(request)
                 return state.script.count > 1 ? state.script.removeFirst() : state.script.first ?? Response()
             }
+            if response.echoesRequest { response.body = Self.echo(request) }
             Self.write(response, to: connection)
         }
         self.state = state
@@ -85,6 +95,13 @@ public final class LocalHTTPServer: Sendable {
         let length = Int(headers["content-length"] ?? "0") ?? 0
         guard let body = connection.read(count: length) else { return nil }
         return Request(method: String(parts[0]), path: String(parts[1]), headers: headers, body: body)
+    }
+
+    /// `Cannot POST /path?query (name=decoded value, ...)`.
+    private static func echo(_ request: Request) -> String {
+        let items = URLComponents(string: request.path)?.queryItems ?? []
+        let decoded = items.map { "\($0.name)=\($0.value ?? "")" }.joined(separator: ", ")
+        return "Cannot \(request.method) \(request.path)" + (decoded.isEmpty ? "" : " (\(decoded))")
     }
 
     private static func write(_ response: Response, to connection: SocketConnection) {

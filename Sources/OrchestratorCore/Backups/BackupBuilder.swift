@@ -49,6 +49,7 @@ public struct BackupBuilder: Sendable {
             let manifestSHA = FileDigest.sha256(of: manifestData)
 
             let verifyStarted = ContinuousClock.now
+            let verifyStartedAt = Date()
             let report = try await BackupVerifier(logger: context.logger).verify(directory: partial, manifestSHA256: manifestSHA)
             context.logger.info("backup verified", metadata: [
                 "backup.files": "\(report.files)", "backup.bytes": "\(report.bytes)",
@@ -56,7 +57,9 @@ public struct BackupBuilder: Sendable {
             ])
             return try await context.withOrchestratorDatabase { connection in
                 try await connection.transaction { tx in
-                    let record = try await BackupCatalog.insert(manifest, manifestSHA256: manifestSHA, location: final, jobID: jobID, on: tx)
+                    let record = try await BackupCatalog.insert(
+                        manifest, manifestSHA256: manifestSHA, location: final, jobID: jobID, verifiedFrom: verifyStartedAt, verification: report, on: tx
+                    )
                     guard rename(partial, final) == 0 else {
                         throw BackupError("cannot move \(partial) to \(final): \(String(cString: strerror(errno)))")
                     }

@@ -49,21 +49,31 @@ public struct BackupRecord: Sendable, Codable, Equatable {
 
 /// The SQL of the backup catalog.
 public enum BackupCatalog {
+    /// Catalogues a backup and the verification it passed before it was committed, so
+    /// `backup_verifications` (and the reports counting it) holds every verification made.
     static func insert(
-        _ manifest: BackupManifest, manifestSHA256: String, location: String, jobID: Int64?, on connection: PostgresConnection
+        _ manifest: BackupManifest, manifestSHA256: String, location: String, jobID: Int64?,
+        verifiedFrom verifyStartedAt: Date, verification: BackupVerifier.Report, on connection: PostgresConnection
     ) async throws -> BackupRecord {
         let manifestText = String(decoding: try manifest.encoded(), as: UTF8.self)
         let result = try await connection.query(
             """
-            INSERT INTO orchestrator.backups
-                (profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
-                 manifest, manifest_sha256, verified_at, verify_status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12, now(), 'passed')
-            RETURNING \(BackupRecord.columns)
+            WITH backup AS (
+                INSERT INTO orchestrator.backups
+                    (profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
+                     manifest, manifest_sha256, verified_at, verify_status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12, now(), 'passed')
+                RETURNING *
+            ), checked AS (
+                INSERT INTO orchestrator.backup_verifications (backup_id, job_id, started_at, finished_at, status, files_checked, bytes_checked)
+                SELECT id, job_id, $13, verified_at, 'passed', $14, $15 FROM backup
+            )
+            SELECT \(BackupRecord.columns) FROM backup
             """,
             [
                 manifest.profile, manifest.label, location, manifest.host, jobID, manifest.startedAt, manifest.finishedAt,
                 manifest.totalBytes, manifest.files.count, manifest.databases.map(\.name), manifestText, manifestSHA256,
+                verifyStartedAt, verification.files, verification.bytes,
             ]
         )
         return try BackupRecord(row: result.first!)  // INSERT ... RETURNING of one row

@@ -41,12 +41,25 @@ extension Configuration {
         if yaml.split(whereSeparator: \.isNewline).allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }) {
             return Configuration()
         }
+        let parser: Parser
+        let root: Node
         do {
-            return try YAMLDecoder().decode(Configuration.self, from: yaml)
+            // Composed here rather than inside the decoder, which would turn a syntax error
+            // into "not valid YAML" without its line and column. The resolver is the decoder's.
+            parser = try Parser(yaml: yaml, resolver: Resolver.basic.appending(.merge))
+            root = try parser.singleRoot() ?? Node("")
+        } catch let error as YamlError {
+            throw ConfigurationErrors(file: file, errors: [YAMLLocation.error(error)])
+        } catch {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "not valid YAML: \(error)")])
+        }
+        do {
+            // The parser owns the anchors the nodes refer to.
+            return try withExtendedLifetime(parser) { try YAMLDecoder().decode(Configuration.self, from: root) }
         } catch let error as DecodingError {
             throw ConfigurationErrors(file: file, errors: [ConfigurationError(error)])
         } catch let error as YamlError {
-            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "not valid YAML: \(error)")])
+            throw ConfigurationErrors(file: file, errors: [YAMLLocation.error(error)])
         } catch {
             throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "\(error)")])
         }

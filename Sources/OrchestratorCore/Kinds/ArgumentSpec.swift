@@ -36,9 +36,10 @@ public struct ArgumentSpec: Sendable, Equatable {
             default: throw JobValidationError("argument \(name): \(text.debugDescription) is not a boolean (expected true or false)")
             }
         case .text(let maxBytes):
-            guard !text.isEmpty, text.utf8.count <= maxBytes, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            guard !text.isEmpty, text.utf8.count <= maxBytes else {
                 throw JobValidationError("argument \(name): must be 1 to \(maxBytes) printable bytes")
             }
+            if let problem = PrintableText.problem(in: text) { throw JobValidationError("argument \(name): \(problem)") }
             return .string(text)
         case .choice(let allowed):
             guard allowed.contains(text) else {

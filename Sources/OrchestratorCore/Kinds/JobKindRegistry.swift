@@ -35,11 +35,13 @@ public struct JobKindRegistry: Sendable {
         default:
             break
         }
-        if let target = request.target, target.isEmpty || target.utf8.count > 200 || target.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw JobValidationError("target must be 1 to 200 printable characters")
+        if let target = request.target {
+            guard !target.isEmpty, target.utf8.count <= 200 else { throw JobValidationError("target must be 1 to 200 printable characters") }
+            if let problem = PrintableText.problem(in: target) { throw JobValidationError("target \(problem)") }
         }
         var arguments: [String: JSONValue] = [:]
         for (key, text) in request.arguments.sorted(by: { $0.key < $1.key }) {
+            if let problem = PrintableText.problem(in: key) { throw JobValidationError("argument name \(problem)") }
             guard let spec = kind.arguments.first(where: { $0.name == key }) else {
                 let valid = kind.arguments.map(\.usage)
                 throw JobValidationError("\(kind.name) has no argument \(key.debugDescription); valid: \(valid.isEmpty ? "none" : valid.joined(separator: ", "))")
@@ -57,8 +59,9 @@ public struct JobKindRegistry: Sendable {
         guard Self.isValidQueueName(queue) else {
             throw JobValidationError("queue \(queue.debugDescription) is not a valid name (letters, digits, and _ . : - ; at most 128)")
         }
-        if let uniqueKey = request.uniqueKey, uniqueKey.isEmpty || uniqueKey.utf8.count > 200 {
-            throw JobValidationError("unique key must be 1 to 200 characters")
+        if let uniqueKey = request.uniqueKey {
+            guard !uniqueKey.isEmpty, uniqueKey.utf8.count <= 200 else { throw JobValidationError("unique key must be 1 to 200 characters") }
+            if let problem = PrintableText.problem(in: uniqueKey) { throw JobValidationError("unique key \(problem)") }
         }
         guard (-1000...1000).contains(request.priority) else {
             throw JobValidationError("priority \(request.priority) is out of range -1000...1000 (higher runs first)")

@@ -10,6 +10,7 @@ public enum JobOutcome: Sendable, Equatable {
     /// Cancelled by `jobs cancel`: final.
     case cancelled
     /// Given back on shutdown or lease loss: the job is queued again without using up an attempt.
+    /// Recorded `released`, so history tells it from a dead worker's `abandoned` run.
     case released(reason: String)
 
     var runStatus: String {
@@ -18,7 +19,7 @@ public enum JobOutcome: Sendable, Equatable {
         case .failed: return "failed"
         case .timedOut: return "timed_out"
         case .cancelled: return "cancelled"
-        case .released: return "abandoned"
+        case .released: return "released"
         }
     }
 }
