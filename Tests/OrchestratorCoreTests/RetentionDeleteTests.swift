@@ -84,7 +84,7 @@ struct RetentionDeleteTests {
             var configuration = harness.configuration
             configuration.retention["fine"] = RetentionDeletePolicy(database: "app", table: "trades", column: "created_at", keepDays: 90)
             let problems = await DatabaseChecks.run(configuration: configuration, connector: harness.connector)
-            #expect(problems.map(\.description) == ["retention.trades: public.no key has no single-column primary key; batched deletes need one"])
+            #expect(problems.map(\.description) == ["retention.trades: public.no key has no single-column primary key; batched deletes need one (or a btree index on created_at)"])
         }
     }
 

@@ -10,9 +10,13 @@ import PostgresClient
 struct BatchedDeleter: Sendable {
     let policy: RetentionDeletePolicy
     let logger: Logger
+    /// Work done in each batch's own statement on the rows it deletes (history rollup).
+    var companion: DeleteCompanion? = nil
 
     struct Report: Sendable {
         var rows: Int64 = 0
+        /// What the companion counted over all batches.
+        var companionRows: Int64 = 0
         var batches = 0
         var longestBatchMs = 0.0
         var walBytes: Int64 = 0
@@ -25,11 +29,13 @@ struct BatchedDeleter: Sendable {
         var analyzeMs = 0.0
     }
 
-    /// The table, its timestamp column, its single-column primary key and, when there is one,
-    /// a btree index that starts with the timestamp column, checked in the catalog.
+    /// The table, its timestamp column, its single-column primary key (or `ctid` when a
+    /// timestamp index leads the walk, which uses the key only to split ties) and, when there is
+    /// one, a btree index that starts with the timestamp column, checked in the catalog.
     struct Target: Sendable {
         let table: TableReference
         let column: String
+        /// Quoted, ready for SQL.
         let key: String
         let timestampIndex: String?
     }
@@ -60,9 +66,6 @@ struct BatchedDeleter: Sendable {
             """,
             [table.schema, table.name]
         )
-        guard keys.rows.count == 1, let key: String = try keys.first?.decode("attname") else {
-            throw PermanentJobError("\(table.display) has no single-column primary key; batched deletes need one")
-        }
         let index: String? = try await connection.query(
             """
             SELECT ic.relname FROM pg_index i
@@ -75,6 +78,15 @@ struct BatchedDeleter: Sendable {
             """,
             [table.schema, table.name, policy.column]
         ).first?.decode("relname")
+        let key: String
+        if keys.rows.count == 1, let single: String = try keys.first?.decode("attname") {
+            key = try SQLIdentifier.quoted(single)
+        } else if index != nil {
+            // Ties on one timestamp are split by physical row address within one statement.
+            key = "ctid"
+        } else {
+            throw PermanentJobError("\(table.display) has no single-column primary key; batched deletes need one (or a btree index on \(policy.column))")
+        }
         return Target(table: table, column: policy.column, key: key, timestampIndex: index)
     }
 
@@ -99,8 +111,8 @@ struct BatchedDeleter: Sendable {
         }
         var walk = DeleteWalk(
             order: target.timestampIndex.map { .timestamp(index: $0) } ?? .key,
-            table: table, column: column, key: try SQLIdentifier.quoted(target.key),
-            condition: policy.condition, cutoff: cutoff
+            table: table, column: column, key: target.key,
+            condition: policy.condition, cutoff: cutoff, companion: companion
         )
         report.walk = target.timestampIndex.map { "index \($0)" } ?? "primary key"
         let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.decode("lsn")
@@ -110,6 +122,7 @@ struct BatchedDeleter: Sendable {
             try Task.checkCancellation()
             guard let batch = try await walk.next(size: sizer.size, on: connection) else { continue }
             report.rows += Int64(batch.deleted)
+            report.companionRows += Int64(batch.companionRows)
             report.batches += 1
             report.longestBatchMs = max(report.longestBatchMs, batch.milliseconds)
             sizer.record(rows: batch.covered, milliseconds: batch.milliseconds)
