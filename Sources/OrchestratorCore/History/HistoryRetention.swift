@@ -25,8 +25,9 @@ public struct HistoryRetention: Sendable {
         self.logger = logger
     }
 
-    /// The kept job's records reference only existing backups; deleted backups free them.
-    static let keepsJob = """
+    /// A finished job may go when a newer finished job of its kind and target exists and no
+    /// record of a backup that still exists references it (a deleted backup frees its jobs).
+    static let deletableJob = """
         EXISTS (SELECT 1 FROM orchestrator.jobs newer
                 WHERE newer.kind = jobs.kind AND coalesce(newer.target, '') = coalesce(jobs.target, '')
                   AND newer.finished_at > jobs.finished_at)
@@ -75,9 +76,9 @@ public struct HistoryRetention: Sendable {
                  ),
                  companionLabel: "alert_deliveries"),
             Step(label: "jobs", table: "orchestrator.jobs", column: "finished_at", keepDays: settings.keepSucceededDays,
-                 condition: "state = 'succeeded' AND \(Self.keepsJob)", companion: JobRollup.companion, companionLabel: "job_runs"),
+                 condition: "state = 'succeeded' AND \(Self.deletableJob)", companion: JobRollup.companion, companionLabel: "job_runs"),
             Step(label: "jobs", table: "orchestrator.jobs", column: "finished_at", keepDays: settings.keepFailedDays,
-                 condition: "state IN ('failed', 'cancelled') AND \(Self.keepsJob)", companion: JobRollup.companion, companionLabel: "job_runs"),
+                 condition: "state IN ('failed', 'cancelled') AND \(Self.deletableJob)", companion: JobRollup.companion, companionLabel: "job_runs"),
         ]
     }
 
