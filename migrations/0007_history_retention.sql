@@ -28,6 +28,10 @@ CREATE INDEX jobs_finished_idx ON orchestrator.jobs (finished_at);
 -- Pruning keeps the newest finished job per kind and target: one index probe per candidate.
 CREATE INDEX jobs_kind_target_finished_idx ON orchestrator.jobs (kind, (coalesce(target, '')), finished_at)
     WHERE finished_at IS NOT NULL;
+-- jobs list --kind walks the newest jobs of one kind and stops at its limit, however rare the
+-- kind; nothing read jobs in created_at order per kind.
+DROP INDEX orchestrator.jobs_kind_created_idx;
+CREATE INDEX jobs_kind_id_idx ON orchestrator.jobs (kind, id);
 -- Status counts failed runs of the last 24 hours; failed runs are few.
 CREATE INDEX job_runs_failed_finished_idx ON orchestrator.job_runs (finished_at)
     WHERE status IN ('failed', 'timed_out', 'abandoned');
