@@ -5,7 +5,7 @@ import OrchestratorCore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Workers alive, queue depth by state, oldest queued job, failures in the last 24 hours, backup freshness, firing alerts."
+        abstract: "Workers alive, queued and running jobs, jobs finished in the last 24 hours, oldest queued job, failures in the last 24 hours, backup freshness, firing alerts."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -24,8 +24,8 @@ struct StatusCommand: AsyncParsableCommand {
             for worker in status.workersAlive {
                 print("  \(worker.id)  queues=\(worker.queues.joined(separator: ","))  running \(worker.runningJobs)/\(worker.concurrency)  heartbeat \(Output.ago(worker.heartbeatAt))  v\(worker.version)")
             }
-            let depth = JobQueue.states.map { "\($0) \(status.jobsByState[$0] ?? 0)" }.joined(separator: ", ")
-            print("jobs: \(depth)")
+            let finished = ["succeeded", "failed", "cancelled"].map { "\($0) \(status.finishedLast24h[$0] ?? 0)" }.joined(separator: ", ")
+            print("jobs: queued \(status.jobsByState["queued"] ?? 0), running \(status.jobsByState["running"] ?? 0); finished in the last 24 h: \(finished)")
             print("oldest queued: \(Output.ago(status.oldestQueuedAt))\(status.oldestRunnableWaitSeconds.map { String(format: " (runnable for %.0fs)", $0) } ?? "")")
             print("failed runs in the last 24 h: \(status.failedLast24h)")
             for profile in backups {

@@ -53,6 +53,7 @@ extension Configuration {
         problems += validateAlerts()
         problems += validateAlertRules()
         problems += validateHealth()
+        problems += validateHistory()
         for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
             let path = "retention.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")

@@ -21,11 +21,13 @@ public struct Configuration: Sendable, Decodable {
     public var alerts: AlertSettings
     /// What health sampling measures and how long its history is kept.
     public var health: HealthSettings
+    /// How long jobs, runs, occurrences, alerts and backup records are kept.
+    public var history: HistorySettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
-        case alerts, health
+        case alerts, health, history
     }
 
     public init(
@@ -33,8 +35,10 @@ public struct Configuration: Sendable, Decodable {
         databases: [String: TargetDatabase] = [:], statements: [String: NamedStatement] = [:],
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
-        alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings()
+        alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
+        history: HistorySettings = HistorySettings()
     ) {
+        self.history = history
         self.alerts = alerts
         self.retention = retention
         self.health = health
@@ -64,6 +68,9 @@ public struct Configuration: Sendable, Decodable {
         retention = try c.decode(.retention, default: [:])
         alerts = try c.decode(.alerts, default: AlertSettings())
         health = try c.decode(.health, default: HealthSettings())
+        history = try c.decode(.history, default: HistorySettings())
+        // History is pruned without the operator listing a schedule; their own one wins.
+        if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }
 }
 

@@ -12,7 +12,7 @@ public struct JobKindRegistry: Sendable {
     public static let standard = JobKindRegistry(kinds: [
         NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob(),
         VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(), RetentionJob(), HealthJob(),
-        CheckAlertsJob(),
+        CheckAlertsJob(), PruneHistoryJob(),
     ])
 
     public var names: [String] { kinds.map(\.name) }

@@ -10,9 +10,13 @@ import PostgresClient
 struct BatchedDeleter: Sendable {
     let policy: RetentionDeletePolicy
     let logger: Logger
+    /// Work done in each batch's own statement on the rows it deletes (history rollup).
+    var companion: DeleteCompanion? = nil
 
     struct Report: Sendable {
         var rows: Int64 = 0
+        /// What the companion counted over all batches.
+        var companionRows: Int64 = 0
         var batches = 0
         var longestBatchMs = 0.0
         var walBytes: Int64 = 0
@@ -122,7 +126,7 @@ struct BatchedDeleter: Sendable {
         var walk = DeleteWalk(
             order: target.timestampIndex.map { .timestamp(index: $0) } ?? .key,
             table: table, column: column, key: try target.key.map { try SQLIdentifier.quoted($0) } ?? "ctid",
-            condition: policy.condition, cutoff: cutoff
+            condition: policy.condition, cutoff: cutoff, companion: companion
         )
         report.walk = target.timestampIndex.map { "index \($0)" } ?? "primary key"
         let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.decode("lsn")
@@ -154,6 +158,7 @@ struct BatchedDeleter: Sendable {
             try Task.checkCancellation()
             guard let batch = try await walk.next(size: sizer.size, on: connection) else { continue }
             report.rows += Int64(batch.deleted)
+            report.companionRows += Int64(batch.companionRows)
             report.batches += 1
             report.longestBatchMs = max(report.longestBatchMs, batch.milliseconds)
             sizer.record(rows: batch.covered, milliseconds: batch.milliseconds)

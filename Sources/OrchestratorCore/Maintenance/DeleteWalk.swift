@@ -31,6 +31,8 @@ struct DeleteWalk: Sendable {
         /// Rows the batch's range covered (what the batch size counts).
         var covered: Int
         var deleted: Int
+        /// The companion's count (0 without one).
+        var companionRows = 0
         /// Time of the DELETE statement, i.e. of the batch's transaction.
         var milliseconds: Double
     }
@@ -41,6 +43,7 @@ struct DeleteWalk: Sendable {
     private let key: String
     private let filter: String
     private let cutoff: String
+    private let companion: DeleteCompanion?
     private var lower: String?
     private var lowerInclusive = true
     private var started = false
@@ -50,7 +53,8 @@ struct DeleteWalk: Sendable {
 
     /// `table`, `column`, `key` are quoted identifiers (`key` may be `ctid` for the timestamp
     /// order, which uses it only to split ties); `condition` is the policy's trusted SQL.
-    init(order: Order, table: String, column: String, key: String, condition: String?, cutoff: String) {
+    init(order: Order, table: String, column: String, key: String, condition: String?, cutoff: String, companion: DeleteCompanion? = nil) {
+        self.companion = companion
         self.order = order
         self.table = table
         self.column = column
@@ -145,7 +149,14 @@ struct DeleteWalk: Sendable {
         _ sql: String, _ parameters: [any PostgresEncodable], covered: Int, on connection: PostgresConnection
     ) async throws -> Batch {
         let started = ContinuousClock.now
-        let deleted = try await connection.query(sql, parameters).affectedRows
-        return Batch(covered: covered, deleted: deleted, milliseconds: (ContinuousClock.now - started).seconds * 1000)
+        guard let companion else {
+            let deleted = try await connection.query(sql, parameters).affectedRows
+            return Batch(covered: covered, deleted: deleted, milliseconds: (ContinuousClock.now - started).seconds * 1000)
+        }
+        let counts = try await connection.query(companion.statement(deleting: sql), parameters).first!  // a SELECT without FROM
+        return Batch(
+            covered: covered, deleted: try counts.decode("deleted"), companionRows: try counts.decode("companion"),
+            milliseconds: (ContinuousClock.now - started).seconds * 1000
+        )
     }
 }

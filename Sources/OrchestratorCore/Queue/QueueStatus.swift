@@ -15,7 +15,10 @@ public struct QueueStatus: Sendable, Codable, Equatable {
     }
 
     public let workersAlive: [WorkerSummary]
+    /// Queued and running jobs now.
     public let jobsByState: [String: Int]
+    /// Jobs that finished in the last 24 hours, by final state (succeeded, failed, cancelled).
+    public let finishedLast24h: [String: Int]
     public let oldestQueuedAt: Date?
     /// Seconds the oldest runnable job has waited (run_at in the past).
     public let oldestRunnableWaitSeconds: Double?
@@ -42,9 +45,24 @@ public struct QueueStatus: Sendable, Codable, Equatable {
                 runningJobs: try row.decode("running")
             )
         }
-        let states = try await connection.query("SELECT state, count(*) AS n FROM orchestrator.jobs GROUP BY state")
-        var byState = Dictionary(uniqueKeysWithValues: JobQueue.states.map { ($0, 0) })
-        for row in states.rows { byState[try row.decode("state")] = try row.decode("n") }
+        // Each count reads an index that holds only its rows (queued, running, recent
+        // finishes), so status costs the same however much finished history is kept.
+        let depth = try await connection.query(
+            """
+            SELECT (SELECT count(*) FROM orchestrator.jobs WHERE state = 'queued') AS queued,
+                   (SELECT count(*) FROM orchestrator.jobs WHERE state = 'running') AS running
+            """
+        ).first!  // a SELECT without FROM returns exactly one row
+        let byState: [String: Int] = ["queued": try depth.decode("queued"), "running": try depth.decode("running")]
+        let finished = try await connection.query(
+            """
+            SELECT state, count(*) AS n FROM orchestrator.jobs
+            WHERE finished_at > now() - interval '24 hours' AND state IN ('succeeded', 'failed', 'cancelled')
+            GROUP BY state
+            """
+        )
+        var finishedByState = ["succeeded": 0, "failed": 0, "cancelled": 0]
+        for row in finished.rows { finishedByState[try row.decode("state")] = try row.decode("n") }
         let summary = try await connection.query(
             """
             SELECT (SELECT min(created_at) FROM orchestrator.jobs WHERE state = 'queued') AS oldest_queued,
@@ -59,6 +77,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
         return QueueStatus(
             workersAlive: alive,
             jobsByState: byState,
+            finishedLast24h: finishedByState,
             oldestQueuedAt: try row.decodeIfPresent("oldest_queued"),
             oldestRunnableWaitSeconds: try row.decodeIfPresent("oldest_wait"),
             failedLast24h: try row.decode("failed_24h"),

@@ -46,25 +46,45 @@ extension PeriodReport {
         }
     }
 
+    /// Runs of the period from `job_runs`, plus `job_daily` for the whole UTC days inside the
+    /// period whose runs history retention deleted (a run is in one of the two, never both).
     static func runs(from: Date, until: Date, on connection: PostgresConnection) async throws -> [Runs] {
         let rows = try await connection.query(
             """
-            SELECT h.kind, count(*) AS runs,
-                   count(*) FILTER (WHERE h.status = 'succeeded') AS succeeded,
-                   count(*) FILTER (WHERE h.status = 'failed') AS failed,
-                   count(*) FILTER (WHERE h.status = 'timed_out') AS timed_out,
-                   count(*) FILTER (WHERE h.status = 'cancelled') AS cancelled,
-                   count(*) FILTER (WHERE h.status = 'abandoned') AS abandoned,
-                   count(*) FILTER (WHERE h.status = 'running') AS running,
-                   count(DISTINCT h.job_id) FILTER (WHERE h.job_state = 'failed') AS jobs_failed,
-                   coalesce(sum(h.duration_seconds), 0)::float8 AS total_seconds,
-                   max(h.duration_seconds)::float8 AS longest_seconds,
-                   (array_agg(h.error ORDER BY h.started_at DESC) FILTER (WHERE h.error IS NOT NULL
-                        AND h.status IN ('failed', 'timed_out', 'abandoned')))[1] AS last_error
-            FROM orchestrator.job_history h
-            WHERE h.started_at >= $1 AND h.started_at < $2
-            GROUP BY h.kind
-            ORDER BY h.kind
+            WITH raw AS (
+                SELECT h.kind, count(*) AS runs,
+                       count(*) FILTER (WHERE h.status = 'succeeded') AS succeeded,
+                       count(*) FILTER (WHERE h.status = 'failed') AS failed,
+                       count(*) FILTER (WHERE h.status = 'timed_out') AS timed_out,
+                       count(*) FILTER (WHERE h.status = 'cancelled') AS cancelled,
+                       count(*) FILTER (WHERE h.status = 'abandoned') AS abandoned,
+                       count(*) FILTER (WHERE h.status = 'running') AS running,
+                       count(DISTINCT h.job_id) FILTER (WHERE h.job_state = 'failed') AS jobs_failed,
+                       coalesce(sum(h.duration_seconds), 0)::float8 AS total_seconds,
+                       max(h.duration_seconds)::float8 AS longest_seconds,
+                       max(h.started_at) FILTER (WHERE h.error IS NOT NULL AND h.status IN ('failed', 'timed_out', 'abandoned')) AS last_error_at,
+                       (array_agg(h.error ORDER BY h.started_at DESC) FILTER (WHERE h.error IS NOT NULL
+                            AND h.status IN ('failed', 'timed_out', 'abandoned')))[1] AS last_error
+                FROM orchestrator.job_history h
+                WHERE h.started_at >= $1 AND h.started_at < $2
+                GROUP BY h.kind
+            ), rolled AS (
+                SELECT kind, runs, succeeded, failed, timed_out, cancelled, abandoned, 0::int8 AS running, jobs_failed,
+                       total_seconds, longest_seconds, last_error_at, last_error
+                FROM orchestrator.job_daily
+                WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date AND day < ($2::timestamptz AT TIME ZONE 'UTC')::date
+                  AND day::timestamp AT TIME ZONE 'UTC' >= $1 AND (day + 1)::timestamp AT TIME ZONE 'UTC' <= $2
+            ), combined AS (
+                SELECT * FROM raw UNION ALL SELECT * FROM rolled
+            )
+            SELECT kind, sum(runs)::int8 AS runs, sum(succeeded)::int8 AS succeeded, sum(failed)::int8 AS failed,
+                   sum(timed_out)::int8 AS timed_out, sum(cancelled)::int8 AS cancelled, sum(abandoned)::int8 AS abandoned,
+                   sum(running)::int8 AS running, sum(jobs_failed)::int8 AS jobs_failed, sum(total_seconds)::float8 AS total_seconds,
+                   max(longest_seconds)::float8 AS longest_seconds,
+                   (array_agg(last_error ORDER BY last_error_at DESC NULLS LAST))[1] AS last_error
+            FROM combined
+            GROUP BY kind
+            ORDER BY kind
             """,
             [from, until]
         )
