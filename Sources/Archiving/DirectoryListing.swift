@@ -4,7 +4,15 @@ import Foundation
 ///
 /// `FileManager` decodes names as UTF-8 and cannot represent the others; `readdir` hands
 /// over whatever bytes are there. Blocking; use it from a dedicated thread.
-enum DirectoryListing {
+public enum DirectoryListing {
+    /// Lists the directory at `path` (a symbolic link there is not followed).
+    public static func names(in path: ArchivePath) throws(ArchiveError) -> [[UInt8]] {
+        let descriptor = path.withCString { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard descriptor >= 0 else { throw ArchiveError(.io, "cannot list \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        return try names(in: descriptor, shownAs: path)
+    }
+
     /// Lists the open directory `descriptor` (which stays open); `shown` names it in errors.
     static func names(in descriptor: Int32, shownAs directory: ArchivePath) throws(ArchiveError) -> [[UInt8]] {
         let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
