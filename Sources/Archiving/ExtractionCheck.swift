@@ -5,22 +5,17 @@
 /// together leave `d/l1` pointing above the target. So every link target is resolved the way
 /// the kernel will resolve it after extraction, following the links the archive itself
 /// creates (in any order), and a `..` may only climb out of a directory the archive creates.
-/// No entry may be written through a link, and a path may not be both a directory and
-/// something else.
+/// No entry may be written through a link of the archive. Only directories and links are
+/// remembered, so memory stays small for archives of millions of files.
 struct ExtractionCheck {
-    private enum Shape: Equatable {
-        case directory
-        case symlink
-        case other
-    }
-
-    private var shapes: [[[UInt8]]: Shape] = [:]
+    /// Directories the archive creates, explicitly or as parents of entries ("a/b" as bytes).
+    private var directories: Set<[UInt8]> = []
     /// The last target of each link: the one left on disk.
-    private var linkTargets: [[[UInt8]]: ArchivePath] = [:]
-    private var entries: [(path: [[UInt8]], entry: ArchiveEntry)] = []
-    /// Directories that extraction creates implicitly, as parents of entries.
-    private var parents: Set<[[UInt8]]> = []
+    private var links: [[UInt8]: ArchivePath] = [:]
+    /// Link entries in archive order, each checked once all links are known.
+    private var linkEntries: [(path: [[UInt8]], name: ArchivePath, target: ArchivePath)] = []
 
+    private static let slash = UInt8(ascii: "/")
     private static let dot: [UInt8] = [UInt8(ascii: ".")]
     private static let dotDot: [UInt8] = [UInt8(ascii: "."), UInt8(ascii: ".")]
     /// As the kernel (MAXSYMLINKS): a resolution needing more expansions is a loop.
@@ -39,7 +34,7 @@ struct ExtractionCheck {
         return components.filter { $0 != dot }
     }
 
-    /// Takes note of one entry; checks that need the whole archive happen in `finish`.
+    /// Checks one entry against everything before it; link targets are checked in `finish`.
     mutating func add(_ entry: ArchiveEntry) throws(ArchiveError) {
         let path = try Self.components(of: entry)
         if path.isEmpty {
@@ -49,57 +44,44 @@ struct ExtractionCheck {
             }
             return
         }
-        let shape: Shape
+        try checkParents(of: path, name: entry.path)
+        let key = Self.key(path)
         switch entry.kind {
-        case .directory: shape = .directory
+        case .directory:
+            guard links[key] == nil else { throw Self.twice(entry.path) }
+            directories.insert(key)
         case .symlink(let target):
-            shape = .symlink
-            linkTargets[path] = target
+            guard !directories.contains(key) else { throw Self.twice(entry.path) }
+            links[key] = target
+            linkEntries.append((path, entry.path, target))
         case .hardlink(let target):
-            shape = .other
             guard !target.isAbsolute, !target.components.contains(Self.dotDot) else {
                 throw ArchiveError(.unsafeEntry, "refused: hard link \(entry.path) points outside the target (\(target))")
             }
-        case .file, .other: shape = .other
+            try checkParents(of: target.components.filter { $0 != Self.dot }, name: target)
+        case .file, .other:
+            break
         }
-        if let earlier = shapes[path], earlier != shape {
-            throw ArchiveError(.unsafeEntry, "refused: \(entry.path) appears twice, as different types of entry")
+        // A known parent means all of its own parents are known too.
+        for length in stride(from: path.count - 1, to: 0, by: -1) {
+            guard directories.insert(Self.key(Array(path.prefix(length)))).inserted else { break }
         }
-        shapes[path] = shape
-        for length in 1..<max(path.count, 1) { parents.insert(Array(path.prefix(length))) }
-        entries.append((path, entry))
     }
 
-    /// Checks every entry against the archive as a whole.
+    /// Resolves every link target once all links of the archive are known.
     func finish() throws(ArchiveError) {
-        for (path, entry) in entries {
-            try checkParents(of: path, name: entry.path)
-            switch entry.kind {
-            case .symlink(let target):
-                try resolve(link: path, name: entry.path, target: target)
-            case .hardlink(let target):
-                let targetPath = target.components.filter { $0 != Self.dot }
-                guard !targetPath.isEmpty else {
-                    throw ArchiveError(.unsafeEntry, "refused: hard link \(entry.path) has an empty target")
-                }
-                try checkParents(of: targetPath, name: target)
-            case .file, .directory, .other:
-                break
-            }
+        for link in linkEntries {
+            try resolve(link: link.path, name: link.name, target: link.target)
         }
     }
 
-    /// Refuses a path written through a link or below something that is not a directory.
+    /// Refuses a path that would be written through a link of the archive.
     private func checkParents(of path: [[UInt8]], name: ArchivePath) throws(ArchiveError) {
+        guard !links.isEmpty else { return }
         for length in stride(from: 1, to: path.count, by: 1) {
-            let prefix = Array(path.prefix(length))
-            switch shapes[prefix] {
-            case .symlink?:
-                throw ArchiveError(.unsafeEntry, "refused: entry \(name) would be written through the symbolic link \(Self.display(prefix))")
-            case .other?:
-                throw ArchiveError(.unsafeEntry, "refused: entry \(name) is below \(Self.display(prefix)), which is not a directory")
-            case .directory?, nil:
-                break
+            let prefix = Self.key(Array(path.prefix(length)))
+            if links[prefix] != nil {
+                throw ArchiveError(.unsafeEntry, "refused: entry \(name) would be written through the symbolic link \(ArchivePath(bytes: prefix))")
             }
         }
     }
@@ -122,24 +104,29 @@ struct ExtractionCheck {
             if component == Self.dotDot {
                 guard let last = stack.popLast() else { throw refuse("it climbs above the target directory") }
                 guard last.known else {
-                    throw refuse("it climbs out of \(Self.display([last.component])), which the archive does not create as a directory")
+                    throw refuse("it climbs out of \(ArchivePath(bytes: last.component)), which the archive does not create as a directory")
                 }
                 continue
             }
-            let candidate = stack.map(\.component) + [component]
-            if let next = linkTargets[candidate] {
+            let candidate = Self.key(stack.map(\.component) + [component])
+            if let next = links[candidate] {
                 expansions += 1
                 guard expansions <= Self.maximumExpansions else { throw refuse("too many levels of symbolic links") }
-                guard !next.isAbsolute else { throw refuse("it goes through \(Self.display(candidate)), a link to an absolute path") }
+                guard !next.isAbsolute else {
+                    throw refuse("it goes through \(ArchivePath(bytes: candidate)), a link to an absolute path")
+                }
                 pending = (next.components + pending)[...]
                 continue
             }
-            let known = shapes[candidate] == .directory || parents.contains(candidate)
-            stack.append((component, known))
+            stack.append((component, directories.contains(candidate)))
         }
     }
 
-    private static func display(_ path: [[UInt8]]) -> ArchivePath {
-        ArchivePath(bytes: Array(path.joined(separator: [UInt8(ascii: "/")])))
+    private static func key(_ components: [[UInt8]]) -> [UInt8] {
+        Array(components.joined(separator: [slash]))
+    }
+
+    private static func twice(_ name: ArchivePath) -> ArchiveError {
+        ArchiveError(.unsafeEntry, "refused: \(name) appears twice, as a directory and as a symbolic link")
     }
 }

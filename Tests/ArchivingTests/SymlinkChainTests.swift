@@ -84,6 +84,12 @@ struct SymlinkChainTests {
         try expectRefused([("d", .directory), ("d/l", .link(".")), ("d/l/f", .file)], because: "written through the symbolic link")
     }
 
+    @Test func aLinkReplacingADirectoryOfTheArchiveIsRefused() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // The reverse order: "d/l" is first a directory (parent of "d/l/f"), then a link.
+        try expectRefused([("d/l/f", .file), ("d/l", .link(".."))], because: "appears twice")
+    }
+
     @Test func linksThatStayInsideAreExtracted() throws {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let path = try archive([
