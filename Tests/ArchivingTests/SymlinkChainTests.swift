@@ -102,6 +102,31 @@ struct SymlinkChainTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target + "/d/l1") == "l2/../sub/f")
     }
 
+    @Test func hardLinksFromAnotherTarAreExtractedInside() throws {
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let tree = scratch + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+        try Data("shared".utf8).write(to: URL(fileURLWithPath: tree + "/sub/a"))
+        try FileManager.default.linkItem(atPath: tree + "/sub/a", toPath: tree + "/b-ü")
+        let path = scratch + "/hard.tar"
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        tar.arguments = ["--format=pax", "-C", tree, "-cf", path, "sub", "b-ü"]
+        try tar.run()
+        tar.waitUntilExit()
+        #expect(tar.terminationStatus == 0)
+        var kinds: [ArchiveEntry.Kind] = []
+        try TarReader.read(path: path, entry: { kinds.append($0.kind) })
+        #expect(kinds.contains(.hardlink(target: "sub/a")))
+
+        let target = scratch + "/out"
+        _ = try SafeExtractor.extract(archive: path, into: target)
+        #expect(try String(contentsOfFile: target + "/b-ü", encoding: .utf8) == "shared")
+        let first = try FileManager.default.attributesOfItem(atPath: target + "/sub/a")[.systemFileNumber] as? Int
+        let second = try FileManager.default.attributesOfItem(atPath: target + "/b-ü")[.systemFileNumber] as? Int
+        #expect(first != nil && first == second)
+    }
+
     @Test func aLinkAlreadyInTheTargetDirectoryIsNeverWrittenThrough() throws {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let outside = scratch + "/outside"
