@@ -87,42 +87,59 @@ struct FileSetIsolationTests {
     }
 
     @Test func aCrashingArchiveProcessFailsItsJobAndTheWorkerGoesOn() async throws {
-        try await withFileSetHarness { harness, _, app in
+        try await withFileSetHarness { harness, scratch, app in
             // A large sparse file keeps the archive process busy long enough to be caught.
             let big = open(app + "/big.bin", O_WRONLY | O_CREAT, 0o600)
             #expect(ftruncate(big, 3 << 30) == 0)
             close(big)
-            let worker = worker(harness, archiver: Self.isolated, drain: false)
-            try await running(worker) {
-                let backup = try await enqueue(harness, kind: "backup", target: "files", maxAttempts: 1)
-                let child = try #require(try await Self.archiveChild(timeout: .seconds(60)), "no archive child process appeared")
-                #expect(kill(child, SIGSEGV) == 0)
+            let configFile = scratch + "/orchestrator.yaml"
+            try """
+                worker: {concurrency: 1, lease_seconds: 5, heartbeat_seconds: 1, reaper_seconds: 1, poll_seconds: 1}
+                backups:
+                  repository: \(scratch)/repository
+                  profiles:
+                    files: {paths: [\(app)]}
+                """.write(toFile: configFile, atomically: true, encoding: .utf8)
+            let backup = try await enqueue(harness, kind: "backup", target: "files", maxAttempts: 1)
 
-                let connection = try await harness.connect()
-                defer { connection.close() }
-                try await expectEventually(timeout: .seconds(60)) { try await harness.state(of: backup, on: connection) == "failed" }
-                let error = try await JobQueue.runs(jobID: backup, on: connection).first?.error ?? ""
-                #expect(error.contains("killed by signal \(SIGSEGV)"), "\(error)")
-                #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 0)
+            // The real service, as systemd runs it.
+            let worker = Process()
+            worker.executableURL = Harness.binary
+            worker.arguments = ["worker", "--config", configFile, "--log-level", "error"]
+            worker.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_DATABASE_URL": try harness.database.url]) { _, new in new }
+            worker.standardOutput = FileHandle.nullDevice
+            try worker.run()
+            defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
-                // The same worker still claims and runs work.
-                let next = try await enqueue(harness, kind: "noop", target: nil)
-                try await expectEventually(timeout: .seconds(30)) { try await harness.state(of: next, on: connection) == "succeeded" }
-            }
+            let child = try #require(try await Self.archiveChild(of: worker.processIdentifier, timeout: .seconds(60)), "no archive child process appeared")
+            #expect(kill(child, SIGSEGV) == 0)
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            try await expectEventually(timeout: .seconds(60)) { try await harness.state(of: backup, on: connection) == "failed" }
+            let error = try await JobQueue.runs(jobID: backup, on: connection).first?.error ?? ""
+            #expect(error.contains("killed by signal \(SIGSEGV)"), "\(error)")
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.backups", on: connection) == 0)
+
+            // The same worker process is alive and still runs work.
+            #expect(worker.isRunning)
+            let next = try await enqueue(harness, kind: "noop", target: nil)
+            try await expectEventually(timeout: .seconds(30)) { try await harness.state(of: next, on: connection) == "succeeded" }
+            kill(worker.processIdentifier, SIGTERM)
+            try await exited(worker)
+            #expect(worker.terminationReason == .exit)
         }
     }
 
-    /// The pid of this process's child running `orchestrator archive-task`, once there is one.
-    private static func archiveChild(timeout: Duration) async throws -> pid_t? {
+    /// The pid of `parent`'s child running `orchestrator archive-task`, once there is one.
+    private static func archiveChild(of parent: pid_t, timeout: Duration) async throws -> pid_t? {
         let deadline = ContinuousClock.now + timeout
-        let me = getpid()
         while ContinuousClock.now < deadline {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
                 guard let pid = pid_t(name),
                       let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
                       let close = stat.lastIndex(of: ")") else { continue }
                 let fields = stat[stat.index(after: close)...].split(separator: " ")
-                guard fields.count > 1, pid_t(fields[1]) == me,
+                guard fields.count > 1, pid_t(fields[1]) == parent,
                       let command = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"),
                       command.split(separator: 0).contains(where: { $0.elementsEqual(ArchiveRunner.command.utf8) }) else { continue }
                 return pid

@@ -16,12 +16,12 @@ public enum ArchiveRunner: Sendable, Equatable {
     /// The command name of the hidden subcommand that performs one task.
     public static let command = "archive-task"
 
-    /// A child process of the running executable (`/proc/self/exe`).
+    /// A child process of the running executable. `/proc/self/exe` is the very binary this
+    /// process runs, even after an upgrade replaced the file on disk, so parent and child always
+    /// agree on the task format.
     public static var isolated: ArchiveRunner {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return .childProcess(executable: CommandLine.arguments[0]) }
-        return .childProcess(executable: String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        let executable = "/proc/self/exe"
+        return .childProcess(executable: access(executable, X_OK) == 0 ? executable : CommandLine.arguments[0])
     }
 
     public func run(_ task: ArchiveTask) async throws -> ArchiveTask.Result {
