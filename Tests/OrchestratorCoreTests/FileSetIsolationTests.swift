@@ -106,12 +106,17 @@ struct FileSetIsolationTests {
             let worker = Process()
             worker.executableURL = Harness.binary
             worker.arguments = ["worker", "--config", configFile, "--log-level", "error"]
-            worker.environment = ProcessInfo.processInfo.environment.merging(["ORCHESTRATOR_DATABASE_URL": try harness.database.url]) { _, new in new }
+            // The Swift runtime's backtracer handles SIGSEGV and returns: a real fault faults again
+            // and the process dies, but a SIGSEGV sent with kill() would be survived. Without the
+            // backtracer the sent signal ends the child as a real fault does.
+            let environment = ["ORCHESTRATOR_DATABASE_URL": try harness.database.url, "SWIFT_BACKTRACE": "enable=no"]
+            worker.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             worker.standardOutput = FileHandle.nullDevice
             try worker.run()
             defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
 
             let child = try #require(try await Self.archiveChild(of: worker.processIdentifier, timeout: .seconds(60)), "no archive child process appeared")
+            try await Task.sleep(for: .milliseconds(300))  // well into its work, handlers installed
             #expect(kill(child, SIGSEGV) == 0)
             let connection = try await harness.connect()
             defer { connection.close() }
