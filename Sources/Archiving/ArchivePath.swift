@@ -69,6 +69,9 @@ public struct ArchivePath: Sendable, Hashable, CustomStringConvertible, Expressi
             default:
                 if length == 1, bytes[index] < 0x20 || bytes[index] == 0x7f {
                     text += "\\x" + Self.hex(bytes[index])
+                } else if let value = scalar.unicodeScalars.first, Self.isInvisible(value) {
+                    // C1 controls, line separators, bidi overrides: they could fake a log line.
+                    text += "\\u{" + String(value.value, radix: 16) + "}"
                 } else {
                     text += scalar
                 }
@@ -76,6 +79,13 @@ public struct ArchivePath: Sendable, Hashable, CustomStringConvertible, Expressi
             index += length
         }
         return text + "\""
+    }
+
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
     }
 
     /// The length of the valid UTF-8 sequence starting at `index`, or 0 when it is not one.

@@ -98,6 +98,7 @@ struct ByteExactNameTests {
         #expect(Self.invalid.description == #""bad\xff\xfe.txt""#)
         #expect(ArchivePath("line\nbreak \"q\"\u{1}").description == #""line\nbreak \"q\"\x01""#)
         #expect(ArchivePath("données-ü.txt").description == "\"données-ü.txt\"")
+        #expect(ArchivePath("a\u{85}b\u{202E}c\u{2028}").description == #""a\u{85}b\u{202e}c\u{2028}""#)
         // A truncated sequence and a lone continuation byte are bytes, not text.
         #expect(ArchivePath(bytes: [0x61, 0xc3]).description == #""a\xc3""#)
         #expect(ArchivePath(bytes: [0x80, 0x61]).description == #""\x80a""#)
