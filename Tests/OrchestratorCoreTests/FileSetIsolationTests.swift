@@ -135,6 +135,26 @@ struct FileSetIsolationTests {
         }
     }
 
+    @Test func theArchiveChildHoldsTheBackupsWriterLock() async throws {
+        try await withFileSetHarness { harness, _, app in
+            let big = open(app + "/big.bin", O_WRONLY | O_CREAT, 0o600)
+            #expect(ftruncate(big, 3 << 30) == 0)
+            close(big)
+            let backup = try await enqueue(harness, kind: "backup", target: "files", maxAttempts: 1)
+            let worker = worker(harness, archiver: Self.isolated, drain: false)
+            try await running(worker) {
+                let child = try #require(try await Self.archiveChild(of: getpid(), timeout: .seconds(60)), "no archive child process appeared")
+                // Were the worker to die now, the next backup would wait for this child too.
+                let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(child)/fd")) ?? []
+                let targets = descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/fd/\($0)") }
+                #expect(targets.contains { $0.contains("/.partial-") && $0.hasSuffix(".lock") }, "\(targets)")
+                let connection = try await harness.connect()
+                defer { connection.close() }
+                try await expectEventually(timeout: .seconds(120)) { try await harness.state(of: backup, on: connection) == "succeeded" }
+            }
+        }
+    }
+
     /// The pid of `parent`'s child running `orchestrator archive-task`, once there is one.
     private static func archiveChild(of parent: pid_t, timeout: Duration) async throws -> pid_t? {
         let deadline = ContinuousClock.now + timeout

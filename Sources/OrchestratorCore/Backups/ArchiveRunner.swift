@@ -24,12 +24,14 @@ public enum ArchiveRunner: Sendable, Equatable {
         return .childProcess(executable: access(executable, X_OK) == 0 ? executable : CommandLine.arguments[0])
     }
 
-    public func run(_ task: ArchiveTask) async throws -> ArchiveTask.Result {
+    /// Performs `task`. A child holds the `inheriting` descriptors (a backup's writer lock)
+    /// until it exits, as the tools do.
+    public func run(_ task: ArchiveTask, inheriting: [Int32] = []) async throws -> ArchiveTask.Result {
         switch self {
         case .inProcess:
             return try await Archiver.run { try task.perform() }
         case .childProcess(let executable):
-            return try await Self.runChild(executable, task)
+            return try await Self.runChild(executable, task, inheriting: inheriting)
         }
     }
 
@@ -40,12 +42,12 @@ public enum ArchiveRunner: Sendable, Equatable {
         return try JSONEncoder().encode(ArchiveTask.Reply(Result { try task.perform() }))
     }
 
-    private static func runChild(_ executable: String, _ task: ArchiveTask) async throws -> ArchiveTask.Result {
+    private static func runChild(_ executable: String, _ task: ArchiveTask, inheriting: [Int32]) async throws -> ArchiveTask.Result {
         let request = String(decoding: try JSONEncoder().encode(task), as: UTF8.self)
         let replyPath = FileManager.default.temporaryDirectory.appendingPathComponent("orchestrator-archive-\(UUID().uuidString).json").path
         defer { unlink(replyPath) }
         do {
-            try await ChildProcess.run(executable, [command, request], standardOutput: replyPath)
+            try await ChildProcess.run(executable, [command, request], standardOutput: replyPath, inheriting: inheriting)
         } catch let failure as ChildProcess.Failure {
             throw ArchiveProcessFailure(outcome: failure.outcome)
         }

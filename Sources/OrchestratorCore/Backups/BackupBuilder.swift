@@ -113,7 +113,8 @@ public struct BackupBuilder: Sendable {
             try Self.makeDirectory(directory + "/files")
             let clock = ContinuousClock.now
             let written = try await context.archiver.run(
-                .create(archive: directory + "/" + relative, compression: compression, paths: profile.paths, excludes: profile.excludes)
+                .create(archive: directory + "/" + relative, compression: compression, paths: profile.paths, excludes: profile.excludes),
+                inheriting: [lock.descriptor]
             )
             manifest.timings["archive_s"] = (ContinuousClock.now - clock).seconds
             manifest.fileSets.append(.init(
