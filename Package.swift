@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["PostgresClient"],
+            dependencies: ["PostgresClient", "Archiving"],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArchivingTests",
-            dependencies: ["Archiving"]
+            dependencies: ["Archiving", "TestSupport"]
         ),
         .testTarget(
             name: "AlertingTests",

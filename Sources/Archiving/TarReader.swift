@@ -1,22 +1,6 @@
 import CArchive
 import Foundation
 
-/// One entry of an archive being read.
-public struct ArchiveEntry: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case file
-        case directory
-        case symlink(target: String)
-        case hardlink(target: String)
-        case other
-    }
-
-    public let path: String
-    public let kind: Kind
-    public let size: Int64
-    public let mode: UInt32
-}
-
 /// Reads an archive end to end, streaming each file's bytes to a callback. A truncated or
 /// corrupted archive fails here (every compressed block and tar header is decoded), which a
 /// listing of names alone would not notice. Blocking; use it from a dedicated thread.
@@ -40,7 +24,7 @@ public enum TarReader {
             guard status >= ARCHIVE_WARN, let header else {
                 throw ArchiveError(.corrupt, "\(path) is damaged: \(TarWriter.message(archive))")
             }
-            let current = describe(header)
+            let current = try ArchiveEntry.describe(header)
             try entry(current)
             var block: UnsafeRawPointer?
             var size = 0
@@ -54,25 +38,5 @@ public enum TarReader {
                 if let block, size > 0 { try data(current, UnsafeRawBufferPointer(start: block, count: size)) }
             }
         }
-    }
-
-    static func describe(_ header: OpaquePointer) -> ArchiveEntry {
-        let path = archive_entry_pathname_utf8(header).map { String(cString: $0) }
-            ?? archive_entry_pathname(header).map { String(cString: $0) } ?? ""
-        let kind: ArchiveEntry.Kind
-        if let hardlink = archive_entry_hardlink(header) {
-            kind = .hardlink(target: String(cString: hardlink))
-        } else {
-            // POSIX file type bits (S_IFMT and friends), spelled out: Glibc exports them ambiguously.
-            switch archive_entry_filetype(header) & 0o170000 {
-            case 0o100000: kind = .file
-            case 0o040000: kind = .directory
-            case 0o120000: kind = .symlink(target: archive_entry_symlink(header).map { String(cString: $0) } ?? "")
-            default: kind = .other
-            }
-        }
-        // Directories are stored as "name/"; report them without the slash.
-        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        return ArchiveEntry(path: trimmed, kind: kind, size: archive_entry_size(header), mode: UInt32(archive_entry_perm(header)))
     }
 }

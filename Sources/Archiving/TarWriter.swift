@@ -2,7 +2,9 @@ import CArchive
 import Foundation
 
 /// Writes a (compressed) pax tar archive, streaming: memory stays constant whatever the size of
-/// the files. Blocking; use it from a dedicated thread (see `Archiver`).
+/// the files. Names and link targets are stored as the bytes on disk (pax `hdrcharset=BINARY`),
+/// never converted through the process locale, so any name a file system allows round-trips.
+/// Blocking; use it from a dedicated thread (see `Archiver`).
 public final class TarWriter {
     private var archive: OpaquePointer?
     private let path: String
@@ -15,7 +17,11 @@ public final class TarWriter {
         self.path = path
         guard let archive = archive_write_new() else { throw ArchiveError(.io, "cannot allocate an archive writer") }
         self.archive = archive
-        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK, compression.apply(to: archive) >= ARCHIVE_WARN else {
+        // BINARY: names are copied verbatim; the UTF-8 default converts from the locale, which in
+        // the C locale fails for every non-ASCII name.
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
+              archive_write_set_options(archive, "hdrcharset=BINARY") == ARCHIVE_OK,
+              compression.apply(to: archive) >= ARCHIVE_WARN else {
             let message = Self.message(archive)
             archive_write_free(archive)
             self.archive = nil
@@ -47,89 +53,96 @@ public final class TarWriter {
 
     /// Adds one regular file, directory or symbolic link (the link itself, never its target).
     public func add(fileAt source: String, as name: String) throws(ArchiveError) {
+        try add(fileAt: ArchivePath(source), as: ArchivePath(name))
+    }
+
+    /// Adds one regular file, directory or symbolic link (the link itself, never its target).
+    public func add(fileAt source: ArchivePath, as name: ArchivePath) throws(ArchiveError) {
+        _ = try add(source, in: AT_FDCWD, shownAs: source, as: name)
+    }
+
+    /// Adds `root` (a file or a directory tree) under `prefix`, skipping excluded paths and
+    /// never following symbolic links. Below `root` the walk goes from directory descriptor to
+    /// directory descriptor with names as bytes from `readdir`, so neither names that are not
+    /// UTF-8 nor paths longer than `PATH_MAX` stop it.
+    public func add(tree root: String, as prefix: String, filter: PathFilter) throws(ArchiveError) {
+        let root = ArchivePath(root)
+        guard try add(root, in: AT_FDCWD, shownAs: root, as: ArchivePath(prefix)) else { return }
+        try addChildren(of: root, in: AT_FDCWD, shownAs: root, relative: ArchivePath(bytes: []), prefix: ArchivePath(prefix), filter: filter)
+    }
+
+    private func addChildren(
+        of name: ArchivePath, in parent: Int32, shownAs shown: ArchivePath, relative: ArchivePath, prefix: ArchivePath, filter: PathFilter
+    ) throws(ArchiveError) {
+        let directory = name.withCString { openat(parent, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard directory >= 0 else { throw ArchiveError(.io, "cannot open directory \(shown): \(Self.reason())") }
+        defer { Foundation.close(directory) }
+        for child in try DirectoryListing.names(in: directory, shownAs: shown) {
+            let relativePath = relative.appending(child)
+            if filter.excludes(relativePath) { continue }
+            let childName = ArchivePath(bytes: child)
+            let childShown = shown.appending(child)
+            if try add(childName, in: directory, shownAs: childShown, as: prefix.appending(relativePath)) {
+                try addChildren(of: childName, in: directory, shownAs: childShown, relative: relativePath, prefix: prefix, filter: filter)
+            }
+        }
+    }
+
+    /// Writes the entry for `source` (relative to `parent`); returns whether it is a directory.
+    private func add(_ source: ArchivePath, in parent: Int32, shownAs shown: ArchivePath, as name: ArchivePath) throws(ArchiveError) -> Bool {
         guard let archive else { throw ArchiveError(.io, "archive \(path) is already finished") }
         var info = stat()
-        guard lstat(source, &info) == 0 else {
-            throw ArchiveError(.io, "cannot stat \(source): \(String(cString: strerror(errno)))")
+        guard source.withCString({ fstatat(parent, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+            throw ArchiveError(.io, "cannot stat \(shown): \(Self.reason())")
         }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname_utf8(entry, name)
+        // The raw-bytes setters: no conversion, so no name can fail (or come back NULL).
+        name.withCString { archive_entry_copy_pathname(entry, $0) }
         archive_entry_copy_stat(entry, &info)
         archive_entry_set_uname(entry, nil)
         archive_entry_set_gname(entry, nil)
         let type = info.st_mode & S_IFMT
         var sourceDescriptor: Int32 = -1
         if type == S_IFLNK {
-            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink(source, &target, target.count - 1)
-            guard length >= 0 else { throw ArchiveError(.io, "cannot read link \(source): \(String(cString: strerror(errno)))") }
-            target[length] = 0
-            archive_entry_set_symlink_utf8(entry, target)
+            var target = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = source.withCString { link in
+                target.withUnsafeMutableBytes { readlinkat(parent, link, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
+            }
+            guard length >= 0 else { throw ArchiveError(.io, "cannot read link \(shown): \(Self.reason())") }
+            ArchivePath(bytes: Array(target[0..<length])).withCString { archive_entry_copy_symlink(entry, $0) }
             archive_entry_set_size(entry, 0)
         } else if type == S_IFREG {
-            sourceDescriptor = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard sourceDescriptor >= 0 else { throw ArchiveError(.io, "cannot open \(source): \(String(cString: strerror(errno)))") }
+            sourceDescriptor = source.withCString { openat(parent, $0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+            guard sourceDescriptor >= 0 else { throw ArchiveError(.io, "cannot open \(shown): \(Self.reason())") }
         } else if type != S_IFDIR {
-            return  // sockets, fifos and devices are not backed up
+            return false  // sockets, fifos and devices are not backed up
         }
         defer { if sourceDescriptor >= 0 { Foundation.close(sourceDescriptor) } }
         guard archive_write_header(archive, entry) >= ARCHIVE_WARN else {
             throw ArchiveError(.io, "cannot write header for \(name) to \(path): \(Self.message(archive))")
         }
         entries += 1
-        guard sourceDescriptor >= 0 else { return }
+        guard sourceDescriptor >= 0 else { return type == S_IFDIR }
         // Write exactly the size announced in the header, even if the file changes meanwhile.
         var remaining = Int64(info.st_size)
         while remaining > 0 {
             let want = Int(min(Int64(buffer.count), remaining))
             let got = buffer.withUnsafeMutableBytes { read(sourceDescriptor, $0.baseAddress, want) }
-            if got < 0 { throw ArchiveError(.io, "cannot read \(source): \(String(cString: strerror(errno)))") }
+            if got < 0 { throw ArchiveError(.io, "cannot read \(shown): \(Self.reason())") }
             if got == 0 {
-                throw ArchiveError(.io, "\(source) shrank while being archived (\(remaining) bytes missing)")
+                throw ArchiveError(.io, "\(shown) shrank while being archived (\(remaining) bytes missing)")
             }
             let written = buffer.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, got) }
             guard written == got else { throw ArchiveError(.io, "cannot write \(name) to \(path): \(Self.message(archive))") }
             remaining -= Int64(got)
             bytes += Int64(got)
         }
+        return false
     }
 
-    /// Adds `root` (a file or a directory tree) under `prefix`, skipping excluded paths and
-    /// never following symbolic links.
-    public func add(tree root: String, as prefix: String, filter: PathFilter) throws(ArchiveError) {
-        var info = stat()
-        guard lstat(root, &info) == 0 else {
-            throw ArchiveError(.io, "cannot stat \(root): \(String(cString: strerror(errno)))")
-        }
-        try add(fileAt: root, as: prefix)
-        guard info.st_mode & S_IFMT == S_IFDIR else { return }
-        let children: [String]
-        do {
-            children = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
-        } catch {
-            throw ArchiveError(.io, "cannot list \(root): \(error.localizedDescription)")
-        }
-        try addChildren(of: root, names: children, relative: "", prefix: prefix, filter: filter)
-    }
-
-    private func addChildren(of directory: String, names: [String], relative: String, prefix: String, filter: PathFilter) throws(ArchiveError) {
-        for name in names {
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-            if filter.excludes(relativePath) { continue }
-            let full = directory + "/" + name
-            try add(fileAt: full, as: prefix + "/" + relativePath)
-            var info = stat()
-            if lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-                let children: [String]
-                do {
-                    children = try FileManager.default.contentsOfDirectory(atPath: full).sorted()
-                } catch {
-                    throw ArchiveError(.io, "cannot list \(full): \(error.localizedDescription)")
-                }
-                try addChildren(of: full, names: children, relative: relativePath, prefix: prefix, filter: filter)
-            }
-        }
+    private static func reason() -> String {
+        String(cString: strerror(errno))
     }
 
     /// Writes the end-of-archive marker and flushes; the file is complete only after this.

@@ -16,7 +16,7 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
-            ConfigCommand.self, AlertsCommand.self, ReportCommand.self,
+            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, ArchiveTaskCommand.self,
         ]
     )
 

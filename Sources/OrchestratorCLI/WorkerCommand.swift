@@ -38,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let worker = Worker(
             configuration: environment.configuration,
-            options: .init(settings: settings, scheduler: environment.configuration.scheduler, drain: drain),
+            options: .init(settings: settings, scheduler: environment.configuration.scheduler, drain: drain, archiver: .isolated),
             connector: environment.connector,
             logger: environment.logger
         )

@@ -41,7 +41,7 @@ struct ArchivingTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
 
         var names: [String] = []
-        try TarReader.read(path: archive, entry: { names.append($0.path) })
+        try TarReader.read(path: archive, entry: { names.append($0.path.string ?? "") })
         #expect(names.contains("app/.env"))
         #expect(names.contains("app/src/deep/blob.bin"))
         #expect(names.contains("app/logs"))

@@ -1,6 +1,8 @@
+import Archiving
 import Foundation
 @testable import OrchestratorCore
 import Testing
+import TestSupport
 
 @Suite("File retention")
 struct FileRetentionTests {
@@ -40,6 +42,23 @@ struct FileRetentionTests {
         #expect(FileManager.default.fileExists(atPath: logs + "/notes.txt"))
         #expect(FileManager.default.fileExists(atPath: outside + "/precious.log"))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: logs + "/linked.log")) != nil)
+    }
+
+    @Test func namesThatAreNotUTF8AreSweptToo() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("file-retention-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let invalid = ArchivePath(bytes: Array("old-".utf8) + [0xff, 0xfe] + Array(".log".utf8))
+        try RawTree.create([(invalid, .file(Array(repeating: 1, count: 10))), ("données-ü.log", .file([2]))], under: root)
+        var old = [timespec(tv_sec: Int(Date().timeIntervalSince1970) - 10 * 86_400, tv_nsec: 0)]
+        old.append(old[0])
+        for name in [invalid, ArchivePath("données-ü.log")] {
+            #expect(ArchivePath(root).appending(name).withCString { utimensat(AT_FDCWD, $0, old, 0) } == 0)
+        }
+        let sweep = try FileSweeper.sweep(FileRetentionPolicy(directory: root, patterns: ["*.log"], olderThanDays: 7), dryRun: false, now: Date())
+        #expect(sweep.files == 2)
+        #expect(sweep.errors.isEmpty)
+        #expect(try RawTree.snapshot(of: root).isEmpty)
     }
 
     @Test func aDirectoryThatIsALinkIsRefused() throws {

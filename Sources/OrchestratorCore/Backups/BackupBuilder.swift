@@ -50,7 +50,7 @@ public struct BackupBuilder: Sendable {
 
             let verifyStarted = ContinuousClock.now
             let verifyStartedAt = Date()
-            let report = try await BackupVerifier(logger: context.logger).verify(directory: partial, manifestSHA256: manifestSHA)
+            let report = try await BackupVerifier(logger: context.logger, archiver: context.archiver).verify(directory: partial, manifestSHA256: manifestSHA)
             context.logger.info("backup verified", metadata: [
                 "backup.files": "\(report.files)", "backup.bytes": "\(report.bytes)",
                 "verify.s": "\(String(format: "%.2f", (ContinuousClock.now - verifyStarted).seconds))",
@@ -111,20 +111,15 @@ public struct BackupBuilder: Sendable {
             let compression = ArchiveCompression(rawValue: profile.compression) ?? .zstd
             let relative = "files/files" + compression.fileExtension
             try Self.makeDirectory(directory + "/files")
-            let paths = profile.paths
-            let filter = PathFilter(excluding: profile.excludes)
-            let target = directory + "/" + relative
             let clock = ContinuousClock.now
-            let (entries, bytes) = try await Archiver.run { () throws -> (Int, Int64) in
-                let writer = try TarWriter(path: target, compression: compression)
-                for path in paths {
-                    try writer.add(tree: path, as: String(path.drop { $0 == "/" }), filter: filter)
-                }
-                try writer.finish()
-                return (writer.entries, writer.bytes)
-            }
+            let written = try await context.archiver.run(
+                .create(archive: directory + "/" + relative, compression: compression, paths: profile.paths, excludes: profile.excludes),
+                inheriting: [lock.descriptor]
+            )
             manifest.timings["archive_s"] = (ContinuousClock.now - clock).seconds
-            manifest.fileSets.append(.init(archive: relative, paths: paths, excludes: profile.excludes, entries: entries, bytes: bytes))
+            manifest.fileSets.append(.init(
+                archive: relative, paths: profile.paths, excludes: profile.excludes, entries: written.entries, bytes: written.bytes
+            ))
         }
         try Self.restrictPermissions(under: directory)
         let clock = ContinuousClock.now

@@ -74,7 +74,7 @@ public struct BackupRestorer: Sendable {
         if let directory = options.filesTo {
             for set in manifest.fileSets {
                 let archive = record.location + "/" + set.archive
-                let summary = try await Archiver.run { try SafeExtractor.extract(archive: archive, into: directory) }
+                let summary = try await context.archiver.run(.extract(archive: archive, directory: directory))
                 extracted += summary.entries
             }
         }

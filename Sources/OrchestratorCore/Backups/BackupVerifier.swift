@@ -15,10 +15,12 @@ public struct BackupVerifier: Sendable {
 
     let pgRestore: String?
     let logger: Logger
+    let archiver: ArchiveRunner
 
-    public init(pgRestore: String? = ChildProcess.locate("pg_restore"), logger: Logger) {
+    public init(pgRestore: String? = ChildProcess.locate("pg_restore"), logger: Logger, archiver: ArchiveRunner = .inProcess) {
         self.pgRestore = pgRestore
         self.logger = logger
+        self.archiver = archiver
     }
 
     public func verify(directory: String, manifestSHA256 expected: String?) async throws -> Report {
@@ -51,7 +53,7 @@ public struct BackupVerifier: Sendable {
         for set in manifest.fileSets {
             let path = directory + "/" + set.archive
             do {
-                try await Archiver.run { try TarReader.read(path: path) }
+                _ = try await archiver.run(.read(archive: path))
             } catch {
                 throw BackupError("\(set.archive) cannot be read end to end: \(error)")
             }

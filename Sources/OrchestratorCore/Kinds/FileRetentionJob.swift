@@ -54,21 +54,23 @@ enum FileSweeper {
         }
         let cutoff = now.timeIntervalSince1970 - Double(policy.olderThanDays) * 86_400
         var sweep = Sweep()
-        func visit(_ directory: String) {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+        // Names are bytes from readdir: a name that is not UTF-8 is swept like any other.
+        func visit(_ directory: ArchivePath) {
+            guard let names = try? DirectoryListing.names(in: directory) else {
                 sweep.errors.append("cannot list \(directory)")
                 return
             }
-            for name in names.sorted() {
-                let path = directory + "/" + name
+            for name in names {
+                let path = directory.appending(name)
                 var entry = stat()
-                guard lstat(path, &entry) == 0 else { continue }
+                guard path.withCString({ lstat($0, &entry) }) == 0 else { continue }
                 switch entry.st_mode & S_IFMT {
                 case S_IFDIR:
                     if policy.recursive { visit(path) }
                 case S_IFREG:
-                    guard Double(entry.st_mtim.tv_sec) < cutoff, policy.patterns.contains(where: { fnmatch($0, name, 0) == 0 }) else { continue }
-                    if dryRun || unlink(path) == 0 {
+                    let matches = ArchivePath(bytes: name).withCString { name in policy.patterns.contains { fnmatch($0, name, 0) == 0 } }
+                    guard Double(entry.st_mtim.tv_sec) < cutoff, matches else { continue }
+                    if dryRun || path.withCString({ unlink($0) }) == 0 {
                         sweep.files += 1
                         sweep.bytes += Int64(entry.st_size)
                     } else {
@@ -79,7 +81,7 @@ enum FileSweeper {
                 }
             }
         }
-        visit(policy.directory)
+        visit(ArchivePath(policy.directory))
         return sweep
     }
 }

@@ -7,14 +7,20 @@ public struct JobContext: Sendable {
     public let logger: Logger
     public let configuration: Configuration
     public let connector: DatabaseConnector
+    /// Where archive work (file sets) runs; see `ArchiveRunner`.
+    public let archiver: ArchiveRunner
     let recordBackendPID: @Sendable (Int32) async -> Void
     /// WARNINGs from the job's database connections, added to the run's result.
     let serverWarnings = ServerWarnings()
 
-    init(logger: Logger, configuration: Configuration, connector: DatabaseConnector, recordBackendPID: @escaping @Sendable (Int32) async -> Void) {
+    init(
+        logger: Logger, configuration: Configuration, connector: DatabaseConnector, archiver: ArchiveRunner = .inProcess,
+        recordBackendPID: @escaping @Sendable (Int32) async -> Void
+    ) {
         self.logger = logger
         self.configuration = configuration
         self.connector = connector
+        self.archiver = archiver
         self.recordBackendPID = recordBackendPID
     }
 

@@ -10,6 +10,7 @@ struct JobExecutor: Sendable {
     let connector: DatabaseConnector
     let running: RunningJobs
     let retryBackoff: Backoff
+    let archiver: ArchiveRunner
     let logger: Logger
     /// Tells the worker's timeout watch that a job with a deadline started.
     let jobStarted: @Sendable () -> Void
@@ -28,7 +29,7 @@ struct JobExecutor: Sendable {
             jobLogger.error("unknown kind")
             return (.failed(error: message, retryAfter: nil), tail.text)
         }
-        let context = JobContext(logger: jobLogger, configuration: configuration, connector: connector) { pid in
+        let context = JobContext(logger: jobLogger, configuration: configuration, connector: connector, archiver: archiver) { pid in
             recorder.recordBackendPID(pid, runID: job.runID)
         }
 

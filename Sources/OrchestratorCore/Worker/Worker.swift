@@ -15,12 +15,18 @@ public final class Worker: Service, Sendable {
         /// Exit once nothing is runnable (no scheduler in this mode).
         public var drain: Bool
         public var retryBackoff: Backoff
+        /// Where jobs' archive work runs; `orchestrator worker` isolates it in child processes.
+        public var archiver: ArchiveRunner
 
-        public init(settings: WorkerSettings, scheduler: SchedulerSettings, drain: Bool = false, retryBackoff: Backoff = Backoff(base: .seconds(10), cap: .seconds(3600))) {
+        public init(
+            settings: WorkerSettings, scheduler: SchedulerSettings, drain: Bool = false,
+            retryBackoff: Backoff = Backoff(base: .seconds(10), cap: .seconds(3600)), archiver: ArchiveRunner = .inProcess
+        ) {
             self.settings = settings
             self.scheduler = scheduler
             self.drain = drain
             self.retryBackoff = retryBackoff
+            self.archiver = archiver
         }
     }
 
