@@ -31,6 +31,36 @@ struct WorkerResilienceTests {
         }
     }
 
+    /// A server restart while the worker starts breaks the session that registers it; the
+    /// worker must wait for the server and start, not exit. A trigger ends the first
+    /// registration's session mid-statement, as the restart does.
+    @Test func aWorkerWhoseRegistrationLosesItsConnectionStartsAnyway() async throws {
+        try await Harness.with { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            try await connection.execute(
+                """
+                CREATE SEQUENCE registration_attempts;
+                CREATE FUNCTION end_first_registration() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('registration_attempts') = 1 THEN
+                        PERFORM pg_terminate_backend(pg_backend_pid());
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER end_first_registration BEFORE INSERT ON orchestrator.workers
+                    FOR EACH ROW EXECUTE FUNCTION end_first_registration();
+                """
+            )
+            let id = try await harness.enqueue(["ms": "10"], on: connection)
+            try await running(harness.worker(concurrency: 1)) {
+                try await expectEventually(timeout: .seconds(30)) { try await harness.state(of: id, on: connection) == "succeeded" }
+            }
+            #expect(try await harness.count("SELECT last_value AS n FROM registration_attempts", on: connection) == 2)
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.workers", on: connection) == 1)
+        }
+    }
+
     @Test func aWorkerKilledWithSIGKILLLosesNoJob() async throws {
         try await Harness.with { harness in
             let connection = try await harness.connect()

@@ -36,6 +36,27 @@ final class ConnectionHolder: Sendable {
         }
     }
 
+    /// Runs `body` until it gets through: a connection lost on the way (a server restart while
+    /// the worker starts) reconnects and runs it again after a backoff, until the task is
+    /// cancelled. Only for statements that are safe to repeat.
+    @discardableResult
+    func useRetrying<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let backoff = Backoff(base: .milliseconds(250), cap: .seconds(30))
+        var attempt = 0
+        while true {
+            do {
+                return try await use(body)
+            } catch let error as PostgresError where error.isConnectionProblem {
+                attempt += 1
+                let delay = backoff.delay(attempt: attempt)
+                logger.warning("\(what) lost its connection; retrying", metadata: [
+                    "error": "\(error)", "retry.in_ms": "\(Int(delay.seconds * 1000))", "connection.purpose": "\(purpose)",
+                ])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
     func invalidate(_ connection: PostgresConnection) {
         current.withLock { if $0 === connection { $0 = nil } }
         connection.close()

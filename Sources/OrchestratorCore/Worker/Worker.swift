@@ -68,7 +68,12 @@ public final class Worker: Service, Sendable {
     public func run() async throws {
         let control = ConnectionHolder(connector: connector, logger: logger, purpose: "control")
         defer { control.close() }
-        try await register(control)
+        do {
+            try await cancelWhenGracefulShutdown { try await self.register(control) }
+        } catch is CancellationError {
+            logger.info("worker stopped before it could register")
+            return
+        }
         logger.info("worker started", metadata: [
             "worker.queues": "\(queues.joined(separator: ","))", "worker.concurrency": "\(options.settings.concurrency)",
         ])
@@ -91,12 +96,16 @@ public final class Worker: Service, Sendable {
         doorbell.close()
     }
 
+    /// Retried until it gets through: a worker started while PostgreSQL restarts (or before it
+    /// is up, at boot) waits for it instead of exiting. A retry after a lost reply finds its own
+    /// row already there.
     private func register(_ control: ConnectionHolder) async throws {
-        _ = try await control.use { connection in
+        try await control.useRetrying("worker registration") { connection in
             try await connection.query(
                 """
                 INSERT INTO orchestrator.workers (id, host, pid, queues, concurrency, version)
                 VALUES ($1, $2, $3, $4::text[], $5, $6)
+                ON CONFLICT (id) DO NOTHING
                 """,
                 [identity.id, identity.host, Int(identity.pid), queues, options.settings.concurrency, OrchestratorVersion.current]
             )
