@@ -52,7 +52,7 @@ struct BackupsCommand: AsyncParsableCommand {
                 }
                 let manifestText: String = try await connection.query(
                     "SELECT manifest::text AS manifest FROM orchestrator.backups WHERE id = $1", [record.id]
-                ).first!.decode("manifest")  // the row was just found
+                ).single().decode("manifest")  // the row was just found
                 if global.json { print(manifestText); return }
                 let manifest = try BackupManifest.decode(Data(manifestText.utf8))
                 print("backup \(record.id) \(record.profile)/\(record.label) at \(record.location) on \(record.host)")

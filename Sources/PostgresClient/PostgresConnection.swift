@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// Every blocking libpq call runs on this connection's own serial dispatch queue, never on
 /// Swift's cooperative pool; callers `await` the result. The `PGconn` lives behind a `Mutex`
-/// so `close()` from any thread is safe and idempotent, and `cancel()` (which uses libpq's
-/// thread-safe `PGcancel`) can interrupt a running statement from another task.
+/// so `close()` from any thread is safe and idempotent, and `cancel()` can interrupt a running
+/// statement from another task without waiting for the server (see `CancelSender`).
 public final class PostgresConnection: Sendable {
     public let configuration: ConnectionConfiguration
     /// The server process serving this session (`pg_backend_pid()`), for `pg_stat_activity`.
@@ -17,7 +17,7 @@ public final class PostgresConnection: Sendable {
 
     private let executor: DispatchQueue
     private let handle: Mutex<LibPQPointer?>
-    private let canceller: Mutex<LibPQPointer?>
+    private let canceller: CancelSender
     private let wakePipe: WakePipe
     /// Notices the server sent on this session (see `takeNotices()`); owned here because
     /// libpq's receiver points at it until `PQfinish`.
@@ -31,7 +31,7 @@ public final class PostgresConnection: Sendable {
         self.executor = executor
         self.backendPID = PQbackendPID(connection)
         self.handle = Mutex(LibPQPointer(connection))
-        self.canceller = Mutex(PQgetCancel(connection).map(LibPQPointer.init))
+        self.canceller = CancelSender(key: CancelKey(connection: connection))
         self.wakePipe = try WakePipe()
     }
 
@@ -102,10 +102,7 @@ public final class PostgresConnection: Sendable {
 
     /// Closes the connection. Safe to call more than once and from any thread.
     public func close() {
-        canceller.withLock { cancel in
-            if let cancel { PQfreeCancel(cancel.pointer) }
-            cancel = nil
-        }
+        canceller.close()
         wakePipe.wake()  // a notification wait holds the handle; let it return first
         handle.withLock { connection in
             if let connection { PQfinish(connection.pointer) }
@@ -116,13 +113,11 @@ public final class PostgresConnection: Sendable {
 
     public var isClosed: Bool { handle.withLock { $0 == nil } }
 
-    /// Asks the server to cancel the statement running on this connection, if any.
+    /// Asks the server to cancel the statement running on this connection, if any. Returns at
+    /// once: the request is sent from a thread of its own, so a server that does not answer
+    /// cannot stall the caller.
     public func cancel() {
-        canceller.withLock { cancel in
-            guard let cancel else { return }
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(cancel.pointer, &buffer, Int32(buffer.count))
-        }
+        canceller.request()
         wakePipe.wake()
     }
 
@@ -153,11 +148,10 @@ public final class PostgresConnection: Sendable {
     func drainWakeups() { wakePipe.drain() }
 }
 
-/// A `PGconn *` or `PGcancel *`.
+/// A `PGconn *`.
 ///
 /// `@unchecked Sendable` because the pointer itself is only an address: a `PGconn` is used
-/// solely on its connection's serial queue while holding that connection's `handle` lock, and
-/// libpq documents `PQcancel` on a `PGcancel` as safe to call from any thread.
+/// solely on its connection's serial queue while holding that connection's `handle` lock.
 struct LibPQPointer: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }

@@ -18,6 +18,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         case protocolViolation
         /// A value in a result row could not be decoded into the requested Swift type.
         case decoding
+        /// A statement expected to return exactly one row returned another number of rows.
+        case unexpectedRowCount
     }
 
     public let code: Code
@@ -54,7 +56,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isConnectionProblem: Bool {
         switch code {
         case .connectionFailed, .connectionLost, .connectionClosed: return true
-        case .server, .protocolViolation, .decoding: break
+        case .server, .protocolViolation, .decoding, .unexpectedRowCount: break
         }
         guard let sqlState else { return false }
         // 08: connection exception; 57P01..57P03: admin/crash shutdown, cannot connect now.

@@ -6,6 +6,15 @@ public struct QueryResult: Sendable {
     public let affectedRows: Int
 
     public var first: PostgresRow? { rows.first }
+
+    /// The one row of a statement that returns exactly one (an aggregate, a SELECT without
+    /// FROM, an INSERT ... RETURNING of one row); any other count is an error, not a trap.
+    public func single() throws(PostgresError) -> PostgresRow {
+        guard rows.count == 1 else {
+            throw PostgresError(code: .unexpectedRowCount, message: "expected one row, got \(rows.count)")
+        }
+        return rows[0]
+    }
 }
 
 /// One result row; values are PostgreSQL's text representation, `nil` for SQL NULL.

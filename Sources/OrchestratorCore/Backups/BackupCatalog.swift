@@ -76,7 +76,7 @@ public enum BackupCatalog {
                 verifyStartedAt, verification.files, verification.bytes,
             ]
         )
-        return try BackupRecord(row: result.first!)  // INSERT ... RETURNING of one row
+        return try BackupRecord(row: result.single())  // INSERT ... RETURNING of one row
     }
 
     public static func list(profile: String?, includeDeleted: Bool = false, limit: Int = 100, on connection: PostgresConnection) async throws -> [BackupRecord] {

@@ -81,7 +81,7 @@ struct DatabaseDumper: Sendable {
             let table: String = try row.decode("table")
             let sql = "SELECT count(*) AS n FROM ONLY \(try SQLIdentifier.quoted(schema)).\(try SQLIdentifier.quoted(table))"
             let count = try await session.query(sql)
-            counts.append(.init(schema: schema, table: table, rows: try count.first!.decode("n")))  // count(*) returns one row
+            counts.append(.init(schema: schema, table: table, rows: try count.single().decode("n")))  // count(*) returns one row
         }
         return counts
     }

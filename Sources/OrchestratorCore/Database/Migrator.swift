@@ -135,6 +135,6 @@ public struct Migrator: Sendable {
     /// SHA-256 computed by the server, so the binary needs no hashing library for it.
     private func checksum(of file: MigrationFile, on connection: PostgresConnection) async throws -> String {
         let row = try await connection.query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [file.sql])
-        return try row.first!.decode("sum")  // a SELECT of one expression always returns one row
+        return try row.single().decode("sum")  // a SELECT of one expression always returns one row
     }
 }

@@ -21,7 +21,7 @@ public enum HealthStore {
                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
                 """,
                 [run.host, run.takenAt, run.durationMs, run.databaseMs, jobID, run.samples.count, run.failed.count]
-            ).first!.decode("id")  // INSERT ... RETURNING of one row returns one row
+            ).single().decode("id")  // INSERT ... RETURNING of one row returns one row
             try await tx.query(
                 """
                 INSERT INTO orchestrator.health_samples (run_id, host, taken_at, category, subject, metric, value, unit, status, message, details)

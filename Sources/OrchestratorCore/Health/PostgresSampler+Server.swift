@@ -21,7 +21,7 @@ extension PostgresSampler {
                                                THEN pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) END)), '[]')::text
                       FROM pg_replication_slots) AS slots
             """
-        ).first!  // a SELECT without FROM returns one row
+        ).single()  // a SELECT without FROM returns one row
         let maximum: Double = try row.decode("max_connections")
         let connections: Double = try row.decode("connections")
         let inRecovery: Bool = try row.decode("in_recovery")

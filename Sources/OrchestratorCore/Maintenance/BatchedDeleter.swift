@@ -111,7 +111,7 @@ struct BatchedDeleter: Sendable {
         // travels as the server's own text, so every statement compares against the same value.
         let boundary = try await connection.query(
             "SELECT (now() - make_interval(days => $1))::text AS cutoff", [policy.keepDays]
-        ).first!  // a SELECT without FROM returns one row
+        ).single()  // a SELECT without FROM returns one row
         let cutoff: String = try boundary.decode("cutoff")
         report.cutoff = try boundary.decode("cutoff")
         let table = try target.table.quoted
@@ -129,7 +129,7 @@ struct BatchedDeleter: Sendable {
             condition: policy.condition, cutoff: cutoff, companion: companion
         )
         report.walk = target.timestampIndex.map { "index \($0)" } ?? "primary key"
-        let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.decode("lsn")
+        let startLSN: String = try await connection.query("SELECT pg_current_wal_lsn()::text AS lsn").single().decode("lsn")
         let started = ContinuousClock.now
         do {
             try await deleteAll(&walk, report: &report, on: connection)
@@ -139,7 +139,7 @@ struct BatchedDeleter: Sendable {
         report.deleteMs = (ContinuousClock.now - started).seconds * 1000
         report.walBytes = try await connection.query(
             "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes", [startLSN]
-        ).first!.decode("bytes")
+        ).single().decode("bytes")
         // ANALYZE by a role that may not is skipped by the server with a warning; say so instead.
         if let refusal = target.privileges.refusal(.analyze) {
             logger.warning("ANALYZE after retention skipped", metadata: ["db.table": "\(target.table.display)", "reason": "\(refusal)"])

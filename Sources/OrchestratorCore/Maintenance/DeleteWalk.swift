@@ -153,7 +153,7 @@ struct DeleteWalk: Sendable {
             let deleted = try await connection.query(sql, parameters).affectedRows
             return Batch(covered: covered, deleted: deleted, milliseconds: (ContinuousClock.now - started).seconds * 1000)
         }
-        let counts = try await connection.query(companion.statement(deleting: sql), parameters).first!  // a SELECT without FROM
+        let counts = try await connection.query(companion.statement(deleting: sql), parameters).single()  // a SELECT without FROM
         return Batch(
             covered: covered, deleted: try counts.decode("deleted"), companionRows: try counts.decode("companion"),
             milliseconds: (ContinuousClock.now - started).seconds * 1000

@@ -62,7 +62,7 @@ enum PrivilegeChecks {
         case "health":
             let row = try await connection.query(
                 "SELECT current_user AS role, pg_has_role('pg_read_all_stats', 'USAGE') AS reads_all"
-            ).first!  // a SELECT without FROM returns one row
+            ).single()  // a SELECT without FROM returns one row
             guard try !row.decode("reads_all", as: Bool.self) else { return nil }
             let role: String = try row.decode("role")
             return "role \(role) cannot see other roles' sessions (long transactions, waiting locks): GRANT pg_read_all_stats TO \(try SQLIdentifier.quoted(role))"
@@ -95,7 +95,7 @@ enum PrivilegeChecks {
                   AND (NOT has_schema_privilege(n.oid, 'USAGE') OR NOT has_table_privilege(c.oid, 'SELECT'))
             ) t
             """
-        ).first!  // an aggregate without GROUP BY returns one row
+        ).single()  // an aggregate without GROUP BY returns one row
         let count: Int64 = try row.decode("n")
         guard count > 0 else { return nil }
         let role: String = try row.decode("role")

@@ -52,7 +52,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
             SELECT (SELECT count(*) FROM orchestrator.jobs WHERE state = 'queued') AS queued,
                    (SELECT count(*) FROM orchestrator.jobs WHERE state = 'running') AS running
             """
-        ).first!  // a SELECT without FROM returns exactly one row
+        ).single()  // a SELECT without FROM returns exactly one row
         let byState: [String: Int] = ["queued": try depth.decode("queued"), "running": try depth.decode("running")]
         let finished = try await connection.query(
             """
@@ -73,7 +73,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
                    (SELECT max(version) FROM orchestrator.schema_migrations) AS schema_version
             """
         )
-        let row = summary.first!  // a SELECT without FROM returns exactly one row
+        let row = try summary.single()  // a SELECT without FROM returns exactly one row
         return QueueStatus(
             workersAlive: alive,
             jobsByState: byState,

@@ -1,0 +1,230 @@
+import Foundation
+import PostgresClient
+import Synchronization
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP proxy on 127.0.0.1 in front of the test server that can be made silent: while silent,
+/// it accepts connections and holds them without passing a byte, like a server that no longer
+/// answers. Sessions already forwarded keep working. Held connections are closed when it speaks
+/// again, or after `holdLimit`, so a client stuck on one cannot hang a test for ever.
+final class TCPProxy: Sendable {
+    /// Where the server listens: a Unix socket path or a TCP address.
+    enum Upstream: Sendable {
+        case unix(path: String)
+        case tcp(address: String, port: String)
+    }
+
+    private struct State {
+        var silent = false
+        var held: [(descriptor: Int32, since: ContinuousClock.Instant)] = []
+        var accepted = 0
+        var forwarding: Set<Int32> = []
+    }
+
+    let port: Int
+    private let upstream: Upstream
+    private let listener: Int32
+    private let holdLimit: Duration
+    private let state = Mutex(State())
+    private let stopped = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// A proxy to the server `connection` is connected to, as that session sees it.
+    static func to(serverOf connection: PostgresConnection, holdLimit: Duration = .seconds(10)) async throws -> TCPProxy {
+        let row = try await connection.query(
+            """
+            SELECT host(inet_server_addr()) AS address, current_setting('port') AS port,
+                   current_setting('unix_socket_directories') AS directories
+            """
+        ).single()
+        let port: String = try row.decode("port")
+        if let address: String = try row.decodeIfPresent("address") {
+            return try TCPProxy(upstream: .tcp(address: address, port: port), holdLimit: holdLimit)
+        }
+        let directories: String = try row.decode("directories")
+        guard let directory = directories.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), directory.hasPrefix("/") else {
+            throw TestEnvironmentError("the test server has no Unix socket directory to forward to")
+        }
+        return try TCPProxy(upstream: .unix(path: "\(directory)/.s.PGSQL.\(port)"), holdLimit: holdLimit)
+    }
+
+    init(upstream: Upstream, holdLimit: Duration) throws {
+        self.upstream = upstream
+        self.holdLimit = holdLimit
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestEnvironmentError("socket() failed: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            Glibc.close(fd)
+            throw TestEnvironmentError("bind/listen on 127.0.0.1 failed: errno \(errno)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        listener = fd
+        Thread.detachNewThread { [self] in
+            acceptLoop()
+            finished.signal()
+        }
+    }
+
+    deinit { stop() }
+
+    /// `configuration` reaching its server through this proxy.
+    func route(_ configuration: ConnectionConfiguration) -> ConnectionConfiguration {
+        var copy = configuration
+        copy.overrides.removeAll { $0.keyword == "host" || $0.keyword == "hostaddr" || $0.keyword == "port" }
+        copy.overrides.append((keyword: "host", value: "127.0.0.1"))
+        copy.overrides.append((keyword: "port", value: String(port)))
+        return copy
+    }
+
+    /// New connections are accepted and held unanswered.
+    func goSilent() { state.withLock { $0.silent = true } }
+
+    /// Closes the held connections (their clients read end of file) and forwards new ones again.
+    func speakAgain() {
+        let held = state.withLock { state in
+            state.silent = false
+            defer { state.held = [] }
+            return state.held.map(\.descriptor)
+        }
+        held.forEach { Glibc.close($0) }
+    }
+
+    /// Connections accepted so far, forwarded or held.
+    var acceptedCount: Int { state.withLock { $0.accepted } }
+
+    var heldCount: Int { state.withLock { $0.held.count } }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        finished.wait()
+        Glibc.close(listener)
+        speakAgain()
+        // Forwarding threads see end of file and close their descriptors themselves.
+        state.withLock { $0.forwarding }.forEach { shutdown($0, Int32(SHUT_RDWR)) }
+    }
+
+    private func acceptLoop() {
+        while !stopped.load(ordering: .acquiring) {
+            releaseExpired()
+            var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            let silent = state.withLock { state in
+                state.accepted += 1
+                if state.silent { state.held.append((client, .now)) }
+                return state.silent
+            }
+            if !silent { forward(client) }
+        }
+    }
+
+    private func releaseExpired() {
+        let expired = state.withLock { state in
+            let limit = ContinuousClock.now - holdLimit
+            defer { state.held.removeAll { $0.since < limit } }
+            return state.held.filter { $0.since < limit }.map(\.descriptor)
+        }
+        expired.forEach { Glibc.close($0) }
+    }
+
+    private func forward(_ client: Int32) {
+        guard let server = connectUpstream() else {
+            Glibc.close(client)
+            return
+        }
+        state.withLock { $0.forwarding.formUnion([client, server]) }
+        let pair = Pair(client: client, server: server)
+        for (from, to) in [(client, server), (server, client)] {
+            Thread.detachNewThread { [self] in
+                pump(from: from, to: to)
+                // Either direction ending ends the session; the last pump closes both.
+                shutdown(pair.client, Int32(SHUT_RDWR))
+                shutdown(pair.server, Int32(SHUT_RDWR))
+                if pair.remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    state.withLock { $0.forwarding.subtract([pair.client, pair.server]) }
+                    Glibc.close(pair.client)
+                    Glibc.close(pair.server)
+                }
+            }
+        }
+    }
+
+    private final class Pair: Sendable {
+        let client: Int32
+        let server: Int32
+        let remaining = Atomic<Int>(2)
+        init(client: Int32, server: Int32) {
+            self.client = client
+            self.server = server
+        }
+    }
+
+    private func pump(from source: Int32, to destination: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = recv(source, &buffer, buffer.count, 0)
+            guard count > 0 else { return }
+            var offset = 0
+            while offset < count {
+                let written = buffer[offset..<count].withUnsafeBytes {
+                    send(destination, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+
+    private func connectUpstream() -> Int32? {
+        switch upstream {
+        case .unix(let path):
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                Glibc.close(fd)
+                return nil
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard connected == 0 else {
+                Glibc.close(fd)
+                return nil
+            }
+            return fd
+        case .tcp(let host, let port):
+            var hints = addrinfo()
+            hints.ai_flags = AI_NUMERICHOST
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var found: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, port, &hints, &found) == 0, let info = found else { return nil }
+            defer { freeaddrinfo(found) }
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            guard fd >= 0 else { return nil }
+            guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+                Glibc.close(fd)
+                return nil
+            }
+            return fd
+        }
+    }
+}
