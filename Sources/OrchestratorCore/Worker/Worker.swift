@@ -6,7 +6,8 @@ import Synchronization
 
 /// The worker service: a dispatcher that claims jobs in batches, N slots that run them, a
 /// recorder that writes their outcomes in batches, a listener that wakes the dispatcher on
-/// NOTIFY, and a maintenance loop that heartbeats, renews leases, reaps dead workers' jobs and runs the
+/// NOTIFY, and three periodic loops, each on a connection of its own so none waits behind
+/// another: the heartbeat (which renews leases), the reaper of dead workers' jobs, and the
 /// scheduler. An idle worker sleeps in `poll()`/timers and costs almost nothing.
 public final class Worker: Service, Sendable {
     public struct Options: Sendable {
@@ -112,36 +113,49 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// The loops end in a fixed order, each group below ending before the one around it:
+    /// the scheduler stops first (when shutdown begins); then the dispatchers, the slots once
+    /// their jobs finished or were released, and the recorder once every outcome is written;
+    /// then the listener and the watches; then the reaper; the heartbeat last, so the leases of
+    /// jobs still running are renewed until their outcomes are recorded.
     private func runLoops(control: ConnectionHolder) async {
         let slots = max(1, options.settings.concurrency)
         let buffer = JobBuffer(slots: slots, prefetch: shortKinds.isEmpty ? 0 : options.settings.prefetch)
         let outcomes = ConnectionHolder(connector: connector, logger: logger, purpose: "outcomes")
         defer { outcomes.close() }
         let recorder = OutcomeRecorder(connection: outcomes, worker: identity, logger: logger) { [doorbell] in doorbell.ring() }
-        await withTaskGroup(of: Void.self) { background in
-            background.addTask { await self.listenLoop() }
-            background.addTask { await self.maintenanceLoop(control: control) }
-            background.addTask { await self.enforceShutdownGrace() }
-            background.addTask { await self.timeoutLoop() }
-            await withTaskGroup(of: Void.self) { writing in
-                writing.addTask { await recorder.run() }
-                await withTaskGroup(of: Void.self) { work in
-                    for index in 0..<slots {
-                        work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
-                    }
-                    await withTaskGroup(of: Void.self) { dispatchers in
-                        for index in 0..<Self.dispatchers {
-                            dispatchers.addTask { await self.dispatchLoop(index: index, buffer: buffer, recorder: recorder) }
+        await withTaskGroup(of: Void.self) { heartbeat in
+            heartbeat.addTask { await self.heartbeatLoop(control: control) }
+            await withTaskGroup(of: Void.self) { reaper in
+                reaper.addTask { await self.reaperLoop() }
+                await withTaskGroup(of: Void.self) { background in
+                    background.addTask { await self.listenLoop() }
+                    if schedulerEnabled { background.addTask { await self.schedulerLoop() } }
+                    background.addTask { await self.enforceShutdownGrace() }
+                    background.addTask { await self.timeoutLoop() }
+                    await withTaskGroup(of: Void.self) { writing in
+                        writing.addTask { await recorder.run() }
+                        await withTaskGroup(of: Void.self) { work in
+                            for index in 0..<slots {
+                                work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
+                            }
+                            await withTaskGroup(of: Void.self) { dispatchers in
+                                for index in 0..<Self.dispatchers {
+                                    dispatchers.addTask { await self.dispatchLoop(index: index, buffer: buffer, recorder: recorder) }
+                                }
+                            }
+                            // No more claims: jobs still waiting for a slot go back to the queue, and
+                            // idle slots return.
+                            self.release(buffer.close(), recorder: recorder)
                         }
+                        // Every slot has returned: write the last outcomes, then stop.
+                        recorder.close()
                     }
-                    // No more claims: jobs still waiting for a slot go back to the queue, and
-                    // idle slots return.
-                    self.release(buffer.close(), recorder: recorder)
+                    background.cancelAll()
                 }
-                // Every slot has returned: write the last outcomes, then stop.
-                recorder.close()
+                reaper.cancelAll()
             }
-            background.cancelAll()
+            heartbeat.cancelAll()
         }
     }
 
