@@ -49,9 +49,10 @@ struct BackupsCommand: AsyncParsableCommand {
                         printError("backup \(backup) not found")
                         throw ExitCodes.failure
                     }
-                    let manifestText: String = try await connection.query(
-                        "SELECT manifest::text AS manifest FROM orchestrator.backups WHERE id = $1", [record.id]
-                    ).first!.decode("manifest")  // the row was just found
+                    guard let manifestText = try await BackupCatalog.manifestText(id: record.id, on: connection) else {
+                        printError("backup \(backup) not found")
+                        throw ExitCodes.failure
+                    }
                     if global.json { print(manifestText); return }
                     let manifest = try BackupManifest.decode(Data(manifestText.utf8))
                     print("backup \(record.id) \(record.profile)/\(record.label) at \(record.location) on \(record.host)")

@@ -17,6 +17,11 @@ struct BackupTests: BackupFixture {
             #expect(record.jobID == job)
             #expect(record.verifyStatus == "passed")
             #expect(record.databases == ["app"])
+            // The catalogued manifest is the one `backups show` prints.
+            let manifestText = try #require(try await BackupCatalog.manifestText(id: record.id, on: connection))
+            let catalogued = try BackupManifest.decode(Data(manifestText.utf8))
+            #expect(catalogued.label == record.label && catalogued.databases.map(\.name) == ["app"])
+            #expect(try await BackupCatalog.manifestText(id: record.id + 1000, on: connection) == nil)
 
             // Files and directories are private to the owner.
             for path in try BackupVerifier.files(under: record.location) {
