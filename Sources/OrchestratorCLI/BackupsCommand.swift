@@ -138,9 +138,9 @@ struct BackupsCommand: AsyncParsableCommand {
                     if global.json {
                         try Output.printJSON(finished)
                     } else {
-                        print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
+                        print("\(finished.id) \(finished.state.rawValue)\(finished.lastError.map { ": \($0)" } ?? "")")
                     }
-                    if finished.state != "succeeded" { throw ExitCodes.failure }
+                    if finished.state != .succeeded { throw ExitCodes.failure }
                 }
             }
         }

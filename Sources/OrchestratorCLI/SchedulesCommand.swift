@@ -21,7 +21,7 @@ struct SchedulesCommand: AsyncParsableCommand {
                     ["NAME", "CRON", "ZONE", "JOB", "LAST", "OUTCOME", "JOB STATE", "NEXT"],
                     rows.map { row in
                         [row.name, row.cron, row.timeZone, row.kind + (row.target.map { " \($0)" } ?? ""),
-                         Output.time(row.lastScheduledFor), row.lastOutcome ?? "-", row.lastJobState ?? "-",
+                         Output.time(row.lastScheduledFor), row.lastOutcome ?? "-", row.lastJobState?.rawValue ?? "-",
                          row.enabled ? Output.time(row.nextRun) : "disabled"]
                     }
                 ))

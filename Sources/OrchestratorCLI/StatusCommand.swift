@@ -23,8 +23,8 @@ struct StatusCommand: AsyncParsableCommand {
                 for worker in status.workersAlive {
                     print("  \(worker.id)  queues=\(worker.queues.joined(separator: ","))  running \(worker.runningJobs)/\(worker.concurrency)  heartbeat \(Output.ago(worker.heartbeatAt))  v\(worker.version)")
                 }
-                let finished = ["succeeded", "failed", "cancelled"].map { "\($0) \(status.finishedLast24h[$0] ?? 0)" }.joined(separator: ", ")
-                print("jobs: queued \(status.jobsByState["queued"] ?? 0), running \(status.jobsByState["running"] ?? 0); finished in the last 24 h: \(finished)")
+                let finished = JobState.allCases.filter(\.isFinished).map { "\($0.rawValue) \(status.finishedLast24h[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+                print("jobs: queued \(status.jobsByState[JobState.queued.rawValue] ?? 0), running \(status.jobsByState[JobState.running.rawValue] ?? 0); finished in the last 24 h: \(finished)")
                 print("oldest queued: \(Output.ago(status.oldestQueuedAt))\(status.oldestRunnableWaitSeconds.map { String(format: " (runnable for %.0fs)", $0) } ?? "")")
                 print("failed runs in the last 24 h: \(status.failedLast24h)")
                 for profile in backups {
@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
                 for alert in alerts {
                     print("  [\(alert.severity)] \(alert.summary)  since \(Output.ago(alert.firedAt))")
                 }
-                if status.workersAlive.isEmpty && (status.jobsByState["queued"] ?? 0) > 0 {
+                if status.workersAlive.isEmpty && (status.jobsByState[JobState.queued.rawValue] ?? 0) > 0 {
                     print("warning: jobs are queued but no worker is alive; start one with `orchestrator worker`")
                 }
             }
