@@ -93,5 +93,9 @@ let package = Package(
             name: "OrchestratorCoreTests",
             dependencies: ["OrchestratorCore", "PostgresClient", "TestSupport", "Archiving", "Alerting"]
         ),
+        .testTarget(
+            name: "OrchestratorCLITests",
+            dependencies: ["OrchestratorCLI", "OrchestratorCore", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

@@ -23,24 +23,24 @@ extension AlertsCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let alerts = try await AlertRecord.load(all: all, limit: limit, on: connection)
-                if global.json { return try Output.printJSON(alerts) }
-                if alerts.isEmpty {
-                    print(all ? "no alerts recorded" : "no alerts firing")
-                    return
+                try await environment.withConnection { connection in
+                    let alerts = try await AlertRecord.load(all: all, limit: limit, on: connection)
+                    if global.json { return try Output.printJSON(alerts) }
+                    if alerts.isEmpty {
+                        print(all ? "no alerts recorded" : "no alerts firing")
+                        return
+                    }
+                    print(Output.table(
+                        ["ID", "SEVERITY", "STATE", "ALERT", "HOST", "FIRED", "SENT", "RESOLVED", "SUMMARY"],
+                        alerts.map { alert in
+                            [String(alert.id), alert.severity, alert.state, alert.subject.isEmpty ? alert.rule : "\(alert.rule):\(alert.subject)",
+                             alert.host.isEmpty ? "-" : alert.host, Output.ago(alert.firedAt),
+                             alert.failedDeliveries > 0 ? "\(alert.notifications) (\(alert.failedDeliveries) failed)" : String(alert.notifications),
+                             Output.ago(alert.resolvedAt), alert.summary]
+                        },
+                        maxWidth: 90
+                    ))
                 }
-                print(Output.table(
-                    ["ID", "SEVERITY", "STATE", "ALERT", "HOST", "FIRED", "SENT", "RESOLVED", "SUMMARY"],
-                    alerts.map { alert in
-                        [String(alert.id), alert.severity, alert.state, alert.subject.isEmpty ? alert.rule : "\(alert.rule):\(alert.subject)",
-                         alert.host.isEmpty ? "-" : alert.host, Output.ago(alert.firedAt),
-                         alert.failedDeliveries > 0 ? "\(alert.notifications) (\(alert.failedDeliveries) failed)" : String(alert.notifications),
-                         Output.ago(alert.resolvedAt), alert.summary]
-                    },
-                    maxWidth: 90
-                ))
             }
         }
     }
@@ -58,14 +58,14 @@ extension AlertsCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let report = try await AlertEvaluator(configuration: environment.configuration, logger: environment.logger)
-                    .checkBuiltin(on: connection)
-                if global.json { return try Output.printJSON(report) }
-                print("built-in alerts firing: \(report.firing)")
-                for notice in report.notices { print("sent: \(notice)") }
-                for failure in report.undelivered { print("not delivered: \(failure)") }
+                try await environment.withConnection { connection in
+                    let report = try await AlertEvaluator(configuration: environment.configuration, logger: environment.logger)
+                        .checkBuiltin(on: connection)
+                    if global.json { return try Output.printJSON(report) }
+                    print("built-in alerts firing: \(report.firing)")
+                    for notice in report.notices { print("sent: \(notice)") }
+                    for failure in report.undelivered { print("not delivered: \(failure)") }
+                }
             }
         }
     }

@@ -20,18 +20,18 @@ struct BackupsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let backups = try await BackupCatalog.list(profile: profile, includeDeleted: all, on: connection)
-                if global.json { return try Output.printJSON(backups) }
-                print(Output.table(
-                    ["ID", "PROFILE", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS"],
-                    backups.map { backup in
-                        ["\(backup.id)", backup.profile, backup.label, Output.time(backup.finishedAt),
-                         ByteCountFormatter.string(fromByteCount: backup.bytes, countStyle: .binary), "\(backup.fileCount)",
-                         Output.ago(backup.verifiedAt), backup.deletedAt == nil ? (backup.verifyStatus ?? "unverified") : "deleted"]
-                    }
-                ))
+                try await environment.withConnection { connection in
+                    let backups = try await BackupCatalog.list(profile: profile, includeDeleted: all, on: connection)
+                    if global.json { return try Output.printJSON(backups) }
+                    print(Output.table(
+                        ["ID", "PROFILE", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS"],
+                        backups.map { backup in
+                            ["\(backup.id)", backup.profile, backup.label, Output.time(backup.finishedAt),
+                             ByteCountFormatter.string(fromByteCount: backup.bytes, countStyle: .binary), "\(backup.fileCount)",
+                             Output.ago(backup.verifiedAt), backup.deletedAt == nil ? (backup.verifyStatus ?? "unverified") : "deleted"]
+                        }
+                    ))
+                }
             }
         }
     }
@@ -44,26 +44,27 @@ struct BackupsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                guard let record = try await BackupCatalog.find(backup, on: connection) else {
-                    printError("backup \(backup) not found")
-                    throw ExitCodes.failure
-                }
-                let manifestText: String = try await connection.query(
-                    "SELECT manifest::text AS manifest FROM orchestrator.backups WHERE id = $1", [record.id]
-                ).single().decode("manifest")  // the row was just found
-                if global.json { print(manifestText); return }
-                let manifest = try BackupManifest.decode(Data(manifestText.utf8))
-                print("backup \(record.id) \(record.profile)/\(record.label) at \(record.location) on \(record.host)")
-                print("  finished \(Output.time(record.finishedAt)), \(ByteCountFormatter.string(fromByteCount: record.bytes, countStyle: .binary)) in \(record.fileCount) files")
-                print("  verification: \(record.verifyStatus ?? "never") \(Output.ago(record.verifiedAt))\(record.verifyError.map { ": \($0)" } ?? "")")
-                for database in manifest.databases {
-                    print("  database \(database.name) (\(database.dbname)), server \(database.serverVersion), snapshot \(Output.time(database.snapshotTime))")
-                    for table in database.tables { print("    \(table.schema).\(table.table): \(table.rows) rows") }
-                }
-                for set in manifest.fileSets {
-                    print("  files \(set.archive): \(set.entries) entries, \(set.bytes) bytes from \(set.paths.joined(separator: ", "))")
+                try await environment.withConnection { connection in
+                    guard let record = try await BackupCatalog.find(backup, on: connection) else {
+                        printError("backup \(backup) not found")
+                        throw ExitCodes.failure
+                    }
+                    guard let manifestText = try await BackupCatalog.manifestText(id: record.id, on: connection) else {
+                        printError("backup \(backup) not found")
+                        throw ExitCodes.failure
+                    }
+                    if global.json { print(manifestText); return }
+                    let manifest = try BackupManifest.decode(Data(manifestText.utf8))
+                    print("backup \(record.id) \(record.profile)/\(record.label) at \(record.location) on \(record.host)")
+                    print("  finished \(Output.time(record.finishedAt)), \(ByteCountFormatter.string(fromByteCount: record.bytes, countStyle: .binary)) in \(record.fileCount) files")
+                    print("  verification: \(record.verifyStatus ?? "never") \(Output.ago(record.verifiedAt))\(record.verifyError.map { ": \($0)" } ?? "")")
+                    for database in manifest.databases {
+                        print("  database \(database.name) (\(database.dbname)), server \(database.serverVersion), snapshot \(Output.time(database.snapshotTime))")
+                        for table in database.tables { print("    \(table.schema).\(table.table): \(table.rows) rows") }
+                    }
+                    for set in manifest.fileSets {
+                        print("  files \(set.archive): \(set.entries) entries, \(set.bytes) bytes from \(set.paths.joined(separator: ", "))")
+                    }
                 }
             }
         }
@@ -79,26 +80,26 @@ struct BackupsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                guard let record = try await BackupCatalog.find(backup, on: connection) else {
-                    printError("backup \(backup) not found")
-                    throw ExitCodes.failure
-                }
-                let started = Date()
-                do {
-                    let report = try await BackupVerifier(logger: environment.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
-                    try await BackupCatalog.recordVerification(backupID: record.id, jobID: nil, startedAt: started, report: report, error: nil, on: connection)
-                    if global.json {
-                        try Output.printJSON(["id": "\(record.id)", "status": "passed", "files": "\(report.files)", "bytes": "\(report.bytes)"])
-                    } else {
-                        print("backup \(record.id): verified \(report.files) files, \(report.bytes) bytes")
+                try await environment.withConnection { connection in
+                    guard let record = try await BackupCatalog.find(backup, on: connection) else {
+                        printError("backup \(backup) not found")
+                        throw ExitCodes.failure
                     }
-                } catch let error as BackupError {
-                    try await BackupCatalog.recordVerification(backupID: record.id, jobID: nil, startedAt: started, report: nil, error: error.description, on: connection)
-                    if global.json { try Output.printJSON(["id": "\(record.id)", "status": "failed", "error": error.description]) }
-                    printError("backup \(record.id) failed verification: \(error)")
-                    throw ExitCodes.failure
+                    let started = Date()
+                    do {
+                        let report = try await BackupVerifier(logger: environment.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
+                        try await BackupCatalog.recordVerification(backupID: record.id, jobID: nil, startedAt: started, report: report, error: nil, on: connection)
+                        if global.json {
+                            try Output.printJSON(["id": "\(record.id)", "status": "passed", "files": "\(report.files)", "bytes": "\(report.bytes)"])
+                        } else {
+                            print("backup \(record.id): verified \(report.files) files, \(report.bytes) bytes")
+                        }
+                    } catch let error as BackupError {
+                        try await BackupCatalog.recordVerification(backupID: record.id, jobID: nil, startedAt: started, report: nil, error: error.description, on: connection)
+                        if global.json { try Output.printJSON(["id": "\(record.id)", "status": "failed", "error": error.description]) }
+                        printError("backup \(record.id) failed verification: \(error)")
+                        throw ExitCodes.failure
+                    }
                 }
             }
         }
@@ -130,17 +131,17 @@ struct BackupsCommand: AsyncParsableCommand {
                     JobRequest(kind: "restore", target: backup, arguments: arguments, enqueuedBy: HostInfo.userAtHost),
                     configuration: environment.configuration, hostName: HostInfo.hostName
                 )
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let job = try await JobQueue.enqueue(prepared, on: connection)
-                if !global.json { FileHandle.standardError.write(Data("restore job \(job.id) enqueued on \(prepared.queue); waiting for a worker on this host...\n".utf8)) }
-                let finished = try await JobQueue.waitUntilFinished(id: job.id, on: connection, poll: .milliseconds(500))
-                if global.json {
-                    try Output.printJSON(finished)
-                } else {
-                    print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
+                try await environment.withConnection { connection in
+                    let job = try await JobQueue.enqueue(prepared, on: connection)
+                    if !global.json { FileHandle.standardError.write(Data("restore job \(job.id) enqueued on \(prepared.queue); waiting for a worker on this host...\n".utf8)) }
+                    let finished = try await JobQueue.waitUntilFinished(id: job.id, on: connection, poll: .milliseconds(500))
+                    if global.json {
+                        try Output.printJSON(finished)
+                    } else {
+                        print("\(finished.id) \(finished.state.rawValue)\(finished.lastError.map { ": \($0)" } ?? "")")
+                    }
+                    if finished.state != .succeeded { throw ExitCodes.failure }
                 }
-                if finished.state != "succeeded" { throw ExitCodes.failure }
             }
         }
     }
@@ -158,15 +159,15 @@ struct BackupsCommand: AsyncParsableCommand {
                 throw ValidationError("unknown profile \(profile.debugDescription); configured: \(profiles.keys.sorted().joined(separator: ", "))")
             }
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                var all: [BackupPruner.Deletion] = []
-                for (name, settings) in profiles.sorted(by: { $0.key < $1.key }) where profile == nil || profile == name {
-                    all += try await BackupPruner(logger: environment.logger).prune(profile: name, policy: settings.retention, dryRun: dryRun, on: connection)
+                try await environment.withConnection { connection in
+                    var all: [BackupPruner.Deletion] = []
+                    for (name, settings) in profiles.sorted(by: { $0.key < $1.key }) where profile == nil || profile == name {
+                        all += try await BackupPruner(logger: environment.logger).prune(profile: name, policy: settings.retention, dryRun: dryRun, on: connection)
+                    }
+                    if global.json { return try Output.printJSON(all) }
+                    if all.isEmpty { print("nothing to delete"); return }
+                    for deletion in all { print("\(dryRun ? "would delete" : "deleted") \(deletion.id) \(deletion.label): \(deletion.reason)") }
                 }
-                if global.json { return try Output.printJSON(all) }
-                if all.isEmpty { print("nothing to delete"); return }
-                for deletion in all { print("\(dryRun ? "would delete" : "deleted") \(deletion.id) \(deletion.label): \(deletion.reason)") }
             }
         }
     }

@@ -47,25 +47,25 @@ struct EnqueueCommand: AsyncParsableCommand {
                 priority: priority, runAt: runAt, uniqueKey: uniqueKey, enqueuedBy: HostInfo.userAtHost
             )
             let prepared = try JobKindRegistry.standard.prepare(request, configuration: environment.configuration, hostName: HostInfo.hostName)
-            let connection = try await environment.connect()
-            defer { connection.close() }
-            let result = try await JobQueue.enqueue(prepared, on: connection)
-            if !wait {
-                if global.json {
-                    if let record = try await JobQueue.job(id: result.id, on: connection) { try Output.printJSON(record) }
-                } else {
-                    print(result.existing ? "\(result.id) (already queued with unique key \(uniqueKey ?? ""))" : "\(result.id)")
+            try await environment.withConnection { connection in
+                let result = try await JobQueue.enqueue(prepared, on: connection)
+                if !wait {
+                    if global.json {
+                        if let record = try await JobQueue.job(id: result.id, on: connection) { try Output.printJSON(record) }
+                    } else {
+                        print(result.existing ? "\(result.id) (already queued with unique key \(uniqueKey ?? ""))" : "\(result.id)")
+                    }
+                    return
                 }
-                return
+                if !global.json { FileHandle.standardError.write(Data("job \(result.id) enqueued; waiting...\n".utf8)) }
+                let finished = try await JobQueue.waitUntilFinished(id: result.id, on: connection, poll: .milliseconds(250))
+                if global.json {
+                    try Output.printJSON(finished)
+                } else {
+                    print("\(finished.id) \(finished.state.rawValue)\(finished.lastError.map { ": \($0)" } ?? "")")
+                }
+                if finished.state != .succeeded { throw ExitCodes.failure }
             }
-            if !global.json { FileHandle.standardError.write(Data("job \(result.id) enqueued; waiting...\n".utf8)) }
-            let finished = try await JobQueue.waitUntilFinished(id: result.id, on: connection, poll: .milliseconds(250))
-            if global.json {
-                try Output.printJSON(finished)
-            } else {
-                print("\(finished.id) \(finished.state)\(finished.lastError.map { ": \($0)" } ?? "")")
-            }
-            if finished.state != "succeeded" { throw ExitCodes.failure }
         }
     }
 

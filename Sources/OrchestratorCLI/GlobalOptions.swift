@@ -41,25 +41,6 @@ enum LoggingBootstrap {
     }
 }
 
-struct CommandEnvironment: Sendable {
-    let configuration: Configuration
-    let configPath: String?
-    let connector: DatabaseConnector
-    let logger: Logger
-    let json: Bool
-
-    /// Connects once (no retry loop: a command should say at once that the database is away).
-    func connect() async throws -> PostgresConnection {
-        do {
-            return try await connector.connect()
-        } catch let error as PostgresError {
-            printError("cannot connect to PostgreSQL at \(connector.orchestrator): \(error)")
-            printError("set ORCHESTRATOR_DATABASE_URL (or database.url_env / url_file in the configuration), or the PG* variables")
-            throw ExitCodes.databaseUnavailable
-        }
-    }
-}
-
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
 }

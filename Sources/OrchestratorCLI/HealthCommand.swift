@@ -35,12 +35,14 @@ struct HealthCommand: AsyncParsableCommand {
             if noStore {
                 run = try await sampler.sample(orchestrator: nil)
             } else {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                run = try await sampler.sample(orchestrator: connection)
-                runID = try await HealthStore.store(run, jobID: nil, on: connection)
-                alerts = await AlertEvaluator(configuration: environment.configuration, logger: environment.logger)
-                    .afterHealthRunLoggingErrors(run, on: connection)
+                let stored = try await environment.withConnection { connection in
+                    let run = try await sampler.sample(orchestrator: connection)
+                    let runID = try await HealthStore.store(run, jobID: nil, on: connection)
+                    let alerts = await AlertEvaluator(configuration: environment.configuration, logger: environment.logger)
+                        .afterHealthRunLoggingErrors(run, on: connection)
+                    return (run: run, runID: runID, alerts: alerts)
+                }
+                (run, runID, alerts) = (stored.run, stored.runID, stored.alerts)
             }
             if global.json { return try Output.printJSON(Report(runID: runID, run: run, alerts: alerts)) }
             print("\(run.host) at \(Output.time(run.takenAt)): \(run.samples.count) samples, \(run.failed.count) failed, "

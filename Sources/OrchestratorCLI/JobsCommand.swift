@@ -13,7 +13,7 @@ struct JobsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent jobs, newest first.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only these states (comma-separated): queued, running, succeeded, failed, cancelled.")
+        @Option(help: "Only these states (comma-separated): \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
         var state: String?
         @Option(help: "Only this kind.")
         var kind: String?
@@ -22,28 +22,37 @@ struct JobsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1...10000") }
-            for state in states where !JobQueue.states.contains(state) {
-                throw ValidationError("unknown state \(state.debugDescription); valid: \(JobQueue.states.joined(separator: ", "))")
+            _ = try states
+        }
+
+        /// `--state` as job states; an unknown name is a usage error that lists the valid ones.
+        var states: [JobState] {
+            get throws {
+                try (state?.split(separator: ",").map(String.init) ?? []).map { name in
+                    guard let state = JobState(rawValue: name) else {
+                        throw ValidationError("unknown state \(name.debugDescription); valid: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return state
+                }
             }
         }
 
-        var states: [String] { state?.split(separator: ",").map(String.init) ?? [] }
-
         func run() async throws {
+            let states = try states
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let jobs = try await JobQueue.list(.init(states: states, kind: kind, limit: limit), on: connection)
-                if global.json { return try Output.printJSON(jobs) }
-                print(Output.table(
-                    ["ID", "KIND", "TARGET", "STATE", "ATTEMPT", "QUEUE", "CREATED", "FINISHED", "ERROR"],
-                    jobs.map { job in
-                        ["\(job.id)", job.kind, job.target ?? "-", job.state, "\(job.attempts)/\(job.maxAttempts)", job.queue,
-                         Output.time(job.createdAt), Output.time(job.finishedAt), job.state == "succeeded" ? "" : (job.lastError ?? "")]
-                    },
-                    maxWidth: 48
-                ))
+                try await environment.withConnection { connection in
+                    let jobs = try await JobQueue.list(.init(states: states, kind: kind, limit: limit), on: connection)
+                    if global.json { return try Output.printJSON(jobs) }
+                    print(Output.table(
+                        ["ID", "KIND", "TARGET", "STATE", "ATTEMPT", "QUEUE", "CREATED", "FINISHED", "ERROR"],
+                        jobs.map { job in
+                            ["\(job.id)", job.kind, job.target ?? "-", job.state.rawValue, "\(job.attempts)/\(job.maxAttempts)", job.queue,
+                             Output.time(job.createdAt), Output.time(job.finishedAt), job.state == .succeeded ? "" : (job.lastError ?? "")]
+                        },
+                        maxWidth: 48
+                    ))
+                }
             }
         }
     }
@@ -61,28 +70,28 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                guard let job = try await JobQueue.job(id: id, on: connection) else {
-                    printError("job \(id) not found")
-                    throw ExitCodes.failure
-                }
-                let runs = try await JobQueue.runs(jobID: id, on: connection)
-                if global.json { return try Output.printJSON(Detail(job: job, runs: runs)) }
-                print("job \(job.id): \(job.kind)\(job.target.map { " \($0)" } ?? "") — \(job.state)")
-                print("  args: \(job.args.jsonText)  queue: \(job.queue)  priority: \(job.priority)  attempts: \(job.attempts)/\(job.maxAttempts)  timeout: \(job.timeoutSeconds)s")
-                print("  enqueued by \(job.enqueuedBy) at \(Output.time(job.createdAt)); run at \(Output.time(job.runAt))")
-                if let key = job.concurrencyKey { print("  concurrency key: \(key)") }
-                if let schedule = job.scheduleName { print("  schedule: \(schedule) for \(Output.time(job.scheduledFor))") }
-                if let error = job.lastError { print("  last error: \(error)") }
-                for run in runs {
-                    let duration = run.durationSeconds.map { String(format: "%.3fs", $0) } ?? "running"
-                    print("\nattempt \(run.attempt) — \(run.status) on \(run.host) (pid \(run.pid)\(run.backendPID.map { ", backend \($0)" } ?? "")) at \(Output.time(run.startedAt)), \(duration)")
-                    if let result = run.result { print("  result: \(result.jsonText)") }
-                    if let error = run.error { print("  error: \(error)") }
-                    if let tail = run.logTail {
-                        print("  log:")
-                        for line in tail.split(separator: "\n") { print("    \(line)") }
+                try await environment.withConnection { connection in
+                    guard let job = try await JobQueue.job(id: id, on: connection) else {
+                        printError("job \(id) not found")
+                        throw ExitCodes.failure
+                    }
+                    let runs = try await JobQueue.runs(jobID: id, on: connection)
+                    if global.json { return try Output.printJSON(Detail(job: job, runs: runs)) }
+                    print("job \(job.id): \(job.kind)\(job.target.map { " \($0)" } ?? "") — \(job.state.rawValue)")
+                    print("  args: \(job.args.jsonText)  queue: \(job.queue)  priority: \(job.priority)  attempts: \(job.attempts)/\(job.maxAttempts)  timeout: \(job.timeoutSeconds)s")
+                    print("  enqueued by \(job.enqueuedBy) at \(Output.time(job.createdAt)); run at \(Output.time(job.runAt))")
+                    if let key = job.concurrencyKey { print("  concurrency key: \(key)") }
+                    if let schedule = job.scheduleName { print("  schedule: \(schedule) for \(Output.time(job.scheduledFor))") }
+                    if let error = job.lastError { print("  last error: \(error)") }
+                    for run in runs {
+                        let duration = run.durationSeconds.map { String(format: "%.3fs", $0) } ?? "running"
+                        print("\nattempt \(run.attempt) — \(run.status.rawValue) on \(run.host) (pid \(run.pid)\(run.backendPID.map { ", backend \($0)" } ?? "")) at \(Output.time(run.startedAt)), \(duration)")
+                        if let result = run.result { print("  result: \(result.jsonText)") }
+                        if let error = run.error { print("  error: \(error)") }
+                        if let tail = run.logTail {
+                            print("  log:")
+                            for line in tail.split(separator: "\n") { print("    \(line)") }
+                        }
                     }
                 }
             }
@@ -97,21 +106,21 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                let result = try await JobQueue.cancel(id: id, on: connection)
-                let message: String
-                switch result {
-                case .cancelled: message = "job \(id) cancelled"
-                case .requested: message = "job \(id) is running; its worker was asked to stop it"
-                case .alreadyFinished(let state):
-                    printError("job \(id) already finished (\(state)); nothing to cancel")
-                    throw ExitCodes.failure
-                case .notFound:
-                    printError("job \(id) not found")
-                    throw ExitCodes.failure
+                try await environment.withConnection { connection in
+                    let result = try await JobQueue.cancel(id: id, on: connection)
+                    let message: String
+                    switch result {
+                    case .cancelled: message = "job \(id) cancelled"
+                    case .requested: message = "job \(id) is running; its worker was asked to stop it"
+                    case .alreadyFinished(let state):
+                        printError("job \(id) already finished (\(state.rawValue)); nothing to cancel")
+                        throw ExitCodes.failure
+                    case .notFound:
+                        printError("job \(id) not found")
+                        throw ExitCodes.failure
+                    }
+                    if global.json { try Output.printJSON(["id": "\(id)", "result": "\(result)"]) } else { print(message) }
                 }
-                if global.json { try Output.printJSON(["id": "\(id)", "result": "\(result)"]) } else { print(message) }
             }
         }
     }
@@ -124,17 +133,17 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let environment = try global.environment()
             try await reportingErrors {
-                let connection = try await environment.connect()
-                defer { connection.close() }
-                switch try await JobQueue.retry(id: id, on: connection) {
-                case .requeued:
-                    if global.json { try Output.printJSON(["id": id]) } else { print("job \(id) queued again") }
-                case .notFinished(let state):
-                    printError("job \(id) is \(state); only failed or cancelled jobs can be retried")
-                    throw ExitCodes.failure
-                case .notFound:
-                    printError("job \(id) not found")
-                    throw ExitCodes.failure
+                try await environment.withConnection { connection in
+                    switch try await JobQueue.retry(id: id, on: connection) {
+                    case .requeued:
+                        if global.json { try Output.printJSON(["id": id]) } else { print("job \(id) queued again") }
+                    case .notFinished(let state):
+                        printError("job \(id) is \(state.rawValue); only failed or cancelled jobs can be retried")
+                        throw ExitCodes.failure
+                    case .notFound:
+                        printError("job \(id) not found")
+                        throw ExitCodes.failure
+                    }
                 }
             }
         }

@@ -21,24 +21,24 @@ struct MigrateCommand: AsyncParsableCommand {
         try await reportingErrors {
             let directory = try MigrationDirectory.locate(explicit: migrationsDir)
             let migrator = try Migrator(directory: directory)
-            let connection = try await environment.connect()
-            defer { connection.close() }
-            if status {
-                let pending = try await migrator.pending(connection).map(\.name)
-                if global.json {
-                    try Output.printJSON(["pending": pending])
-                } else {
-                    print(pending.isEmpty ? "schema is up to date" : "pending: " + pending.joined(separator: ", "))
+            try await environment.withConnection { connection in
+                if status {
+                    let pending = try await migrator.pending(connection).map(\.name)
+                    if global.json {
+                        try Output.printJSON(["pending": pending])
+                    } else {
+                        print(pending.isEmpty ? "schema is up to date" : "pending: " + pending.joined(separator: ", "))
+                    }
+                    return
                 }
-                return
-            }
-            let report = try await migrator.migrate(connection, appliedBy: HostInfo.userAtHost, logger: environment.logger)
-            if global.json {
-                try Output.printJSON(["applied": report.applied])
-            } else if report.applied.isEmpty {
-                print("schema is up to date (\(report.alreadyApplied) migrations applied earlier)")
-            } else {
-                print("applied: " + report.applied.joined(separator: ", "))
+                let report = try await migrator.migrate(connection, appliedBy: HostInfo.userAtHost, logger: environment.logger)
+                if global.json {
+                    try Output.printJSON(["applied": report.applied])
+                } else if report.applied.isEmpty {
+                    print("schema is up to date (\(report.alreadyApplied) migrations applied earlier)")
+                } else {
+                    print("applied: " + report.applied.joined(separator: ", "))
+                }
             }
         }
     }

@@ -17,11 +17,11 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try global.environment()
         try await reportingErrors {
-            let connection = try await environment.connect()
-            defer { connection.close() }
-            let report = try await PeriodReport.load(period, configuration: environment.configuration, on: connection)
-            if global.json { return try Output.printJSON(report) }
-            print(ReportText.render(report))
+            try await environment.withConnection { connection in
+                let report = try await PeriodReport.load(period, configuration: environment.configuration, on: connection)
+                if global.json { return try Output.printJSON(report) }
+                print(ReportText.render(report))
+            }
         }
     }
 }

@@ -13,19 +13,19 @@ struct SchedulesCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try global.environment()
         try await reportingErrors {
-            let connection = try await environment.connect()
-            defer { connection.close() }
-            let rows = try await ScheduleStatus.load(configuration: environment.configuration, on: connection)
-            if global.json { return try Output.printJSON(rows) }
-            if rows.isEmpty { print("no schedules configured (add them under schedules: in the configuration)"); return }
-            print(Output.table(
-                ["NAME", "CRON", "ZONE", "JOB", "LAST", "OUTCOME", "JOB STATE", "NEXT"],
-                rows.map { row in
-                    [row.name, row.cron, row.timeZone, row.kind + (row.target.map { " \($0)" } ?? ""),
-                     Output.time(row.lastScheduledFor), row.lastOutcome ?? "-", row.lastJobState ?? "-",
-                     row.enabled ? Output.time(row.nextRun) : "disabled"]
-                }
-            ))
+            try await environment.withConnection { connection in
+                let rows = try await ScheduleStatus.load(configuration: environment.configuration, on: connection)
+                if global.json { return try Output.printJSON(rows) }
+                if rows.isEmpty { print("no schedules configured (add them under schedules: in the configuration)"); return }
+                print(Output.table(
+                    ["NAME", "CRON", "ZONE", "JOB", "LAST", "OUTCOME", "JOB STATE", "NEXT"],
+                    rows.map { row in
+                        [row.name, row.cron, row.timeZone, row.kind + (row.target.map { " \($0)" } ?? ""),
+                         Output.time(row.lastScheduledFor), row.lastOutcome ?? "-", row.lastJobState?.rawValue ?? "-",
+                         row.enabled ? Output.time(row.nextRun) : "disabled"]
+                    }
+                ))
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ struct BackupRestoreTests: BackupFixture {
 
             let files = scratch + "/files-only"
             let restored = try await run(harness, kind: "restore", target: "latest", ["files_to": files])
-            #expect(restored.job?.state == "succeeded", "\(restored.job?.lastError ?? "")")
+            #expect(restored.job?.state == .succeeded, "\(restored.job?.lastError ?? "")")
             #expect(restored.job?.concurrencyKey == nil)
             let relativeApp = String(app.drop { $0 == "/" })
             #expect(try String(contentsOfFile: files + "/" + relativeApp + "/config/app.yaml", encoding: .utf8) == "threshold: 80\n")
@@ -46,7 +46,7 @@ struct BackupRestoreTests: BackupFixture {
             defer { Task { try? await connection.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(name)) WITH (FORCE)") } }
 
             let restored = try await run(harness, kind: "restore", target: "latest", ["database": name])
-            #expect(restored.job?.state == "succeeded", "\(restored.job?.lastError ?? "")")
+            #expect(restored.job?.state == .succeeded, "\(restored.job?.lastError ?? "")")
             let copy = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
             defer { copy.close() }
             #expect(try await copy.query("SELECT count(*) AS n FROM trades").first?.decode("n", as: Int.self) == 20000)
@@ -67,7 +67,7 @@ struct BackupRestoreTests: BackupFixture {
 
             let files = scratch + "/both"
             let restored = try await run(harness, kind: "restore", target: "latest", ["database": name, "files_to": files])
-            #expect(restored.job?.state == "succeeded", "\(restored.job?.lastError ?? "")")
+            #expect(restored.job?.state == .succeeded, "\(restored.job?.lastError ?? "")")
             let copy = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
             defer { copy.close() }
             #expect(try await copy.query("SELECT count(*) AS n FROM \"Odd \"\"Name\"\" here\"").first?.decode("n", as: Int.self) == 3)
@@ -88,7 +88,7 @@ struct BackupRestoreTests: BackupFixture {
 
             let files = scratch + "/asked"
             let refused = try await run(filesOnly, kind: "restore", target: "latest", ["database": harness.database.name + "_none", "files_to": files])
-            #expect(refused.job?.state == "failed")
+            #expect(refused.job?.state == .failed)
             #expect(refused.job?.lastError?.contains("holds no database") == true, "\(refused.job?.lastError ?? "")")
             #expect(try await databases(on: connection) == before)
             #expect(!FileManager.default.fileExists(atPath: files))

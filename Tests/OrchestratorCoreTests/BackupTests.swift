@@ -17,6 +17,11 @@ struct BackupTests: BackupFixture {
             #expect(record.jobID == job)
             #expect(record.verifyStatus == "passed")
             #expect(record.databases == ["app"])
+            // The catalogued manifest is the one `backups show` prints.
+            let manifestText = try #require(try await BackupCatalog.manifestText(id: record.id, on: connection))
+            let catalogued = try BackupManifest.decode(Data(manifestText.utf8))
+            #expect(catalogued.label == record.label && catalogued.databases.map(\.name) == ["app"])
+            #expect(try await BackupCatalog.manifestText(id: record.id + 1000, on: connection) == nil)
 
             // Files and directories are private to the owner.
             for path in try BackupVerifier.files(under: record.location) {
@@ -142,7 +147,7 @@ struct BackupTests: BackupFixture {
             defer { Task { try? await connection.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(name)) WITH (FORCE)") } }
 
             let first = try await run(harness, kind: "restore", target: "latest", ["database": name, "files_to": scratch + "/files"])
-            #expect(first.job?.state == "succeeded")
+            #expect(first.job?.state == .succeeded)
             let copy = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
             #expect(try await copy.query("SELECT count(*) AS n FROM trades").first?.decode("n", as: Int.self) == 20000)
             copy.close()
@@ -151,7 +156,7 @@ struct BackupTests: BackupFixture {
 
             // The name is taken now: refused, and the existing database is untouched.
             let refused = try await run(harness, kind: "restore", target: "latest", ["database": name])
-            #expect(refused.job?.state == "failed")
+            #expect(refused.job?.state == .failed)
             #expect(refused.job?.lastError?.contains("already exists") == true)
 
             // With replace, the restored copy takes the name and the previous one is kept aside.
@@ -159,7 +164,7 @@ struct BackupTests: BackupFixture {
             try await marker.execute("CREATE TABLE marker (x int)")
             marker.close()
             let replaced = try await run(harness, kind: "restore", target: "latest", ["database": name, "replace": "true"])
-            #expect(replaced.job?.state == "succeeded")
+            #expect(replaced.job?.state == .succeeded)
             let swapped = try await PostgresConnection.connect(harness.database.configuration.withDatabase(name))
             #expect(try await swapped.query("SELECT to_regclass('marker') IS NULL AS gone").first?.decode("gone", as: Bool.self) == true)
             swapped.close()
@@ -175,7 +180,7 @@ struct BackupTests: BackupFixture {
             let connection = try await harness.connect()
             defer { connection.close() }
             let good = try await run(harness, kind: "restore-drill", target: nil, [:])
-            #expect(good.job?.state == "succeeded")
+            #expect(good.job?.state == .succeeded)
             let drills = try await harness.count("SELECT count(*) AS n FROM orchestrator.restore_drills WHERE status = 'passed' AND tables_checked >= 2 AND restore_seconds > 0", on: connection)
             #expect(drills == 1)
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.latest_backups WHERE newest_drilled_id IS NOT NULL", on: connection) == 1)
@@ -186,7 +191,7 @@ struct BackupTests: BackupFixture {
             strict.backups.profiles["daily"]?.smokeQueries = ["SELECT 1 FROM trades WHERE symbol = 'NO-SUCH-SYMBOL'"]
             let smoky = try await run(Harness(database: harness.database, connector: harness.connector, configuration: strict),
                                       kind: "restore-drill", target: nil, [:])
-            #expect(smoky.job?.state == "failed")
+            #expect(smoky.job?.state == .failed)
             #expect(smoky.job?.lastError?.contains("smoke query failed on app") == true)
             try await connection.query("DELETE FROM orchestrator.restore_drills WHERE status = 'failed'")
 
@@ -200,7 +205,7 @@ struct BackupTests: BackupFixture {
             try data.write(to: URL(fileURLWithPath: path))
             try await connection.query("UPDATE orchestrator.backups SET manifest_sha256 = $2 WHERE id = $1", [record.id, FileDigest.sha256(of: data)])
             let bad = try await run(harness, kind: "restore-drill", target: "\(record.id)", [:])
-            #expect(bad.job?.state == "failed")
+            #expect(bad.job?.state == .failed)
             #expect(bad.job?.lastError?.contains("row count differs in app.public.trades: backup has 20001, restored 20000") == true)
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.restore_drills WHERE status = 'failed'", on: connection) == 1)
             #expect(try await harness.count("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'orchestrator_drill_%'", on: connection) == 0)
@@ -231,7 +236,7 @@ struct BackupTests: BackupFixture {
             configuration.backups.profiles["daily"]?.retention = RetentionPolicy(keepLast: 1, minKeep: 1)
             let keepOne = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
             let pruned = try await run(keepOne, kind: "prune-backups", target: "daily", [:])
-            #expect(pruned.job?.state == "succeeded")
+            #expect(pruned.job?.state == .succeeded)
             #expect(try await BackupCatalog.list(profile: "daily", on: connection).count == 1)
         }
     }

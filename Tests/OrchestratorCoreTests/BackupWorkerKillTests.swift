@@ -69,7 +69,7 @@ struct BackupWorkerKillTests: BackupFixture {
             try await running(harness.worker()) {
                 try await expectEventually(timeout: .seconds(40)) { try await harness.state(of: id, on: connection) == "succeeded" }
             }
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["abandoned", "succeeded"])
+            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == [.abandoned, .succeeded])
             let record = try #require(try await BackupCatalog.find("latest", on: connection))
             #expect(record.verifyStatus == "passed")
             #expect(try FileManager.default.contentsOfDirectory(atPath: profileDirectory) == [record.label])

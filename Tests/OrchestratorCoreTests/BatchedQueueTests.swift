@@ -117,7 +117,7 @@ struct BatchedQueueTests {
             let current = try await JobQueue.finish([.init(job: second, outcome: .succeeded(result: [:]), logTail: nil)], worker: worker, on: connection)
             #expect(current == [second.id])
             let statuses = try await JobQueue.runs(jobID: first.id, on: connection).map(\.status)
-            #expect(statuses == ["abandoned", "succeeded"])
+            #expect(statuses == [.abandoned, .succeeded])
         }
     }
 

@@ -40,6 +40,13 @@ struct CommandLineTests {
         #expect(noEquals.status == 64)
     }
 
+    @Test func anUnknownJobStateExits64NamingTheValidStates() async throws {
+        let unreachable = ["ORCHESTRATOR_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"]
+        let result = try await run(["jobs", "list", "--state", "queued,bogus"], environment: unreachable)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown state \"bogus\"; valid: queued, running, succeeded, failed, cancelled"), "\(result.stderr)")
+    }
+
     @Test func anUnreachableDatabaseExits69WithoutThePassword() async throws {
         let result = try await run(["status"], environment: ["ORCHESTRATOR_DATABASE_URL": "postgresql://nobody:pa55word@127.0.0.1:1/none?connect_timeout=1"])
         #expect(result.status == 69)
@@ -72,6 +79,10 @@ struct CommandLineTests {
             let list = try await run(["jobs", "list", "--json"], environment: environment)
             let jobs = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
             #expect(jobs?.first?["state"] as? String == "succeeded")
+            let finished = try await run(["jobs", "list", "--state", "succeeded,failed", "--json"], environment: environment)
+            #expect((try JSONSerialization.jsonObject(with: Data(finished.stdout.utf8)) as? [[String: Any]])?.count == 1)
+            let queued = try await run(["jobs", "list", "--state", "queued", "--json"], environment: environment)
+            #expect((try JSONSerialization.jsonObject(with: Data(queued.stdout.utf8)) as? [[String: Any]])?.count == 0)
             let cancelMissing = try await run(["jobs", "cancel", "424242"], environment: environment)
             #expect(cancelMissing.status == 1)
             #expect(cancelMissing.stderr.contains("job 424242 not found"))

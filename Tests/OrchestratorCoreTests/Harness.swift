@@ -68,7 +68,7 @@ struct Harness: Sendable {
     }
 
     func state(of id: Int64, on connection: PostgresConnection) async throws -> String? {
-        try await JobQueue.job(id: id, on: connection)?.state
+        try await JobQueue.job(id: id, on: connection)?.state.rawValue
     }
 
     func count(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], on connection: PostgresConnection) async throws -> Int {

@@ -102,7 +102,7 @@ struct LeastPrivilegeTests {
         try await Self.withRole { setup in
             let expected = "role \(setup.role) may not VACUUM public.trades: on PostgreSQL 15 only its owner or the database's owner may (owner postgres)"
             let vacuum = try await Self.run(setup, kind: "vacuum", target: "app", ["table": "trades"])
-            #expect(vacuum.job?.state == "failed")
+            #expect(vacuum.job?.state == .failed)
             #expect(vacuum.job?.lastError?.hasPrefix("VACUUM did nothing: " + expected) == true, "\(vacuum.job?.lastError ?? "")")
             #expect(vacuum.job?.lastError?.contains("GRANT pg_maintain TO \"\(setup.role)\"") == true)
             #expect(vacuum.run?.logTail?.contains("table not permitted; skipped") == true)
@@ -115,12 +115,12 @@ struct LeastPrivilegeTests {
             // The whole database: the orchestrator's own tables (the role owns them) are done,
             // the application's are listed as skipped; something was done, so it succeeds.
             let all = try await Self.run(setup, kind: "vacuum", target: "app")
-            #expect(all.job?.state == "succeeded")
+            #expect(all.job?.state == .succeeded)
             #expect(all.run?.result?.jsonText.contains("\"table\":\"orchestrator.jobs\"") == true)
             #expect(all.run?.result?.jsonText.contains("may not VACUUM public.trades") == true)
 
             let analyze = try await Self.run(setup, kind: "analyze", target: "app", ["table": "trades"])
-            #expect(analyze.job?.state == "failed")
+            #expect(analyze.job?.state == .failed)
             #expect(analyze.job?.lastError?.hasPrefix("ANALYZE did nothing: role \(setup.role) may not ANALYZE public.trades") == true, "\(analyze.job?.lastError ?? "")")
 
             // An invalid copy left by an interrupted concurrent rebuild: only the owner may drop it.
@@ -130,7 +130,7 @@ struct LeastPrivilegeTests {
             let reindex = try await Self.run(setup, kind: "reindex", target: "app", ["table": "trades"])
             #expect(reindex.run?.result?.jsonText.contains("\"leftovers_not_permitted\":[{\"index\":\"public.trades_symbol_ccnew\"") == true,
                     "\(String(describing: reindex.run?.result))")
-            #expect(reindex.job?.state == "failed")
+            #expect(reindex.job?.state == .failed)
             #expect(reindex.job?.lastError?.hasPrefix("REINDEX did nothing: role \(setup.role) may not REINDEX public.trades: on PostgreSQL 15 only its owner may") == true,
                     "\(reindex.job?.lastError ?? "")")
             #expect(reindex.job?.lastError?.contains("permission denied") == false)
@@ -146,7 +146,7 @@ struct LeastPrivilegeTests {
             try await setup.admin.execute("ALTER DATABASE \(database) OWNER TO \(setup.role)")
             let vacuum = try await Self.run(setup, kind: "vacuum", target: "app", ["table": "pg_catalog.pg_database"])
             try await setup.admin.execute("ALTER DATABASE \(database) OWNER TO CURRENT_USER")
-            #expect(vacuum.job?.state == "failed")
+            #expect(vacuum.job?.state == .failed)
             #expect(vacuum.job?.lastError?.hasPrefix("VACUUM did nothing: skipping \"pg_database\"") == true, "\(vacuum.job?.lastError ?? "")")
             #expect(vacuum.run?.logTail?.contains("server warning") == true, "\(vacuum.run?.logTail ?? "")")
         }
@@ -155,7 +155,7 @@ struct LeastPrivilegeTests {
     @Test func retentionBackupsRestoresHealthAndStatementsWorkWithTheListedGrants() async throws {
         try await Self.withRole { setup in
             let retention = try await Self.run(setup, kind: "retention", target: "trades")
-            #expect(retention.job?.state == "succeeded", "\(retention.job?.lastError ?? "")")
+            #expect(retention.job?.state == .succeeded, "\(retention.job?.lastError ?? "")")
             #expect(try await setup.harness.count("SELECT count(*) AS n FROM trades", on: setup.admin) == 10)
             guard case .array(let policies)? = Self.field(retention.run?.result, "policies"), let entry = policies.first else {
                 Issue.record("no policies in \(String(describing: retention.run?.result))")
@@ -166,22 +166,22 @@ struct LeastPrivilegeTests {
 
             // A server WARNING reaches the run's log tail and its result.
             let warned = try await Self.run(setup, kind: "sql", target: "warn")
-            #expect(warned.job?.state == "succeeded")
+            #expect(warned.job?.state == .succeeded)
             #expect(warned.run?.logTail?.contains("db.message=careful: 42") == true, "\(warned.run?.logTail ?? "")")
             #expect(Self.field(warned.run?.result, "server_warnings") == .array([.string("careful: 42")]))
 
             let health = try await Self.run(setup, kind: "health")
-            #expect(health.job?.state == "succeeded", "\(health.job?.lastError ?? "")")
+            #expect(health.job?.state == .succeeded, "\(health.job?.lastError ?? "")")
             #expect(health.run?.result?.jsonText.contains("pg.sessions_hidden") == false)
 
             let backup = try await Self.run(setup, kind: "backup", target: "daily")
-            #expect(backup.job?.state == "succeeded", "\(backup.job?.lastError ?? "")")
+            #expect(backup.job?.state == .succeeded, "\(backup.job?.lastError ?? "")")
             let drill = try await Self.run(setup, kind: "restore-drill", target: "latest", ["profile": "daily"])
-            #expect(drill.job?.state == "succeeded", "\(drill.job?.lastError ?? "")")
+            #expect(drill.job?.state == .succeeded, "\(drill.job?.lastError ?? "")")
             let restored = "orch_lp_restored_" + UUID().uuidString.prefix(8).lowercased()
             let restore = try await Self.run(setup, kind: "restore", target: "latest", ["database": restored])
             try await setup.admin.execute("DROP DATABASE IF EXISTS \(try SQLIdentifier.quoted(restored)) WITH (FORCE)")
-            #expect(restore.job?.state == "succeeded", "\(restore.job?.lastError ?? "")")
+            #expect(restore.job?.state == .succeeded, "\(restore.job?.lastError ?? "")")
         }
     }
 
@@ -189,7 +189,7 @@ struct LeastPrivilegeTests {
         try await Self.withRole { setup in
             try await setup.admin.execute("REVOKE DELETE ON trades FROM \(setup.role)")
             let retention = try await Self.run(setup, kind: "retention", target: "trades")
-            #expect(retention.job?.state == "failed")
+            #expect(retention.job?.state == .failed)
             #expect(retention.job?.lastError == "role \(setup.role) lacks DELETE on public.trades (retention needs SELECT and DELETE): GRANT DELETE ON \"public\".\"trades\" TO \"\(setup.role)\"")
             #expect(try await setup.harness.count("SELECT count(*) AS n FROM trades", on: setup.admin) == 310)
         }

@@ -82,7 +82,7 @@ struct QueueTests {
                 try await expectEventually(timeout: .seconds(20)) { try await harness.state(of: id, on: connection) == "succeeded" }
             }
             let runs = try await JobQueue.runs(jobID: id, on: connection)
-            #expect(runs.map(\.status) == ["failed", "failed", "succeeded"])
+            #expect(runs.map(\.status) == [.failed, .failed, .succeeded])
             #expect(runs.map(\.attempt) == [1, 2, 3])
             #expect(runs[0].error == "noop told to fail (attempt 1)")
             #expect(runs[2].result == .object(["slept_ms": .int(0)]))
@@ -105,8 +105,8 @@ struct QueueTests {
                     return first == "failed" && second == "failed"
                 }
             }
-            #expect(try await JobQueue.runs(jobID: permanent, on: connection).map(\.status) == ["failed"])
-            #expect(try await JobQueue.runs(jobID: exhausted, on: connection).map(\.status) == ["failed", "failed", "failed"])
+            #expect(try await JobQueue.runs(jobID: permanent, on: connection).map(\.status) == [.failed])
+            #expect(try await JobQueue.runs(jobID: exhausted, on: connection).map(\.status) == [.failed, .failed, .failed])
         }
     }
 
@@ -149,7 +149,7 @@ struct QueueTests {
             defer { connection.close() }
             let id = try await harness.enqueue(runAt: Date().addingTimeInterval(60), on: connection)
             #expect(try await JobQueue.cancel(id: id, on: connection) == .cancelled)
-            #expect(try await JobQueue.cancel(id: id, on: connection) == .alreadyFinished(state: "cancelled"))
+            #expect(try await JobQueue.cancel(id: id, on: connection) == .alreadyFinished(state: .cancelled))
             #expect(try await JobQueue.cancel(id: 999_999, on: connection) == .notFound)
             #expect(try await JobQueue.runs(jobID: id, on: connection).isEmpty)
             #expect(try await JobQueue.retry(id: id, on: connection) == .requeued)
@@ -169,7 +169,7 @@ struct QueueTests {
                 try await expectEventually(timeout: .seconds(5)) { try await harness.state(of: id, on: connection) == "cancelled" }
                 #expect(ContinuousClock.now - requested < .seconds(5))
             }
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["cancelled"])
+            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == [.cancelled])
         }
     }
 
@@ -206,7 +206,7 @@ struct QueueTests {
                 try await expectEventually(timeout: .seconds(20)) { try await harness.state(of: id, on: connection) == "failed" }
             }
             let runs = try await JobQueue.runs(jobID: id, on: connection)
-            #expect(runs.map(\.status) == ["timed_out", "timed_out"])
+            #expect(runs.map(\.status) == [.timedOut, .timedOut])
             #expect(runs.first?.error == "timed out after 1 s")
         }
     }

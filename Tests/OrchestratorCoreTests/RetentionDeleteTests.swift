@@ -100,7 +100,7 @@ struct RetentionDeleteTests {
             let id = try await harness.enqueue(kind: "retention", target: "trades", on: connection)
             try await harness.worker(drain: true).run()
             let job = try await JobQueue.job(id: id, on: connection)
-            #expect(job?.state == "failed")
+            #expect(job?.state == .failed)
             #expect(job?.lastError?.hasPrefix(message) == true, "\(job?.lastError ?? "")")
             #expect(try await count(connection) == 3502)
         }

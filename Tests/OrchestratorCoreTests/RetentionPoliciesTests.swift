@@ -56,7 +56,7 @@ struct RetentionPoliciesTests {
             let id = try await harness.enqueue(kind: "retention", on: connection)
             try await harness.worker(drain: true).run()
             let job = try #require(try await JobQueue.job(id: id, on: connection))
-            #expect(job.state == "failed")
+            #expect(job.state == .failed)
             #expect(job.lastError?.hasPrefix("retention failed for 1 of 3 policies (b): b: public.b has a composite primary key (account, seq)") == true,
                     "\(job.lastError ?? "")")
             #expect(job.lastError?.contains("CREATE INDEX CONCURRENTLY ON \"public\".\"b\" (\"created_at\")") == true)

@@ -40,7 +40,7 @@ struct VacuumTests {
         try await withVacuumHarness { harness, connection in
             try await expectEventually(timeout: .seconds(10)) { try await deadTuples(connection) >= 10000 }
             let job = try await run(harness, "vacuum", ["table": "public.trades", "analyze": "true"], on: connection)
-            #expect(job?.state == "succeeded")
+            #expect(job?.state == .succeeded)
             #expect(try await deadTuples(connection) == 0)
             let result = try #require(try await JobQueue.runs(jobID: job!.id, on: connection).last?.result)
             guard case .object(let object) = result, case .array(let tables) = object["tables"], case .object(let trades) = tables.first else {
@@ -63,7 +63,7 @@ struct VacuumTests {
                 """)
             try await expectEventually(timeout: .seconds(10)) { try await deadTuples(connection) >= 10000 }
             let job = try await run(harness, "vacuum", ["auto": "true", "dead_threshold": "1000"], on: connection)
-            #expect(job?.state == "succeeded")
+            #expect(job?.state == .succeeded)
             let result = try await JobQueue.runs(jobID: job!.id, on: connection).last?.result
             guard case .object(let object)? = result, case .array(let tables)? = object["tables"] else {
                 Issue.record("unexpected result \(String(describing: result))")
@@ -82,7 +82,7 @@ struct VacuumTests {
     @Test func hostileTableNamesAreUnknownTablesNotSQL() async throws {
         try await withVacuumHarness { harness, connection in
             let job = try await run(harness, "vacuum", ["table": "trades; DROP TABLE trades"], on: connection)
-            #expect(job?.state == "failed")
+            #expect(job?.state == .failed)
             #expect(job?.lastError == "table \"trades; DROP TABLE trades\" does not exist in this database")
             #expect(try await harness.count("SELECT count(*) AS n FROM trades", on: connection) == 10000)
             #expect(try await JobQueue.runs(jobID: job!.id, on: connection).count == 1)  // permanent: not retried
@@ -96,7 +96,7 @@ struct VacuumTests {
             try await holder.execute("BEGIN; LOCK TABLE trades IN ACCESS EXCLUSIVE MODE")
             let job = try await run(harness, "vacuum", ["table": "trades", "lock_timeout_ms": "200"], on: connection)
             try await holder.execute("ROLLBACK")
-            #expect(job?.state == "succeeded")
+            #expect(job?.state == .succeeded)
             let result = try await JobQueue.runs(jobID: job!.id, on: connection).last?.result
             guard case .object(let object)? = result else { Issue.record("no result"); return }
             #expect(object["skipped_locked"] == .array([.string("public.trades")]))
@@ -125,7 +125,7 @@ struct VacuumTests {
             #expect(try await harness.count(leftovers, on: connection) == 1)
 
             let job = try await run(harness, "reindex", ["table": "trades"], on: connection)
-            #expect(job?.state == "succeeded")
+            #expect(job?.state == .succeeded)
             #expect(try await harness.count(leftovers, on: connection) == 0)
             let result = try await JobQueue.runs(jobID: job!.id, on: connection).last?.result
             guard case .object(let object)? = result, case .array(let dropped)? = object["dropped_leftovers"],

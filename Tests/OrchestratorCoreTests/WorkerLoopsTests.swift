@@ -57,7 +57,7 @@ struct WorkerLoopsTests {
                 }
                 try await expectEventually(timeout: .seconds(20)) { try await harness.state(of: id, on: connection) == "succeeded" }
             }
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["succeeded"])
+            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == [.succeeded])
         }
     }
 
@@ -90,7 +90,7 @@ struct WorkerLoopsTests {
             try await locker.execute("COMMIT")
             #expect(reaped.isEmpty)
             #expect(try await harness.state(of: id, on: connection) == "succeeded")
-            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == ["succeeded"])
+            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == [.succeeded])
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.workers WHERE stopped_at IS NOT NULL", on: connection) == 1)
             // Stopped before it ever got through: nothing was synced.
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.schedules", on: connection) == 0)

@@ -94,7 +94,7 @@ struct WorkerResilienceTests {
             // Recovered within lease + reaper interval + the job's own 3 s.
             #expect(ContinuousClock.now - killedAt < .seconds(20))
             let runs = try await JobQueue.runs(jobID: id, on: connection)
-            #expect(runs.map(\.status) == ["abandoned", "succeeded"])
+            #expect(runs.map(\.status) == [.abandoned, .succeeded])
             #expect(runs.first?.pid == Int(victim.processIdentifier))
             #expect(runs.first?.error?.contains("lease expired") == true)
         }
@@ -118,10 +118,10 @@ struct WorkerResilienceTests {
             #expect(ContinuousClock.now - started < .seconds(6))
             #expect(try await harness.state(of: quick, on: connection) == "succeeded")
             let released = try #require(try await JobQueue.job(id: slow, on: connection))
-            #expect(released.state == "queued")
+            #expect(released.state == .queued)
             #expect(released.attempts == 0)
             // Released, not abandoned: history tells a graceful shutdown from a dead worker.
-            #expect(try await JobQueue.runs(jobID: slow, on: connection).map(\.status) == ["released"])
+            #expect(try await JobQueue.runs(jobID: slow, on: connection).map(\.status) == [.released])
             #expect(try await harness.count(
                 "SELECT count(*) AS n FROM orchestrator.job_history WHERE job_id = $1 AND status = 'released'", [slow], on: connection
             ) == 1)

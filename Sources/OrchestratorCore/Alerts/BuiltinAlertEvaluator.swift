@@ -95,13 +95,13 @@ public struct BuiltinAlertEvaluator: Sendable {
             let problem: String?
             if let newest {
                 let outcome: String = try newest.decode("outcome")
-                let state: String? = try newest.decodeIfPresent("state")
+                let state: JobState? = try newest.decodeIfPresent("state")
                 let jobID: Int64? = try newest.decodeIfPresent("job_id")
                 if outcome == "missed" {
                     problem = "its occurrence was missed (later than the catch-up window) and did not run"
                 } else if jobID == nil {
                     problem = "its occurrence was recorded without a job (the scheduled job is invalid, or was deleted)"
-                } else if state == "queued" {
+                } else if state == .queued {
                     problem = "job \(jobID ?? 0) is still queued: no worker serves its queue"
                 } else {
                     problem = nil

@@ -103,6 +103,13 @@ public enum BackupCatalog {
         return try result.first.map(BackupRecord.init(row:))
     }
 
+    /// The stored manifest as PostgreSQL returns the `jsonb` (what `backups show --json` prints);
+    /// nil when no backup has this id.
+    public static func manifestText(id: Int64, on connection: PostgresConnection) async throws -> String? {
+        let result = try await connection.query("SELECT manifest::text AS manifest FROM orchestrator.backups WHERE id = $1", [id])
+        return try result.first?.decode("manifest")
+    }
+
     public static func recordVerification(
         backupID: Int64, jobID: Int64?, startedAt: Date, report: BackupVerifier.Report?, error: String?, on connection: PostgresConnection
     ) async throws {

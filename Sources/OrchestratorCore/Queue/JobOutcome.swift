@@ -13,13 +13,13 @@ public enum JobOutcome: Sendable, Equatable {
     /// Recorded `released`, so history tells it from a dead worker's `abandoned` run.
     case released(reason: String)
 
-    var runStatus: String {
+    var runStatus: RunStatus {
         switch self {
-        case .succeeded: return "succeeded"
-        case .failed: return "failed"
-        case .timedOut: return "timed_out"
-        case .cancelled: return "cancelled"
-        case .released: return "released"
+        case .succeeded: return .succeeded
+        case .failed: return .failed
+        case .timedOut: return .timedOut
+        case .cancelled: return .cancelled
+        case .released: return .released
         }
     }
 }

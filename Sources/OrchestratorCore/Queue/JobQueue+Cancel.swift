@@ -7,7 +7,7 @@ extension JobQueue {
         /// A running job was asked to stop; its worker stops it within seconds and records it.
         case requested
         /// The job had already finished in this state.
-        case alreadyFinished(state: String)
+        case alreadyFinished(state: JobState)
         case notFound
     }
 
@@ -41,7 +41,7 @@ extension JobQueue {
 
     public enum RetryResult: Sendable, Equatable {
         case requeued
-        case notFinished(state: String)
+        case notFinished(state: JobState)
         case notFound
     }
 

@@ -85,33 +85,33 @@ extension JobQueue.Completion {
     var row: JSONValue {
         let result: [String: JSONValue]?
         let error: String?
-        let jobState: String
+        let jobState: JobState
         let retryAfterSeconds: Double
         var released = false
         switch outcome {
         case .succeeded(let value):
-            (result, error, jobState, retryAfterSeconds) = (value, nil, "succeeded", 0)
+            (result, error, jobState, retryAfterSeconds) = (value, nil, .succeeded, 0)
         case .failed(let message, let retry, let partial):
             (result, error) = (partial, message)
-            jobState = retry == nil ? "failed" : "queued"
+            jobState = retry == nil ? .failed : .queued
             retryAfterSeconds = retry?.seconds ?? 0
         case .timedOut(let message, let retry):
             (result, error) = (nil, message)
-            jobState = retry == nil ? "failed" : "queued"
+            jobState = retry == nil ? .failed : .queued
             retryAfterSeconds = retry?.seconds ?? 0
         case .cancelled:
-            (result, error, jobState, retryAfterSeconds) = (nil, "cancelled on request", "cancelled", 0)
+            (result, error, jobState, retryAfterSeconds) = (nil, "cancelled on request", .cancelled, 0)
         case .released(let reason):
-            (result, error, jobState, retryAfterSeconds) = (nil, reason, "queued", 0)
+            (result, error, jobState, retryAfterSeconds) = (nil, reason, .queued, 0)
             released = true
         }
         return .object([
             "job_id": .int(job.id),
             "run_id": .int(job.runID),
-            "job_state": .string(jobState),
+            "job_state": .string(jobState.rawValue),
             "retry_seconds": .double(retryAfterSeconds),
             "released": .bool(released),
-            "run_status": .string(outcome.runStatus),
+            "run_status": .string(outcome.runStatus.rawValue),
             "error": error.map(JSONValue.string) ?? .null,
             "result": result.map(JSONValue.object) ?? .null,
             "log_tail": logTail.map(JSONValue.string) ?? .null,

@@ -32,7 +32,7 @@ extension JobQueue {
 
     public struct ReapedJob: Sendable, Equatable {
         public let id: Int64
-        public let state: String
+        public let state: JobState
         public let worker: String
     }
 

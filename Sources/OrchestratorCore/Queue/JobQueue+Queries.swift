@@ -3,17 +3,15 @@ import PostgresClient
 
 extension JobQueue {
     public struct ListFilter: Sendable {
-        public var states: [String]
+        public var states: [JobState]
         public var kind: String?
         public var limit: Int
-        public init(states: [String] = [], kind: String? = nil, limit: Int = 50) {
+        public init(states: [JobState] = [], kind: String? = nil, limit: Int = 50) {
             self.states = states
             self.kind = kind
             self.limit = limit
         }
     }
-
-    public static let states = ["queued", "running", "succeeded", "failed", "cancelled"]
 
     public static func list(_ filter: ListFilter, on connection: PostgresConnection) async throws -> [JobRecord] {
         let result = try await connection.query(
@@ -24,7 +22,7 @@ extension JobQueue {
             ORDER BY id DESC
             LIMIT $3
             """,
-            [filter.states, filter.kind, filter.limit]
+            [filter.states.map(\.rawValue), filter.kind, filter.limit]
         )
         return try result.rows.map(JobRecord.init(row:))
     }
@@ -47,7 +45,7 @@ extension JobQueue {
             guard let job = try await job(id: id, on: connection) else {
                 throw PostgresError(code: .server, message: "job \(id) no longer exists")
             }
-            if ["succeeded", "failed", "cancelled"].contains(job.state) { return job }
+            if job.state.isFinished { return job }
             try await Task.sleep(for: poll)
         }
     }

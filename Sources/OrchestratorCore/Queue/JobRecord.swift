@@ -9,7 +9,7 @@ public struct JobRecord: Sendable, Codable, Equatable {
     public let args: JSONValue
     public let queue: String
     public let priority: Int
-    public let state: String
+    public let state: JobState
     public let runAt: Date
     public let attempts: Int
     public let maxAttempts: Int
@@ -72,7 +72,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public let startedAt: Date
     public let finishedAt: Date?
     public let durationSeconds: Double?
-    public let status: String
+    public let status: RunStatus
     public let result: JSONValue?
     public let error: String?
     public let logTail: String?

@@ -61,7 +61,7 @@ public struct QueueStatus: Sendable, Codable, Equatable {
             GROUP BY state
             """
         )
-        var finishedByState = ["succeeded": 0, "failed": 0, "cancelled": 0]
+        var finishedByState = Dictionary(uniqueKeysWithValues: JobState.allCases.filter(\.isFinished).map { ($0.rawValue, 0) })
         for row in finished.rows { finishedByState[try row.decode("state")] = try row.decode("n") }
         let summary = try await connection.query(
             """

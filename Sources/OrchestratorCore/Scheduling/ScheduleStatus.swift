@@ -12,7 +12,7 @@ public struct ScheduleStatus: Sendable, Codable, Equatable {
     public let lastScheduledFor: Date?
     public let lastOutcome: String?
     public let lastJobID: Int64?
-    public let lastJobState: String?
+    public let lastJobState: JobState?
     public let nextRun: Date?
 
     public static func load(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> [ScheduleStatus] {
