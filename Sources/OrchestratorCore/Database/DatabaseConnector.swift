@@ -47,7 +47,7 @@ public struct DatabaseConnector: Sendable {
     /// cancelled. Errors that are not about reachability (bad password, missing database) are
     /// retried too, but logged at error level so a misconfiguration is visible, never a crash loop.
     public func connectRetrying(logger: Logger, purpose: String) async throws -> PostgresConnection {
-        let backoff = Backoff(base: .milliseconds(250), cap: .seconds(30))
+        let backoff = Backoff.reconnect
         var attempt = 0
         while true {
             try Task.checkCancellation()

@@ -9,6 +9,10 @@ public struct Backoff: Sendable, Equatable {
         self.cap = cap
     }
 
+    /// Between attempts to get a database connection back: quick after a blip, at most 30 s
+    /// apart during a long outage.
+    public static let reconnect = Backoff(base: .milliseconds(250), cap: .seconds(30))
+
     /// The upper bound for `attempt` (1-based), before jitter.
     public func ceiling(attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)

@@ -41,7 +41,7 @@ final class ConnectionHolder: Sendable {
     /// cancelled. Only for statements that are safe to repeat.
     @discardableResult
     func useRetrying<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let backoff = Backoff(base: .milliseconds(250), cap: .seconds(30))
+        let backoff = Backoff.reconnect
         var attempt = 0
         while true {
             do {

@@ -8,7 +8,7 @@ extension Worker {
 
     /// LISTENs for new work and cancel requests on a connection of its own.
     func listenLoop() async {
-        let backoff = Backoff(base: .milliseconds(250), cap: .seconds(30))
+        let backoff = Backoff.reconnect
         var failures = 0
         while !Task.isCancelled {
             do {
