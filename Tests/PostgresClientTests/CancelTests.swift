@@ -8,13 +8,7 @@ import TestSupport
 @Suite("Cancelling a statement")
 struct CancelTests {
     @Test func cancelReturnsAtOnceWhileTheServerDoesNotAnswer() async throws {
-        try await TestDatabase.with { database in
-            let observer = try await database.connect()
-            defer { observer.close() }
-            let proxy = try await TCPProxy.to(serverOf: observer)
-            defer { proxy.stop() }
-            let connection = try await PostgresConnection.connect(proxy.route(database.configuration))
-            defer { connection.close() }
+        try await withConnectionThroughProxy { observer, proxy, connection in
             let task = Task { try await connection.query("SELECT pg_sleep(30)") }
             try await waitUntilSleeping(connection.backendPID, observer: observer)
 
@@ -42,13 +36,7 @@ struct CancelTests {
     }
 
     @Test func closingWhileACancelIsStuckReturnsAtOnceAndSendsNothingMore() async throws {
-        try await TestDatabase.with { database in
-            let observer = try await database.connect()
-            defer { observer.close() }
-            let proxy = try await TCPProxy.to(serverOf: observer)
-            defer { proxy.stop() }
-            let connection = try await PostgresConnection.connect(proxy.route(database.configuration))
-            defer { connection.close() }
+        try await withConnectionThroughProxy { observer, proxy, connection in
 
             proxy.goSilent()
             connection.cancel()
@@ -68,13 +56,7 @@ struct CancelTests {
     }
 
     @Test func cancelThroughTheProxyEndsALongStatement() async throws {
-        try await TestDatabase.with { database in
-            let observer = try await database.connect()
-            defer { observer.close() }
-            let proxy = try await TCPProxy.to(serverOf: observer)
-            defer { proxy.stop() }
-            let connection = try await PostgresConnection.connect(proxy.route(database.configuration))
-            defer { connection.close() }
+        try await withConnectionThroughProxy { observer, proxy, connection in
             let task = Task { try await connection.query("SELECT pg_sleep(30)") }
             try await waitUntilSleeping(connection.backendPID, observer: observer)
             let started = ContinuousClock.now
@@ -84,6 +66,22 @@ struct CancelTests {
             #expect(ContinuousClock.now - started < .seconds(5))
             let row = try await connection.query("SELECT 1 AS one").single()
             #expect(try row.decode("one", as: Int.self) == 1)
+        }
+    }
+
+    /// A connection to a fresh test database through a `TCPProxy`, and an `observer` session
+    /// connected directly, to watch the proxied session's backend from outside.
+    private func withConnectionThroughProxy(
+        _ body: (_ observer: PostgresConnection, _ proxy: TCPProxy, _ connection: PostgresConnection) async throws -> Void
+    ) async throws {
+        try await TestDatabase.with { database in
+            let observer = try await database.connect()
+            defer { observer.close() }
+            let proxy = try await TCPProxy.to(serverOf: observer)
+            defer { proxy.stop() }
+            let connection = try await PostgresConnection.connect(proxy.route(database.configuration))
+            defer { connection.close() }
+            try await body(observer, proxy, connection)
         }
     }
 
