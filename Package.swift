@@ -22,25 +22,78 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "OrchestratorCore",
-                "PostgresClient",
-                "Alerting",
+                "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
+                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Job kinds: the thin adapter from queue jobs to domain calls, and from domain errors
+        // to retry policy.
         .target(
-            name: "OrchestratorCore",
+            name: "Kinds",
             dependencies: [
-                "PostgresClient",
-                "Archiving",
-                "Alerting",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support",
+                "PostgresClient", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The worker: slots, dispatch, outcome recording, heartbeat, reaper, scheduler loop.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Scheduling", "Backups", "Queue", "Database", "Settings", "Support", "PostgresClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        // Domain modules: each knows its own tables and nothing of the worker.
+        .target(
+            name: "History",
+            dependencies: ["Alerts", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support", "PostgresClient",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Alerts",
+            dependencies: ["Health", "Backups", "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Health",
+            dependencies: ["Database", "Settings", "Support", "PostgresClient", "Alerting",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Backups",
+            dependencies: ["Database", "Settings", "Support", "PostgresClient", "Archiving",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Maintenance",
+            dependencies: ["Database", "Settings", "Support", "PostgresClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Scheduling",
+            dependencies: ["Queue", "Settings", "Cron", "Support", "PostgresClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Queue",
+            dependencies: ["Settings", "Support", "PostgresClient"]
+        ),
+        .target(
+            name: "Database",
+            dependencies: ["Settings", "Support", "PostgresClient", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Settings",
+            dependencies: ["Cron", "Support", "PostgresClient", "Alerting", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "Cron"),
+        .target(
+            name: "Support",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PostgresClient",
@@ -89,13 +142,27 @@ let package = Package(
             name: "AlertingTests",
             dependencies: ["Alerting", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // Tests that need no server: `swift test --filter UnitTests` runs in seconds.
         .testTarget(
-            name: "OrchestratorCoreTests",
-            dependencies: ["OrchestratorCore", "PostgresClient", "TestSupport", "Archiving", "Alerting"]
+            name: "UnitTests",
+            dependencies: [
+                "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Tests against a real PostgreSQL (ORCHESTRATOR_TEST_DATABASE_URL), some through the
+        // built `orchestrator` binary, which is therefore a dependency.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "orchestrator", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling",
+                "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "TestSupport", "Archiving", "Alerting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "OrchestratorCLITests",
-            dependencies: ["OrchestratorCLI", "OrchestratorCore", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["OrchestratorCLI", "Kinds", "Settings", "Database", "Support", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

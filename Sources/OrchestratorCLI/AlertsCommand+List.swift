@@ -1,6 +1,6 @@
+import Alerts
 import ArgumentParser
 import Foundation
-import OrchestratorCore
 
 extension AlertsCommand {
     struct List: AsyncParsableCommand {

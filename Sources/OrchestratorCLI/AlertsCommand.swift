@@ -1,7 +1,9 @@
 import Alerting
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Queue
+import Settings
+import Support
 
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

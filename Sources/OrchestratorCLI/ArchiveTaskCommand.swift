@@ -1,6 +1,6 @@
 import ArgumentParser
+import Backups
 import Foundation
-import OrchestratorCore
 
 /// Performs one archive task for a worker, in a process of its own (see `ArchiveRunner`): a
 /// fault here ends this process and fails the job, never the worker. Not for people: hidden

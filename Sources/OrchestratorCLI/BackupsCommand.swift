@@ -1,7 +1,11 @@
 import ArgumentParser
+import Backups
 import Foundation
+import Kinds
 import Logging
-import OrchestratorCore
+import Queue
+import Runtime
+import Support
 
 struct BackupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

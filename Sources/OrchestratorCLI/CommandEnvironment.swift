@@ -1,7 +1,8 @@
 import ArgumentParser
+import Database
 import Logging
-import OrchestratorCore
 import PostgresClient
+import Settings
 
 /// What a command works with once its options are parsed: the loaded configuration, the
 /// connector to the orchestrator's database, a logger and the output format.

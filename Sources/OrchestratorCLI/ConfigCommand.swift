@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Maintenance
+import Settings
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

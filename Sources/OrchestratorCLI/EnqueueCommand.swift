@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Kinds
 import PostgresClient
+import Queue
+import Runtime
+import Support
 
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,12 @@
 import ArgumentParser
+import Database
 import Foundation
+import Kinds
 import Logging
-import OrchestratorCore
 import PostgresClient
+import Queue
+import Runtime
+import Settings
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {

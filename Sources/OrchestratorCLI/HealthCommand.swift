@@ -1,6 +1,8 @@
+import Alerts
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Health
+import Support
 
 struct HealthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Queue
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
-import OrchestratorCore
+import Kinds
+import Runtime
 
 struct KindsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kinds", abstract: "Job kinds this build runs, with their targets and arguments.")

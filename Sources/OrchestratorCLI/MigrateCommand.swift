@@ -1,6 +1,8 @@
 import ArgumentParser
+import Database
 import Foundation
-import OrchestratorCore
+import Queue
+import Support
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

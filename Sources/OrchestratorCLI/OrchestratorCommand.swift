@@ -1,8 +1,8 @@
 import ArgumentParser
-import OrchestratorCore
+import Support
 
-public struct OrchestratorCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct OrchestratorCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "orchestrator",
         abstract: "PostgreSQL-backed maintenance orchestrator: a job queue, workers, schedules, and a record of every run.",
         discussion: """
@@ -20,10 +20,10 @@ public struct OrchestratorCommand: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 
     /// Parses with the global options moved behind the command (see `GlobalArguments`).
-    public static func main() async {
+    package static func main() async {
         await main(GlobalArguments.placed(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import OrchestratorCore
 
 /// Plain-text tables and JSON for command output.
 enum Output {

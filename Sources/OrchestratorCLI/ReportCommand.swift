@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import History
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

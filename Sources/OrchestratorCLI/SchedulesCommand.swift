@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OrchestratorCore
+import Scheduling
 
 struct SchedulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
+import Alerts
 import ArgumentParser
+import Backups
 import Foundation
-import OrchestratorCore
+import Queue
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

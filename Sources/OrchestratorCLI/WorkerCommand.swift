@@ -1,7 +1,9 @@
 import ArgumentParser
+import Kinds
 import Logging
-import OrchestratorCore
+import Runtime
 import ServiceLifecycle
+import Settings
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,14 +34,14 @@ struct WorkerCommand: AsyncParsableCommand {
         if let concurrency { settings.concurrency = concurrency }
         if let queues {
             settings.queues = queues.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            for queue in settings.queues where !JobKindRegistry.isValidQueueName(queue) {
+            for queue in settings.queues where !QueueName.isValid(queue) {
                 throw ValidationError("--queues: \(queue.debugDescription) is not a valid queue name")
             }
         }
         let worker = Worker(
             configuration: environment.configuration,
             options: .init(settings: settings, scheduler: environment.configuration.scheduler, drain: drain, archiver: .isolated),
-            connector: environment.connector,
+            connector: environment.connector, registry: .standard,
             logger: environment.logger
         )
         var groupConfiguration = ServiceGroupConfiguration(

@@ -1,10 +1,11 @@
+@testable import Database
 import Foundation
 import Logging
 @testable import OrchestratorCLI
-import OrchestratorCore
 import PostgresClient
-import Testing
+@testable import Settings
 import TestSupport
+import Testing
 
 /// `withConnection` holds a session for exactly the length of its body, however the body ends.
 @Suite("Command connections")

@@ -1,0 +1,43 @@
+import Foundation
+import PostgresClient
+import Settings
+
+/// Per configured profile: how old its newest verified backup and newest passed drill are, and
+/// whether either is older than the configuration allows (`orchestrator status`).
+package struct BackupFreshness: Sendable, Codable, Equatable {
+    package let profile: String
+    package let newestVerifiedAt: Date?
+    package let newestDrillAt: Date?
+    package let warnings: [String]
+
+    package static func load(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> [BackupFreshness] {
+        let settings = configuration.backups
+        var result: [BackupFreshness] = []
+        for profile in settings.profiles.keys.sorted() {
+            let row = try await connection.query(
+                "SELECT newest_verified_at, newest_drill_at FROM orchestrator.latest_backups WHERE profile = $1", [profile]
+            ).first
+            let verified: Date? = try row?.decodeIfPresent("newest_verified_at")
+            let drilled: Date? = try row?.decodeIfPresent("newest_drill_at")
+            var warnings: [String] = []
+            if let verified {
+                let hours = now.timeIntervalSince(verified) / 3600
+                if hours > Double(settings.warnAfterHours) {
+                    warnings.append("newest verified backup of \(profile) is \(Int(hours)) h old (limit \(settings.warnAfterHours) h)")
+                }
+            } else {
+                warnings.append("profile \(profile) has no verified backup")
+            }
+            if let drilled {
+                let days = now.timeIntervalSince(drilled) / 86_400
+                if days > Double(settings.drillWarnAfterDays) {
+                    warnings.append("newest restore drill of \(profile) is \(Int(days)) days old (limit \(settings.drillWarnAfterDays) days)")
+                }
+            } else {
+                warnings.append("profile \(profile) has never passed a restore drill")
+            }
+            result.append(BackupFreshness(profile: profile, newestVerifiedAt: verified, newestDrillAt: drilled, warnings: warnings))
+        }
+        return result
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// `manifest.json` at the root of every backup: what it holds and how to check every byte.
+/// Never holds a secret: no connection strings, only database names and server facts.
+package struct BackupManifest: Sendable, Codable, Equatable {
+    package static let fileName = "manifest.json"
+    package static let currentFormat = 1
+
+    package var format: Int
+    package var profile: String
+    package var label: String
+    package var host: String
+    package var orchestratorVersion: String
+    package var startedAt: Date
+    package var finishedAt: Date
+    package var databases: [DatabaseDump]
+    package var globals: String?
+    package var fileSets: [FileSet]
+    /// Every file of the backup except the manifest itself, sorted by path.
+    package var files: [FileRecord]
+    package var timings: [String: Double]
+
+    package struct DatabaseDump: Sendable, Codable, Equatable {
+        package var name: String
+        package var dbname: String
+        /// Directory-format dump, relative to the backup root.
+        package var path: String
+        package var serverVersion: String
+        package var snapshotTime: Date
+        package var pgDumpVersion: String
+        package var pgDumpOptions: [String]
+        package var tables: [TableCount]
+    }
+
+    package struct TableCount: Sendable, Codable, Equatable {
+        package var schema: String
+        package var table: String
+        package var rows: Int64
+    }
+
+    package struct FileSet: Sendable, Codable, Equatable {
+        package var archive: String
+        package var paths: [String]
+        package var excludes: [String]
+        package var entries: Int
+        package var bytes: Int64
+    }
+
+    package struct FileRecord: Sendable, Codable, Equatable {
+        package var path: String
+        package var bytes: Int64
+        package var sha256: String
+    }
+
+    package var totalBytes: Int64 { files.reduce(0) { $0 + $1.bytes } }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    package func encoded() throws -> Data { try Self.encoder.encode(self) }
+
+    package static func decode(_ data: Data) throws -> BackupManifest {
+        do {
+            return try decoder.decode(BackupManifest.self, from: data)
+        } catch {
+            throw BackupError("manifest.json is not a valid manifest: \(error)")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Backups
+import Queue
+import Runtime
+import Settings
+import Support
+
+/// `backup PROFILE`: dumps the profile's databases and archives its paths, verifies every byte,
+/// and records the backup in the catalog.
+package struct BackupJob: JobKind {
+    package init() {}
+    package let name = "backup"
+    package let summary = "back up a profile from the configuration's backups.profiles (dumps + files, verified)"
+    package let target = TargetRule.required("a backup profile name (backups.profiles)")
+    package let arguments: [ArgumentSpec] = []
+    package let defaultMaxAttempts = 2
+    package let defaultTimeoutSeconds = 6 * 3600
+    /// The repository and the file sets live on this host.
+    package let placement = Placement.host
+
+    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+        guard let target, let profile = configuration.backups.profiles[target] else {
+            let known = configuration.backups.profiles.keys.sorted()
+            throw JobValidationError("unknown backup profile \((target ?? "").debugDescription); configured profiles: \(known.isEmpty ? "none (add them under backups.profiles in the configuration)" : known.joined(separator: ", "))")
+        }
+        // One database: hold its key, so no restore or VACUUM FULL of it overlaps the dump.
+        if profile.databases.count == 1, let database = configuration.databases[profile.databases[0]] {
+            return "db:\(database.dbname)"
+        }
+        return "backup:\(target)"
+    }
+
+    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+        guard let profile = job.target else { throw PermanentJobError("backup needs a profile") }
+        let record = try await BackupBuilder(profileName: profile, configuration: context.configuration, environment: context.backups, jobID: job.id).run()
+        context.logger.info("backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])
+        // Retention runs only after a successful, verified backup, so it never removes the last good one.
+        let policy = context.configuration.backups.profiles[profile]?.retention ?? RetentionPolicy()
+        let deleted = try await context.withOrchestratorDatabase { connection in
+            try await BackupPruner(logger: context.logger).prune(profile: profile, policy: policy, dryRun: false, on: connection)
+        }
+        return [
+            "deleted_by_retention": .array(deleted.map { .int($0.id) }),
+            "backup_id": .int(record.id),
+            "label": .string(record.label),
+            "location": .string(record.location),
+            "bytes": .int(record.bytes),
+            "files": .int(Int64(record.fileCount)),
+            "verified": .bool(true),
+        ]
+    }
+}

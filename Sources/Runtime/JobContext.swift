@@ -1,0 +1,70 @@
+import Backups
+import Database
+import Logging
+import PostgresClient
+import Settings
+
+/// What a running job may use: its logger (captured into the run's log tail), the
+/// configuration, and connections to the databases the configuration names.
+package struct JobContext: Sendable {
+    package let logger: Logger
+    package let configuration: Configuration
+    package let connector: DatabaseConnector
+    /// Where archive work (file sets) runs; see `ArchiveRunner`.
+    package let archiver: ArchiveRunner
+    let recordBackendPID: @Sendable (Int32) async -> Void
+    /// WARNINGs from the job's database connections, added to the run's result.
+    let serverWarnings = ServerWarnings()
+
+    init(
+        logger: Logger, configuration: Configuration, connector: DatabaseConnector, archiver: ArchiveRunner = .inProcess,
+        recordBackendPID: @escaping @Sendable (Int32) async -> Void
+    ) {
+        self.logger = logger
+        self.configuration = configuration
+        self.connector = connector
+        self.archiver = archiver
+        self.recordBackendPID = recordBackendPID
+    }
+
+    /// A connection to the orchestrator's own database (catalog writes), closed afterwards.
+    package func withOrchestratorDatabase<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await connector.withOrchestratorDatabase(body)
+    }
+
+    /// Connection settings of a configured application database, for tools such as pg_dump.
+    package func connectionConfiguration(forDatabase name: String) throws -> ConnectionConfiguration {
+        try connector.configuration(forDatabase: name, in: configuration)
+    }
+
+    /// What the backup domain needs of this job.
+    package var backups: BackupEnvironment {
+        BackupEnvironment(logger: logger, configuration: configuration, connector: connector, archiver: archiver)
+    }
+
+    /// Opens a connection to a configured application database (by its `databases:` key),
+    /// records its backend PID on the run, and closes it afterwards. Cancelling the job
+    /// cancels the statement running on it.
+    package func withDatabase<T: Sendable>(_ name: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let settings = try connectionConfiguration(forDatabase: name)
+        let dbname = configuration.databases[name]?.dbname ?? name
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(settings)
+        } catch let error as PostgresError where error.isInvalidCatalog {
+            throw TargetDatabaseError("database \(dbname.debugDescription) does not exist: \(error)")
+        }
+        defer { connection.close() }
+        // Server warnings (VACUUM "skipping ...") reach the run's log tail as they arrive.
+        let logger = self.logger
+        let warnings = serverWarnings
+        connection.onNotice { notice in
+            if notice.isWarning { warnings.append(notice.message) }
+            logger.log(level: notice.isWarning ? .warning : .notice, "server \(notice.severity.lowercased())", metadata: [
+                "db.name": "\(dbname)", "db.message": "\(notice.message)",
+            ])
+        }
+        await recordBackendPID(connection.backendPID)
+        return try await body(connection)
+    }
+}

@@ -1,0 +1,122 @@
+/// `backups:` — where backups go and what each profile contains.
+package struct BackupSettings: Sendable, Decodable, Equatable {
+    /// Directory holding one subdirectory per profile; must be on a local file system.
+    package var repository: String
+    /// `pg_dump --jobs`: parallel dump (and restore) of one database.
+    package var parallelJobs: Int
+    package var profiles: [String: BackupProfile]
+    /// `status` warns when a profile's newest verified backup is older than this.
+    package var warnAfterHours: Int
+    /// `status` warns when a profile's newest passed restore drill is older than this.
+    package var drillWarnAfterDays: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case repository, parallelJobs = "parallel_jobs", profiles
+        case warnAfterHours = "warn_after_hours", drillWarnAfterDays = "drill_warn_after_days"
+    }
+
+    package init(
+        repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:],
+        warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35
+    ) {
+        self.repository = repository
+        self.parallelJobs = parallelJobs
+        self.profiles = profiles
+        self.warnAfterHours = warnAfterHours
+        self.drillWarnAfterDays = drillWarnAfterDays
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = BackupSettings()
+        repository = try c.decode(.repository, default: defaults.repository)
+        parallelJobs = try c.decode(.parallelJobs, default: defaults.parallelJobs)
+        profiles = try c.decode(.profiles, default: [:])
+        warnAfterHours = try c.decode(.warnAfterHours, default: defaults.warnAfterHours)
+        drillWarnAfterDays = try c.decode(.drillWarnAfterDays, default: defaults.drillWarnAfterDays)
+    }
+}
+
+/// One kind of backup (`daily`, `full`, `system`): databases, file sets, compression, retention.
+package struct BackupProfile: Sendable, Decodable, Equatable {
+    /// Keys of `databases:` to dump.
+    package var databases: [String]
+    /// Also dump roles and tablespaces (`pg_dumpall --globals-only`) when databases are dumped.
+    package var globals: Bool
+    /// Files and directories to archive (absolute paths).
+    package var paths: [String]
+    /// Patterns left out of the archives (`node_modules`, `*.log`, `logs/archive/*`).
+    package var excludes: [String]
+    /// zstd (default), gzip or none.
+    package var compression: String
+    package var retention: RetentionPolicy
+    /// Queries a restore drill runs against each restored database; each must succeed and return a row.
+    package var smokeQueries: [String]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
+    }
+
+    package init(
+        databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
+        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = []
+    ) {
+        self.smokeQueries = smokeQueries
+        self.databases = databases
+        self.globals = globals
+        self.paths = paths
+        self.excludes = excludes
+        self.compression = compression
+        self.retention = retention
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        databases = try c.decode(.databases, default: [])
+        globals = try c.decode(.globals, default: true)
+        paths = try c.decode(.paths, default: [])
+        excludes = try c.decode(.excludes, default: [])
+        compression = try c.decode(.compression, default: "zstd")
+        retention = try c.decode(.retention, default: RetentionPolicy())
+        smokeQueries = try c.decode(.smokeQueries, default: [])
+    }
+}
+
+/// Which backups of a profile are kept. A backup is deleted only when no rule keeps it, and never
+/// below `min_keep` backups or the newest verified one.
+package struct RetentionPolicy: Sendable, Decodable, Equatable {
+    package var keepLast: Int
+    package var keepDays: Int
+    /// Grandfather-father-son tiers: the newest backup of each of the last N days / weeks / months.
+    package var daily: Int
+    package var weekly: Int
+    package var monthly: Int
+    package var minKeep: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case keepLast = "keep_last", keepDays = "keep_days", daily, weekly, monthly, minKeep = "min_keep"
+    }
+
+    package init(keepLast: Int = 7, keepDays: Int = 0, daily: Int = 0, weekly: Int = 0, monthly: Int = 0, minKeep: Int = 1) {
+        self.keepLast = keepLast
+        self.keepDays = keepDays
+        self.daily = daily
+        self.weekly = weekly
+        self.monthly = monthly
+        self.minKeep = minKeep
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RetentionPolicy()
+        keepLast = try c.decode(.keepLast, default: defaults.keepLast)
+        keepDays = try c.decode(.keepDays, default: defaults.keepDays)
+        daily = try c.decode(.daily, default: defaults.daily)
+        weekly = try c.decode(.weekly, default: defaults.weekly)
+        monthly = try c.decode(.monthly, default: defaults.monthly)
+        minKeep = try c.decode(.minKeep, default: defaults.minKeep)
+    }
+}

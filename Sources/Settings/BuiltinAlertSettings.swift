@@ -1,0 +1,121 @@
+/// `alerts.builtin`: alerts about the orchestrator itself, each with `enabled`, `severity` and
+/// one limit.
+package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
+    /// A job failed after its last attempt: one alert per kind and target, firing while the
+    /// newest finished job of that kind and target failed within `window_hours`.
+    package var jobFailed: BuiltinAlertRule
+    /// A schedule's due occurrence has not started `grace_minutes` after its time.
+    package var scheduleOverdue: BuiltinAlertRule
+    /// A host's workers have all stopped heartbeating for `after_minutes` without stopping cleanly.
+    package var workerHeartbeat: BuiltinAlertRule
+    /// A profile's newest verified backup is older than `after_hours` (default `backups.warn_after_hours`).
+    package var backupStale: BuiltinAlertRule
+    /// A profile's newest passed restore drill is older than `after_days` (default `backups.drill_warn_after_days`).
+    package var drillStale: BuiltinAlertRule
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case jobFailed = "job_failed", scheduleOverdue = "schedule_overdue", workerHeartbeat = "worker_heartbeat"
+        case backupStale = "backup_stale", drillStale = "drill_stale"
+    }
+
+
+    package init(
+        jobFailed: BuiltinAlertRule = BuiltinAlertRule(severity: .warning, limit: 24),
+        scheduleOverdue: BuiltinAlertRule = BuiltinAlertRule(severity: .warning, limit: 15),
+        workerHeartbeat: BuiltinAlertRule = BuiltinAlertRule(severity: .critical, limit: 10),
+        backupStale: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
+        drillStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning)
+    ) {
+        self.jobFailed = jobFailed
+        self.scheduleOverdue = scheduleOverdue
+        self.workerHeartbeat = workerHeartbeat
+        self.backupStale = backupStale
+        self.drillStale = drillStale
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = BuiltinAlertSettings()
+        jobFailed = try c.decodeIfPresent(Keyed<JobFailedKeys>.self, forKey: .jobFailed)?.rule ?? defaults.jobFailed
+        scheduleOverdue = try c.decodeIfPresent(Keyed<ScheduleOverdueKeys>.self, forKey: .scheduleOverdue)?.rule ?? defaults.scheduleOverdue
+        workerHeartbeat = try c.decodeIfPresent(Keyed<WorkerHeartbeatKeys>.self, forKey: .workerHeartbeat)?.rule ?? defaults.workerHeartbeat
+        backupStale = try c.decodeIfPresent(Keyed<BackupStaleKeys>.self, forKey: .backupStale)?.rule ?? defaults.backupStale
+        drillStale = try c.decodeIfPresent(Keyed<DrillStaleKeys>.self, forKey: .drillStale)?.rule ?? defaults.drillStale
+    }
+}
+
+/// One built-in alert: on or off, its severity, and its limit (hours, minutes or days: the key
+/// says which). A nil limit takes the related `backups:` setting.
+package struct BuiltinAlertRule: Sendable, Equatable {
+    package var enabled: Bool
+    package var severity: AlertSeverity
+    package var limit: Int?
+
+    package init(enabled: Bool = true, severity: AlertSeverity, limit: Int? = nil) {
+        self.enabled = enabled
+        self.severity = severity
+        self.limit = limit
+    }
+
+    init(from decoder: any Decoder, limitKey: String, defaults: BuiltinAlertRule) throws {
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        let allowed = ["enabled", "severity", limitKey]
+        for key in c.allKeys where !allowed.contains(key.stringValue) {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [key], debugDescription: "unknown key; allowed: \(allowed.joined(separator: ", "))"
+            ))
+        }
+        enabled = try c.decode(AnyCodingKey(stringValue: "enabled"), default: defaults.enabled)
+        let severityKey = AnyCodingKey(stringValue: "severity")
+        if let text = try c.decodeIfPresent(String.self, forKey: severityKey) {
+            guard let parsed = AlertSeverity(rawValue: text) else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath + [severityKey], debugDescription: "must be warning or critical, got \(text.debugDescription)"
+                ))
+            }
+            severity = parsed
+        } else {
+            severity = defaults.severity
+        }
+        limit = try c.decodeIfPresent(Int.self, forKey: AnyCodingKey(stringValue: limitKey)) ?? defaults.limit
+    }
+}
+
+/// The limit key and defaults of one built-in rule, so each decodes with its own allowed keys.
+protocol BuiltinRuleKeys {
+    static var limitKey: String { get }
+    static var defaults: BuiltinAlertRule { get }
+}
+
+enum JobFailedKeys: BuiltinRuleKeys {
+    static let limitKey = "window_hours"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().jobFailed }
+}
+
+enum ScheduleOverdueKeys: BuiltinRuleKeys {
+    static let limitKey = "grace_minutes"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().scheduleOverdue }
+}
+
+enum WorkerHeartbeatKeys: BuiltinRuleKeys {
+    static let limitKey = "after_minutes"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().workerHeartbeat }
+}
+
+enum BackupStaleKeys: BuiltinRuleKeys {
+    static let limitKey = "after_hours"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().backupStale }
+}
+
+enum DrillStaleKeys: BuiltinRuleKeys {
+    static let limitKey = "after_days"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().drillStale }
+}
+
+struct Keyed<Keys: BuiltinRuleKeys>: Decodable {
+    let rule: BuiltinAlertRule
+    init(from decoder: any Decoder) throws {
+        rule = try BuiltinAlertRule(from: decoder, limitKey: Keys.limitKey, defaults: Keys.defaults)
+    }
+}

@@ -1,0 +1,1 @@
+package enum OrchestratorVersion { package static let current = "0.1.0" }
