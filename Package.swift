@@ -34,8 +34,7 @@ let package = Package(
         .target(
             name: "Kinds",
             dependencies: [
-                "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support",
-                "PostgresClient", .product(name: "Logging", package: "swift-log"),
+                "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support", "PostgresClient", "Archiving",
             ]
         ),
         // The worker: slots, dispatch, outcome recording, heartbeat, reaper, scheduler loop.
@@ -50,51 +49,70 @@ let package = Package(
         // Domain modules: each knows its own tables and nothing of the worker.
         .target(
             name: "History",
-            dependencies: ["Alerts", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support", "PostgresClient",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Alerts", "Backups", "Maintenance", "Settings", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Alerts",
-            dependencies: ["Health", "Backups", "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Health", "Queue", "Settings", "Cron", "Support", "PostgresClient", "Alerting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Health",
-            dependencies: ["Database", "Settings", "Support", "PostgresClient", "Alerting",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Database", "Settings", "Support", "PostgresClient", "Alerting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Backups",
-            dependencies: ["Database", "Settings", "Support", "PostgresClient", "Archiving",
-                           .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Database", "Settings", "Support", "PostgresClient", "Archiving",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Maintenance",
-            dependencies: ["Database", "Settings", "Support", "PostgresClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Database", "Settings", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Scheduling",
-            dependencies: ["Queue", "Settings", "Cron", "Support", "PostgresClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Queue", "Settings", "Cron", "Support", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Queue",
-            dependencies: ["Settings", "Support", "PostgresClient"]
+            dependencies: [
+                "Settings", "Support", "PostgresClient",
+            ]
         ),
         .target(
             name: "Database",
-            dependencies: ["Settings", "Support", "PostgresClient", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Settings", "Support", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Settings",
-            dependencies: ["Cron", "Support", "PostgresClient", "Alerting", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "Cron", "Support", "PostgresClient", "Alerting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .target(name: "Cron"),
-        .target(
-            name: "Support",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
-        ),
+        .target(name: "Support"),
         .target(
             name: "PostgresClient",
             dependencies: [
