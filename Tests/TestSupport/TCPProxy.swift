@@ -1,7 +1,6 @@
 import Foundation
 import PostgresClient
 import Synchronization
-import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +9,7 @@ import Glibc
 /// it accepts connections and holds them without passing a byte, like a server that no longer
 /// answers. Sessions already forwarded keep working. Held connections are closed when it speaks
 /// again, or after `holdLimit`, so a client stuck on one cannot hang a test for ever.
-final class TCPProxy: Sendable {
+public final class TCPProxy: Sendable {
     /// Where the server listens: a Unix socket path or a TCP address.
     enum Upstream: Sendable {
         case unix(path: String)
@@ -24,7 +23,7 @@ final class TCPProxy: Sendable {
         var forwarding: Set<Int32> = []
     }
 
-    let port: Int
+    public let port: Int
     private let upstream: Upstream
     private let listener: Int32
     private let holdLimit: Duration
@@ -33,7 +32,7 @@ final class TCPProxy: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// A proxy to the server `connection` is connected to, as that session sees it.
-    static func to(serverOf connection: PostgresConnection, holdLimit: Duration = .seconds(10)) async throws -> TCPProxy {
+    public static func to(serverOf connection: PostgresConnection, holdLimit: Duration = .seconds(10)) async throws -> TCPProxy {
         let row = try await connection.query(
             """
             SELECT host(inet_server_addr()) AS address, current_setting('port') AS port,
@@ -64,7 +63,7 @@ final class TCPProxy: Sendable {
     deinit { stop() }
 
     /// `configuration` reaching its server through this proxy.
-    func route(_ configuration: ConnectionConfiguration) -> ConnectionConfiguration {
+    public func route(_ configuration: ConnectionConfiguration) -> ConnectionConfiguration {
         var copy = configuration
         copy.overrides.removeAll { $0.keyword == "host" || $0.keyword == "hostaddr" || $0.keyword == "port" }
         copy.overrides.append((keyword: "host", value: "127.0.0.1"))
@@ -73,10 +72,10 @@ final class TCPProxy: Sendable {
     }
 
     /// New connections are accepted and held unanswered.
-    func goSilent() { state.withLock { $0.silent = true } }
+    public func goSilent() { state.withLock { $0.silent = true } }
 
     /// Closes the held connections (their clients read end of file) and forwards new ones again.
-    func speakAgain() {
+    public func speakAgain() {
         let held = state.withLock { state in
             state.silent = false
             defer { state.held = [] }
@@ -86,11 +85,11 @@ final class TCPProxy: Sendable {
     }
 
     /// Connections accepted so far, forwarded or held.
-    var acceptedCount: Int { state.withLock { $0.accepted } }
+    public var acceptedCount: Int { state.withLock { $0.accepted } }
 
-    var heldCount: Int { state.withLock { $0.held.count } }
+    public var heldCount: Int { state.withLock { $0.held.count } }
 
-    func stop() {
+    public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         finished.wait()
         Glibc.close(listener)
