@@ -77,8 +77,10 @@ struct WorkerUnreachableServerTests {
                 #expect(stoppedAt - silentAt > Self.lease - .seconds(3))
                 #expect(stoppedAt - silentAt < Self.lease + .seconds(6))
             }
-            // The sleeper ends at once and is released while the server is still away.
-            try await expectEventually(timeout: .seconds(10)) { !log.times(of: "job released", with: "job.id=\(sleeper)").isEmpty }
+            // The sleeper ends at once and is released, for its lost lease, while the server is still away.
+            try await expectEventually(timeout: .seconds(10)) {
+                !log.times(of: "job released", with: "job.id=\(sleeper)", "reason=lease").isEmpty
+            }
             // The statement's stop sent a cancel request that hangs in the proxy (no session was
             // opened otherwise: every other one is stuck on its own statement).
             #expect(proxy.heldCount >= 1)
@@ -104,6 +106,9 @@ struct WorkerUnreachableServerTests {
                 return states == ["succeeded", "succeeded"]
             }
             let recovered = ContinuousClock.now - backAt
+            // The statement ended once its session was cut, released for its lost lease too.
+            #expect(log.times(of: "job released", with: "job.id=\(statement)", "reason=lease").count == 1)
+            #expect(log.times(of: "job failed").isEmpty)
             var firstRuns: [RunStatus] = []
             for id in [sleeper, statement] {
                 let runs = try await JobQueue.runs(jobID: id, on: observer)
