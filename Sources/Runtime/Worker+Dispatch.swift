@@ -26,6 +26,7 @@ extension Worker {
             }
             let limits = JobQueue.ClaimLimits(anyKind: reservation.anyKind, shortAhead: reservation.ahead, shortKinds: shortKinds)
             let claimed: [ClaimedJob]
+            let claimedAt = ContinuousClock.now  // the leases it sets last at least a lease from here
             do {
                 claimed = try await claims.use { connection in
                     try await JobQueue.claim(on: connection, worker: identity, queues: queues, leaseSeconds: options.settings.leaseSeconds, limits: limits)
@@ -39,7 +40,7 @@ extension Worker {
                 try? await Task.sleep(for: backoff.delay(attempt: failures))
                 continue
             }
-            for job in claimed { running.hold(job.id) }
+            for job in claimed { running.hold(job.id, claimedAt: claimedAt) }
             release(buffer.put(claimed, for: reservation), recorder: recorder)
             if claimed.count == limits.total { continue }  // a full batch: more may be runnable
             if options.drain, claimed.isEmpty, buffer.isEmpty, recorder.isIdle {

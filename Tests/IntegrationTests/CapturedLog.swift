@@ -1,11 +1,23 @@
 import Logging
 import Synchronization
 
-/// Every line a logger wrote, with its metadata, for tests that look for what must not be there.
+/// Every line a logger wrote, with its metadata and when, for tests that look for what must not
+/// be there, or for when something happened.
 final class CapturedLog: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Mutex<[(at: ContinuousClock.Instant, message: String, text: String)]>([])
 
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    var text: String { lines.withLock { $0.map(\.text).joined(separator: "\n") } }
+
+    /// When each line with exactly `message` and every one of `fields` (whole `key=value`
+    /// words: `job.id=7` is not `job.id=70`) was written, oldest first.
+    func times(of message: String, with fields: String...) -> [ContinuousClock.Instant] {
+        lines.withLock { lines in
+            lines.filter { line in
+                let words = Set(line.text.split(separator: " ").map(String.init))
+                return line.message == message && fields.allSatisfy(words.contains)
+            }.map(\.at)
+        }
+    }
 
     var logger: Logger {
         var logger = Logger(label: "orchestrator.captured") { _ in Handler(log: self) }
@@ -13,7 +25,7 @@ final class CapturedLog: Sendable {
         return logger
     }
 
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+    fileprivate func append(message: String, _ line: String) { lines.withLock { $0.append((.now, message, line)) } }
 
     private struct Handler: LogHandler {
         let log: CapturedLog
@@ -27,7 +39,7 @@ final class CapturedLog: Sendable {
 
         func log(event: LogEvent) {
             let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }.map { "\($0.key)=\($0.value)" }.sorted()
-            log.append("\(event.level) \(event.message) \(fields.joined(separator: " "))")
+            log.append(message: "\(event.message)", "\(event.level) \(event.message) \(fields.joined(separator: " "))")
         }
     }
 }

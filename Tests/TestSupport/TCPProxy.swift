@@ -1,30 +1,48 @@
 import Foundation
 import PostgresClient
 import Synchronization
-import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A TCP proxy on 127.0.0.1 in front of the test server that can be made silent: while silent,
-/// it accepts connections and holds them without passing a byte, like a server that no longer
-/// answers. Sessions already forwarded keep working. Held connections are closed when it speaks
-/// again, or after `holdLimit`, so a client stuck on one cannot hang a test for ever.
-final class TCPProxy: Sendable {
+/// A TCP proxy on 127.0.0.1 in front of the test server that can stop answering without ever
+/// refusing: it accepts every connection, and while silent passes nothing, so a client learns
+/// nothing and waits, as behind a route that drops packets. (A server that refuses, which
+/// clients notice at once, is `LocalSocketServer.closedPort()`.)
+///
+/// * `goSilent()`: new connections are held without a byte; sessions already forwarded keep
+///   working (a cancel request that hangs while its session is fine).
+/// * `goUnreachable()`: the same, and forwarded sessions stop too: what either side sends is
+///   swallowed, nothing arrives, nobody is told.
+///
+/// `speakAgain()` forwards new connections again and closes the held ones; after
+/// `goUnreachable()` it also cuts the sessions that were swallowing, as TCP ends a session whose
+/// packets were lost for long (their statements are lost, so the streams cannot resume). Held
+/// connections are also closed after `holdLimit`, so a client stuck on one cannot hang a test
+/// for ever.
+public final class TCPProxy: Sendable {
     /// Where the server listens: a Unix socket path or a TCP address.
     enum Upstream: Sendable {
         case unix(path: String)
         case tcp(address: String, port: String)
     }
 
-    private struct State {
-        var silent = false
-        var held: [(descriptor: Int32, since: ContinuousClock.Instant)] = []
-        var accepted = 0
-        var forwarding: Set<Int32> = []
+    private enum Mode {
+        case forwarding
+        case silent
+        case unreachable
     }
 
-    let port: Int
+    private struct State {
+        var mode = Mode.forwarding
+        var held: [(descriptor: Int32, since: ContinuousClock.Instant)] = []
+        var accepted = 0
+        /// Both ends of every forwarded session (the client's from the moment it is accepted).
+        var forwarding: Set<Int32> = []
+        var swallowed = 0
+    }
+
+    public let port: Int
     private let upstream: Upstream
     private let listener: Int32
     private let holdLimit: Duration
@@ -33,7 +51,7 @@ final class TCPProxy: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// A proxy to the server `connection` is connected to, as that session sees it.
-    static func to(serverOf connection: PostgresConnection, holdLimit: Duration = .seconds(10)) async throws -> TCPProxy {
+    public static func to(serverOf connection: PostgresConnection, holdLimit: Duration = .seconds(10)) async throws -> TCPProxy {
         let row = try await connection.query(
             """
             SELECT host(inet_server_addr()) AS address, current_setting('port') AS port,
@@ -64,7 +82,7 @@ final class TCPProxy: Sendable {
     deinit { stop() }
 
     /// `configuration` reaching its server through this proxy.
-    func route(_ configuration: ConnectionConfiguration) -> ConnectionConfiguration {
+    public func route(_ configuration: ConnectionConfiguration) -> ConnectionConfiguration {
         var copy = configuration
         copy.overrides.removeAll { $0.keyword == "host" || $0.keyword == "hostaddr" || $0.keyword == "port" }
         copy.overrides.append((keyword: "host", value: "127.0.0.1"))
@@ -72,31 +90,48 @@ final class TCPProxy: Sendable {
         return copy
     }
 
-    /// New connections are accepted and held unanswered.
-    func goSilent() { state.withLock { $0.silent = true } }
+    /// New connections are accepted and held unanswered; forwarded sessions keep working.
+    public func goSilent() { state.withLock { $0.mode = .silent } }
 
-    /// Closes the held connections (their clients read end of file) and forwards new ones again.
-    func speakAgain() {
+    /// New connections are held unanswered and forwarded sessions swallow whatever either side
+    /// sends: the server is unreachable.
+    public func goUnreachable() { state.withLock { $0.mode = .unreachable } }
+
+    /// Closes the held connections (their clients read end of file), cuts the sessions that were
+    /// swallowing if the server was unreachable, and forwards new connections again.
+    public func speakAgain() {
         let held = state.withLock { state in
-            state.silent = false
-            defer { state.held = [] }
+            if state.mode == .unreachable { Self.cut(state.forwarding) }
+            defer {
+                state.mode = .forwarding
+                state.held = []
+            }
             return state.held.map(\.descriptor)
         }
         held.forEach { Glibc.close($0) }
     }
 
+    /// Ends sessions: each one's pumps see end of file and close its descriptors. Called with the
+    /// state locked, so none of them can be closed and its number reused meanwhile.
+    private static func cut(_ descriptors: Set<Int32>) {
+        descriptors.forEach { shutdown($0, Int32(SHUT_RDWR)) }
+    }
+
     /// Connections accepted so far, forwarded or held.
-    var acceptedCount: Int { state.withLock { $0.accepted } }
+    public var acceptedCount: Int { state.withLock { $0.accepted } }
 
-    var heldCount: Int { state.withLock { $0.held.count } }
+    /// Connections accepted while silent or unreachable and not closed yet.
+    public var heldCount: Int { state.withLock { $0.held.count } }
 
-    func stop() {
+    /// Reads (of any size) that forwarded sessions swallowed while the server was unreachable.
+    public var swallowedCount: Int { state.withLock { $0.swallowed } }
+
+    public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         finished.wait()
         Glibc.close(listener)
         speakAgain()
-        // Forwarding threads see end of file and close their descriptors themselves.
-        state.withLock { $0.forwarding }.forEach { shutdown($0, Int32(SHUT_RDWR)) }
+        state.withLock { Self.cut($0.forwarding) }
     }
 
     private func acceptLoop() {
@@ -106,12 +141,18 @@ final class TCPProxy: Sendable {
             guard poll(&poller, 1, 50) > 0 else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            let silent = state.withLock { state in
+            let forwarded = state.withLock { state in
                 state.accepted += 1
-                if state.silent { state.held.append((client, .now)) }
-                return state.silent
+                guard state.mode == .forwarding else {
+                    state.held.append((client, .now))
+                    return false
+                }
+                // Known as a session before its pumps start, so going unreachable meanwhile
+                // still cuts it when the proxy speaks again.
+                state.forwarding.insert(client)
+                return true
             }
-            if !silent { forward(client) }
+            if forwarded { forward(client) }
         }
     }
 
@@ -126,10 +167,11 @@ final class TCPProxy: Sendable {
 
     private func forward(_ client: Int32) {
         guard let server = connectUpstream() else {
+            state.withLock { _ = $0.forwarding.remove(client) }
             Glibc.close(client)
             return
         }
-        state.withLock { $0.forwarding.formUnion([client, server]) }
+        state.withLock { _ = $0.forwarding.insert(server) }
         let pair = Pair(client: client, server: server)
         for (from, to) in [(client, server), (server, client)] {
             Thread.detachNewThread { [self] in
@@ -161,6 +203,12 @@ final class TCPProxy: Sendable {
         while true {
             let count = recv(source, &buffer, buffer.count, 0)
             guard count > 0 else { return }
+            let swallow = state.withLock { state in
+                guard state.mode == .unreachable else { return false }
+                state.swallowed += 1
+                return true
+            }
+            if swallow { continue }
             var offset = 0
             while offset < count {
                 let written = buffer[offset..<count].withUnsafeBytes {
