@@ -14,15 +14,6 @@ extension Worker {
         let connection = ConnectionHolder(connector: connector, logger: logger, purpose: "scheduler")
         defer { connection.close() }
         let scheduler = Scheduler(configuration: configuration, registry: registry, identity: identity, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.tickLoop(scheduler, on: connection) }
-            group.addTask { await self.stopping.wait() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func tickLoop(_ scheduler: Scheduler, on connection: ConnectionHolder) async {
         await every(.seconds(max(1, options.scheduler.tickSeconds)), "scheduler tick") {
             _ = try await connection.use { try await scheduler.tick(on: $0) }
         }

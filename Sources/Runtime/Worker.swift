@@ -50,6 +50,9 @@ package final class Worker: Service, Sendable {
     /// Rung when a job starts, to wake the timeout watch.
     let timeouts = Doorbell()
     let running = RunningJobs()
+    /// Open once shutdown was asked for (`beginShutdown`).
+    let shutdownRequested = Latch()
+    /// Open once the job service stops claiming.
     let stopping = Latch()
 
     package init(
@@ -95,9 +98,15 @@ package final class Worker: Service, Sendable {
     }
 
     /// Stop claiming; running jobs get the grace period, then are cancelled and released.
+    /// The worker's loops stop in their `ServiceGroup`'s order (see `runLoops`).
     package func beginShutdown() {
-        guard !stopping.isOpen else { return }
+        guard !shutdownRequested.isOpen else { return }
         logger.info("shutting down", metadata: ["grace.s": "\(options.settings.shutdownGraceSeconds)", "jobs.running": "\(running.ids.count)"])
+        shutdownRequested.open()
+    }
+
+    /// The job service's part of shutdown: no more claims, waiting dispatchers wake up.
+    func stopClaiming() {
         stopping.open()
         doorbell.close()
     }
@@ -118,49 +127,62 @@ package final class Worker: Service, Sendable {
         }
     }
 
-    /// The loops end in a fixed order, each group below ending before the one around it:
-    /// the scheduler stops first (when shutdown begins); then the dispatchers, the slots once
-    /// their jobs finished or were released, and the recorder once every outcome is written;
-    /// then the listener and the watches; then the reaper; the heartbeat last, so the leases of
-    /// jobs still running are renewed until their outcomes are recorded.
+    /// The loops are services of one `ServiceGroup`, which stops them in the reverse of the
+    /// order below, each after the one before it has returned: the scheduler first (no new
+    /// jobs); then the job service (dispatchers stop claiming, jobs waiting for a slot go back,
+    /// running jobs finish within the grace period or are cancelled and released); then the
+    /// recorder once every outcome is written; then the listener and the watches; then the
+    /// reaper; the heartbeat last, so the leases of jobs still running are renewed until their
+    /// outcomes are recorded. Shutdown starts when the enclosing service group shuts down, when
+    /// `beginShutdown()` is called, or (`--drain`) when the job service runs out of work.
     private func runLoops(control: ConnectionHolder) async {
         let slots = max(1, options.settings.concurrency)
         let buffer = JobBuffer(slots: slots, prefetch: shortKinds.isEmpty ? 0 : options.settings.prefetch)
         let outcomes = ConnectionHolder(connector: connector, logger: logger, purpose: "outcomes")
         defer { outcomes.close() }
         let recorder = OutcomeRecorder(connection: outcomes, worker: identity, logger: logger) { [doorbell] in doorbell.ring() }
-        await withTaskGroup(of: Void.self) { heartbeat in
-            heartbeat.addTask { await self.heartbeatLoop(control: control) }
-            await withTaskGroup(of: Void.self) { reaper in
-                reaper.addTask { await self.reaperLoop() }
-                await withTaskGroup(of: Void.self) { background in
-                    background.addTask { await self.listenLoop() }
-                    if schedulerEnabled { background.addTask { await self.schedulerLoop() } }
-                    background.addTask { await self.enforceShutdownGrace() }
-                    background.addTask { await self.timeoutLoop() }
-                    await withTaskGroup(of: Void.self) { writing in
-                        writing.addTask { await recorder.run() }
-                        await withTaskGroup(of: Void.self) { work in
-                            for index in 0..<slots {
-                                work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
-                            }
-                            await withTaskGroup(of: Void.self) { dispatchers in
-                                for index in 0..<Self.dispatchers {
-                                    dispatchers.addTask { await self.dispatchLoop(index: index, buffer: buffer, recorder: recorder) }
-                                }
-                            }
-                            // No more claims: jobs still waiting for a slot go back to the queue, and
-                            // idle slots return.
-                            self.release(buffer.close(), recorder: recorder)
-                        }
-                        // Every slot has returned: write the last outcomes, then stop.
-                        recorder.close()
-                    }
-                    background.cancelAll()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: WorkerService("shutdown request") { await self.shutdownRequested.wait() },
+                  successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: WorkerService("heartbeat") { await self.heartbeatLoop(control: control) }),
+            .init(service: WorkerService("reaper") { await self.reaperLoop() }),
+            .init(service: WorkerService("watches") {
+                await withTaskGroup(of: Void.self) { watches in
+                    watches.addTask { await self.listenLoop() }
+                    watches.addTask { await self.enforceShutdownGrace() }
+                    watches.addTask { await self.timeoutLoop() }
                 }
-                reaper.cancelAll()
+            }),
+            .init(service: WorkerService("outcome recorder", stop: { recorder.close() }) { await recorder.run() }),
+            .init(service: WorkerService("jobs", stop: { self.stopClaiming() }) {
+                await self.runJobs(slots: slots, buffer: buffer, recorder: recorder)
+            }, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if schedulerEnabled {
+            services.append(.init(service: WorkerService("scheduler") { await self.schedulerLoop() }))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("worker loops ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The dispatchers and the slots; returns once no job is running here any more.
+    private func runJobs(slots: Int, buffer: JobBuffer, recorder: OutcomeRecorder) async {
+        await withTaskGroup(of: Void.self) { work in
+            for index in 0..<slots {
+                work.addTask { await self.slotLoop(index: index, buffer: buffer, recorder: recorder) }
             }
-            heartbeat.cancelAll()
+            await withTaskGroup(of: Void.self) { dispatchers in
+                for index in 0..<Self.dispatchers {
+                    dispatchers.addTask { await self.dispatchLoop(index: index, buffer: buffer, recorder: recorder) }
+                }
+            }
+            // No more claims: jobs still waiting for a slot go back to the queue, and idle slots
+            // return.
+            self.release(buffer.close(), recorder: recorder)
         }
     }
 
