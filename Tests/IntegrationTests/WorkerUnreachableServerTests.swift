@@ -1,4 +1,5 @@
 @testable import Database
+@testable import Kinds
 import Foundation
 import PostgresClient
 @testable import Queue
@@ -42,7 +43,7 @@ struct WorkerUnreachableServerTests {
                     settings: Self.settings, scheduler: SchedulerSettings(enabled: false),
                     retryBackoff: Backoff(base: .milliseconds(100), cap: .milliseconds(400))
                 ),
-                connector: DatabaseConnector(orchestrator: proxy.route(base.database.configuration)),
+                connector: DatabaseConnector(orchestrator: proxy.route(base.database.configuration)), registry: .standard,
                 logger: log.logger
             )
             // A job that only sleeps (its stop ends it at once) and one waiting on its statement
