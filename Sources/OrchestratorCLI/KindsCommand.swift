@@ -28,7 +28,7 @@ struct KindsCommand: AsyncParsableCommand {
             case .optional(let what): target = "optional: \(what)"
             }
             return KindInfo(
-                name: kind.name, summary: kind.summary, target: target, arguments: kind.arguments.map(\.usage),
+                name: kind.name, summary: kind.summary, target: target, arguments: kind.argumentSpecs.map(\.usage),
                 maxAttempts: kind.defaultMaxAttempts, timeoutSeconds: kind.defaultTimeoutSeconds,
                 placement: kind.placement == .host ? "host queue" : "shared queue", short: kind.isShort
             )
