@@ -75,3 +75,19 @@ extension RestoreJob.Arguments {
         }
     }
 }
+
+extension RestoreJob {
+    /// The job `orchestrator backups restore` enqueues: its options as this kind's arguments,
+    /// named by their declarations, so the command and `--arg` cannot drift apart.
+    package static func request(
+        backup: String, database: String?, source: String?, filesTo: String?, replace: Bool, keepOwners: Bool, enqueuedBy: String
+    ) -> JobRequest {
+        var text: [String: String] = [:]
+        text[Arguments.database.spec.name] = database
+        text[Arguments.source.spec.name] = source
+        text[Arguments.filesTo.spec.name] = filesTo
+        if replace { text[Arguments.replace.spec.name] = "true" }
+        if keepOwners { text[Arguments.keepOwners.spec.name] = "true" }
+        return JobRequest(kind: RestoreJob().name, target: backup, arguments: text, enqueuedBy: enqueuedBy)
+    }
+}

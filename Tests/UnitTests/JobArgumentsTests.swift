@@ -72,6 +72,20 @@ struct JobArgumentsTests {
         #expect(try RestoreJob().parseArguments(text).decoded == expected)
     }
 
+    /// `orchestrator backups restore` names its options as the restore kind declares them.
+    @Test func backupsRestoreAsksWithTheDeclaredNames() throws {
+        let request = RestoreJob.request(
+            backup: "latest", database: "copy", source: "trading", filesTo: "/srv/r", replace: true, keepOwners: false, enqueuedBy: "tests"
+        )
+        #expect(request.kind == "restore" && request.target == "latest")
+        #expect(request.arguments == ["database": "copy", "source": "trading", "files_to": "/srv/r", "replace": "true"])
+        #expect(try RestoreJob().parseArguments(request.arguments).decoded == RestoreJob.Arguments(
+            database: "copy", source: "trading", replace: true, filesTo: "/srv/r", keepOwners: false, profile: nil
+        ))
+        let filesOnly = RestoreJob.request(backup: "7", database: nil, source: nil, filesTo: "/srv/r", replace: false, keepOwners: true, enqueuedBy: "tests")
+        #expect(filesOnly.arguments == ["files_to": "/srv/r", "keep_owners": "true"])
+    }
+
     @Test func restoreDrillAndTheDryRunKinds() throws {
         #expect(try RestoreDrillJob().parseArguments([:]).decoded == RestoreDrillJob.Arguments(profile: nil))
         #expect(try RestoreDrillJob().parseArguments(["profile": "daily"]).decoded == RestoreDrillJob.Arguments(profile: "daily"))
