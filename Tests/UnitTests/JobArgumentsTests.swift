@@ -1,3 +1,4 @@
+import Foundation
 @testable import Kinds
 @testable import Queue
 @testable import Runtime
@@ -181,6 +182,17 @@ struct JobArgumentsTests {
             let minimal: [String: String] = kind.name == "restore" ? ["files_to": "/srv/r"] : [:]
             #expect(throws: Never.self, "\(kind.name)") { try kind.parseArguments(minimal) }
         }
+    }
+
+    /// README lists the argument lines `orchestrator kinds` prints, kind by kind.
+    @Test func theReadmeListsEveryArgumentAsKindsPrintsIt() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let expected = Self.registry.kinds.filter { !$0.argumentSpecs.isEmpty }.map { kind in
+            ([kind.name] + kind.argumentSpecs.map { "  " + $0.help }).joined(separator: "\n")
+        }.joined(separator: "\n")
+        #expect(text.contains("```text\n" + expected + "\n```\n"), "README's job arguments differ from `orchestrator kinds`:\n\(expected)")
     }
 
     @Test func anArgumentReadButNotDeclaredIsAnError() throws {
