@@ -11,13 +11,12 @@ package struct BackupJob: JobKind {
     package let name = "backup"
     package let summary = "back up a profile from the configuration's backups.profiles (dumps + files, verified)"
     package let target = TargetRule.required("a backup profile name (backups.profiles)")
-    package let arguments: [ArgumentSpec] = []
     package let defaultMaxAttempts = 2
     package let defaultTimeoutSeconds = 6 * 3600
     /// The repository and the file sets live on this host.
     package let placement = Placement.host
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package func validate(target: String?, arguments: NoArguments, configuration: Configuration) throws(JobValidationError) -> String? {
         guard let target, let profile = configuration.backups.profiles[target] else {
             let known = configuration.backups.profiles.keys.sorted()
             throw JobValidationError("unknown backup profile \((target ?? "").debugDescription); configured profiles: \(known.isEmpty ? "none (add them under backups.profiles in the configuration)" : known.joined(separator: ", "))")
@@ -29,7 +28,7 @@ package struct BackupJob: JobKind {
         return "backup:\(target)"
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         guard let profile = job.target else { throw PermanentJobError("backup needs a profile") }
         let record = try await BackupBuilder(profileName: profile, configuration: context.configuration, environment: context.backups, jobID: job.id).run()
         context.logger.info("backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])

@@ -13,18 +13,17 @@ package struct CheckAlertsJob: JobKind {
     package let name = "check-alerts"
     package let summary = "evaluate the built-in alerts (failed jobs, overdue schedules, worker heartbeats, backup and drill age) and notify"
     package let target = TargetRule.none
-    package let arguments: [ArgumentSpec] = []
     /// The next scheduled check replaces a lost one.
     package let defaultMaxAttempts = 1
     /// Delivery retries to a failing channel take up to about a minute per channel.
     package let defaultTimeoutSeconds = 300
     package let placement = Placement.shared
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package func validate(target: String?, arguments: NoArguments, configuration: Configuration) throws(JobValidationError) -> String? {
         nil
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         try await context.withOrchestratorDatabase { connection in
             let report = try await AlertEvaluator(configuration: context.configuration, logger: context.logger).checkBuiltin(on: connection)
             guard case .object(let result) = report.json else { return [:] }

@@ -13,12 +13,18 @@ package struct FileRetentionJob: JobKind {
     package let name = "file-retention"
     package let summary = "delete old files matching a file_retention policy (all policies without a target)"
     package let target = TargetRule.optional("a file_retention policy name (default: all)")
-    package let arguments = [ArgumentSpec("dry_run", .boolean, "only count what would be deleted")]
     package let defaultMaxAttempts = 3
     package let defaultTimeoutSeconds = 3600
     package let placement = Placement.host
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package struct Arguments: JobArguments, Equatable {
+        static let dryRun = JobArgument.boolean("dry_run", default: false, "only count what would be deleted")
+        package static let specs = [dryRun.spec]
+
+        package var dryRun: Bool
+    }
+
+    package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
         if let target, configuration.fileRetention[target] == nil {
             let known = configuration.fileRetention.keys.sorted()
             throw JobValidationError("unknown file_retention policy \(target.debugDescription); configured: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
@@ -26,8 +32,8 @@ package struct FileRetentionJob: JobKind {
         return nil
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
-        let dryRun = job.arguments["dry_run"]?.boolValue ?? false
+    package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
+        let dryRun = arguments.dryRun
         var results: [JSONValue] = []
         for (name, policy) in context.configuration.fileRetention.sorted(by: { $0.key < $1.key }) where job.target == nil || job.target == name {
             let sweep = try await Archiver.run { try FileSweeper.sweep(policy, dryRun: dryRun, now: Date()) }
@@ -38,6 +44,12 @@ package struct FileRetentionJob: JobKind {
             ]))
         }
         return ["policies": .array(results), "dry_run": .bool(dryRun)]
+    }
+}
+
+extension FileRetentionJob.Arguments {
+    package init(_ values: ArgumentValues) throws(JobValidationError) {
+        dryRun = try values[Self.dryRun]
     }
 }
 

@@ -14,17 +14,16 @@ package struct HealthJob: JobKind {
     package let name = "health"
     package let summary = "sample system, PostgreSQL, services and SQL checks (health:) and store them; roll up and prune old samples"
     package let target = TargetRule.none
-    package let arguments: [ArgumentSpec] = []
     /// A missed sample is replaced by the next scheduled one; retrying an old one has no value.
     package let defaultMaxAttempts = 1
     package let defaultTimeoutSeconds = 300
     package let placement = Placement.host
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package func validate(target: String?, arguments: NoArguments, configuration: Configuration) throws(JobValidationError) -> String? {
         nil
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         let settings = context.configuration.health
         let sampler = HealthSampler(configuration: context.configuration, connector: context.connector, logger: context.logger)
         return try await context.withOrchestratorDatabase { connection in

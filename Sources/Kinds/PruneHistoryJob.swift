@@ -15,18 +15,17 @@ package struct PruneHistoryJob: JobKind {
     package let name = Self.kindName
     package let summary = "delete old jobs, runs, schedule occurrences, resolved alerts and backup records (history:), keeping daily job counts"
     package let target = TargetRule.none
-    package let arguments: [ArgumentSpec] = []
     /// The next day's run deletes what a failed one left.
     package let defaultMaxAttempts = 1
     package let defaultTimeoutSeconds = 3600
     package let placement = Placement.shared
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package func validate(target: String?, arguments: NoArguments, configuration: Configuration) throws(JobValidationError) -> String? {
         // One pruning at a time; a second one would only race the first through the same rows.
         "orchestrator:history"
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         let retention = HistoryRetention(settings: context.configuration.history, logger: context.logger)
         let report = try await context.withOrchestratorDatabase { connection in
             try await retention.apply(on: connection)

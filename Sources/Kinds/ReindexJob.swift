@@ -15,31 +15,33 @@ package struct ReindexJob: JobKind {
     package let name = "reindex"
     package let summary = "REINDEX ... CONCURRENTLY a configured database (table=T or index=I), cleaning up leftovers of interrupted rebuilds"
     package let target = TargetRule.required("a database name from the configuration's databases:")
-    package let arguments = [
-        ArgumentSpec("table", .text(maxBytes: 127), "only this table's indexes (schema.table or table)"),
-        ArgumentSpec("index", .text(maxBytes: 127), "only this index (schema.index or index)"),
-        ArgumentSpec("lock_timeout_ms", .integer(1...600_000), "give up on an index whose lock is not granted in time (default 5000)"),
-    ]
     package let defaultMaxAttempts = 2
     package let defaultTimeoutSeconds = 6 * 3600
     package let placement = Placement.shared
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
-        guard let target, configuration.databases[target] != nil else {
-            let known = configuration.databases.keys.sorted()
-            throw JobValidationError("unknown database \((target ?? "").debugDescription); configured databases: \(known.isEmpty ? "none (add them under databases:)" : known.joined(separator: ", "))")
-        }
-        if arguments["table"] != nil && arguments["index"] != nil {
-            throw JobValidationError("reindex takes table=T or index=I, not both")
-        }
+    /// At most one of `table` and `index`; neither rebuilds every index of the database.
+    package struct Arguments: JobArguments, Equatable {
+        static let table = JobArgument.text("table", maxBytes: 127, "only this table's indexes (schema.table or table)")
+        static let index = JobArgument.text("index", maxBytes: 127, "only this index (schema.index or index)")
+        static let lockTimeoutMs = JobArgument.integer(
+            "lock_timeout_ms", 1...600_000, default: 5000, "give up on an index whose lock is not granted in time"
+        )
+        package static let specs = [table.spec, index.spec, lockTimeoutMs.spec]
+
+        package var table: String?
+        package var index: String?
+        package var lockTimeoutMs: Int64
+    }
+
+    package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
+        _ = try TableMaintenance.database(target, in: configuration)
         return nil
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
         guard let database = job.target else { throw PermanentJobError("reindex needs a database") }
-        let lockTimeout = job.arguments["lock_timeout_ms"]?.intValue ?? 5000
         return try await context.withDatabase(database) { connection in
-            try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(lockTimeout)ms"])
+            try await connection.query("SELECT set_config('lock_timeout', $1, false)", ["\(arguments.lockTimeoutMs)ms"])
             var dropped: [JSONValue] = []
             var refused: [(index: String, reason: String)] = []
             var notDropped: [JSONValue] = []
@@ -54,7 +56,7 @@ package struct ReindexJob: JobKind {
                 context.logger.notice("dropped an invalid index left by an interrupted rebuild", metadata: ["db.index": "\(leftover.index.display)"])
                 dropped.append(.string(leftover.index.display))
             }
-            let indexes = try await Self.indexes(job: job, on: connection)
+            let indexes = try await Self.indexes(arguments, on: connection)
             var rebuilt: [JSONValue] = []
             var skipped: [JSONValue] = []
             var privileges: [TableReference: TablePrivileges] = [:]
@@ -121,8 +123,8 @@ package struct ReindexJob: JobKind {
                     table: TableReference(schema: try row.decode("table_schema"), name: try row.decode("table_name")))
     }
 
-    static func indexes(job: ClaimedJob, on connection: PostgresConnection) async throws -> [IndexTarget] {
-        if let index = job.arguments["index"]?.stringValue {
+    static func indexes(_ arguments: Arguments, on connection: PostgresConnection) async throws -> [IndexTarget] {
+        if let index = arguments.index {
             let parts = index.split(separator: ".", maxSplits: 1).map(String.init)
             let (schema, name) = parts.count == 2 ? (parts[0], parts[1]) : ("public", index)
             let found = try await connection.query(
@@ -141,7 +143,7 @@ package struct ReindexJob: JobKind {
             WHERE i.indisvalid
             """
         var parameters: [(any PostgresEncodable)?] = []
-        if let table = job.arguments["table"]?.stringValue {
+        if let table = arguments.table {
             let resolved = try await TableReference.resolve(table, on: connection)
             sql += " AND s.schemaname = $1 AND s.relname = $2"
             parameters = [resolved.schema, resolved.name]
@@ -159,5 +161,16 @@ package struct ReindexJob: JobKind {
             [index.schema, index.name]
         ).first
         return try row?.decode("bytes") ?? 0
+    }
+}
+
+extension ReindexJob.Arguments {
+    package init(_ values: ArgumentValues) throws(JobValidationError) {
+        table = try values[Self.table]
+        index = try values[Self.index]
+        lockTimeoutMs = try values[Self.lockTimeoutMs]
+        if table != nil && index != nil {
+            throw JobValidationError("reindex takes table=T or index=I, not both")
+        }
     }
 }

@@ -11,41 +11,39 @@ package struct RestoreJob: JobKind {
     package let name = "restore"
     package let summary = "restore a backup into a new database (database=NAME) and/or its files under files_to=DIR"
     package let target = TargetRule.required("a backup id or 'latest'")
-    package let arguments = [
-        ArgumentSpec("database", .text(maxBytes: 50), "database to create (refused if it exists, unless replace=true)"),
-        ArgumentSpec("source", .text(maxBytes: 63), "which database of the backup, when it holds several"),
-        ArgumentSpec("replace", .boolean, "swap an existing database after the restore succeeded (the old one is kept, renamed)"),
-        ArgumentSpec("files_to", .text(maxBytes: 1024), "absolute directory to extract the file sets into"),
-        ArgumentSpec("keep_owners", .boolean, "restore owners and grants (needs a superuser)"),
-        ArgumentSpec("profile", .text(maxBytes: 63), "with 'latest': the newest backup of this profile"),
-    ]
     package let defaultMaxAttempts = 1
     package let defaultTimeoutSeconds = 12 * 3600
     package let placement = Placement.host
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
-        try BackupReference.validate(target)
-        let database = arguments["database"]?.stringValue
-        let filesTo = arguments["files_to"]?.stringValue
-        guard database != nil || filesTo != nil else {
-            throw JobValidationError("restore needs database=NAME, files_to=DIR, or both")
-        }
-        if let filesTo, !filesTo.hasPrefix("/") || filesTo.split(separator: "/").contains("..") {
-            throw JobValidationError("files_to must be an absolute path without '..'")
-        }
-        return database.map { "db:\($0)" }
+    /// A database, a directory for the files, or both; `source` picks the dump for the database.
+    package struct Arguments: JobArguments, Equatable {
+        static let database = JobArgument.text("database", maxBytes: 50, "database to create (refused if it exists, unless replace=true)")
+        static let source = JobArgument.text("source", maxBytes: 63, "which database of the backup, when it holds several (with database=NAME)")
+        static let replace = JobArgument.boolean(
+            "replace", default: false, "swap an existing database after the restore succeeded (the old one is kept, renamed)"
+        )
+        static let filesTo = JobArgument.text("files_to", maxBytes: 1024, "absolute directory to extract the file sets into")
+        static let keepOwners = JobArgument.boolean("keep_owners", default: false, "restore owners and grants (needs a superuser)")
+        package static let specs = [database.spec, source.spec, replace.spec, filesTo.spec, keepOwners.spec, BackupReference.profile.spec]
+
+        package var database: String?
+        package var source: String?
+        package var replace: Bool
+        package var filesTo: String?
+        package var keepOwners: Bool
+        package var profile: String?
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
-        let record = try await BackupReference.resolve(job.target, profile: job.arguments["profile"]?.stringValue, context: context)
-        let database = job.arguments["database"]?.stringValue
+    package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
+        try BackupReference.validate(target)
+        return arguments.database.map { "db:\($0)" }
+    }
+
+    package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
+        let record = try await BackupReference.resolve(job.target, profile: arguments.profile, context: context)
         let options = BackupRestorer.Options(
-            database: database,
-            // A files-only restore never picks, needs or touches a database.
-            source: database == nil ? nil : job.arguments["source"]?.stringValue,
-            replace: job.arguments["replace"]?.boolValue ?? false,
-            filesTo: job.arguments["files_to"]?.stringValue,
-            keepOwners: job.arguments["keep_owners"]?.boolValue ?? false
+            database: arguments.database, source: arguments.source, replace: arguments.replace,
+            filesTo: arguments.filesTo, keepOwners: arguments.keepOwners
         )
         let outcome = try await BackupRestorer(environment: context.backups).restore(record, options: options, jobID: job.id)
         var result: [String: JSONValue] = [
@@ -57,48 +55,39 @@ package struct RestoreJob: JobKind {
     }
 }
 
-/// `restore-drill [ID|latest]`: proves a backup restorable and records the result.
-package struct RestoreDrillJob: JobKind {
-    package init() {}
-    package let name = "restore-drill"
-    package let summary = "restore a backup into a scratch database, compare row counts, run smoke queries, record RTO/RPO"
-    package let target = TargetRule.optional("a backup id or 'latest' (default)")
-    package let arguments = [ArgumentSpec("profile", .text(maxBytes: 63), "with 'latest': the newest backup of this profile")]
-    package let defaultMaxAttempts = 1
-    package let defaultTimeoutSeconds = 12 * 3600
-    package let placement = Placement.host
-
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
-        try BackupReference.validate(target)
-        return nil
-    }
-
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
-        let record = try await BackupReference.resolve(job.target, profile: job.arguments["profile"]?.stringValue, context: context)
-        let outcome = try await RestoreDrill(environment: context.backups).run(record, jobID: job.id)
-        guard outcome.passed else { throw PermanentJobError("restore drill of backup \(record.id) failed: \(outcome.error ?? "unknown")") }
-        return [
-            "backup_id": .int(record.id), "restore_seconds": .double(outcome.restoreSeconds),
-            "backup_age_seconds": .double(outcome.backupAgeSeconds), "tables_checked": .int(Int64(outcome.tablesChecked)),
-        ]
+extension RestoreJob.Arguments {
+    package init(_ values: ArgumentValues) throws(JobValidationError) {
+        database = try values[Self.database]
+        source = try values[Self.source]
+        replace = try values[Self.replace]
+        filesTo = try values[Self.filesTo]
+        keepOwners = try values[Self.keepOwners]
+        profile = try values[BackupReference.profile]
+        guard database != nil || filesTo != nil else {
+            throw JobValidationError("restore needs database=NAME, files_to=DIR, or both")
+        }
+        if let filesTo, !filesTo.hasPrefix("/") || filesTo.split(separator: "/").contains("..") {
+            throw JobValidationError("files_to must be an absolute path without '..'")
+        }
+        // A files-only restore never picks, needs or touches a database.
+        if source != nil && database == nil {
+            throw JobValidationError("restore takes source=NAME only with database=NAME")
+        }
     }
 }
 
-enum BackupReference {
-    static func validate(_ reference: String?) throws(JobValidationError) {
-        guard let reference, reference != "latest" else { return }
-        guard let id = Int64(reference), id > 0 else {
-            throw JobValidationError("\(reference.debugDescription) is not a backup id or 'latest'")
-        }
-    }
-
-    static func resolve(_ reference: String?, profile: String?, context: JobContext) async throws -> BackupRecord {
-        try await context.withOrchestratorDatabase { connection in
-            guard let record = try await BackupCatalog.find(reference ?? "latest", profile: profile, on: connection) else {
-                throw PermanentJobError("no backup \(reference ?? "latest")\(profile.map { " of profile \($0)" } ?? "") in the catalog")
-            }
-            guard record.deletedAt == nil else { throw PermanentJobError("backup \(record.id) was deleted") }
-            return record
-        }
+extension RestoreJob {
+    /// The job `orchestrator backups restore` enqueues: its options as this kind's arguments,
+    /// named by their declarations, so the command and `--arg` cannot drift apart.
+    package static func request(
+        backup: String, database: String?, source: String?, filesTo: String?, replace: Bool, keepOwners: Bool, enqueuedBy: String
+    ) -> JobRequest {
+        var text: [String: String] = [:]
+        text[Arguments.database.spec.name] = database
+        text[Arguments.source.spec.name] = source
+        text[Arguments.filesTo.spec.name] = filesTo
+        if replace { text[Arguments.replace.spec.name] = "true" }
+        if keepOwners { text[Arguments.keepOwners.spec.name] = "true" }
+        return JobRequest(kind: RestoreJob().name, target: backup, arguments: text, enqueuedBy: enqueuedBy)
     }
 }

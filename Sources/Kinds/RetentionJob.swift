@@ -11,12 +11,18 @@ package struct RetentionJob: JobKind {
     package let name = "retention"
     package let summary = "delete rows older than a retention policy's keep_days in short batches (all policies without a target)"
     package let target = TargetRule.optional("a retention policy name (default: all)")
-    package let arguments = [ArgumentSpec("dry_run", .boolean, "only count the rows that would be deleted")]
     package let defaultMaxAttempts = 3
     package let defaultTimeoutSeconds = 6 * 3600
     package let placement = Placement.shared
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package struct Arguments: JobArguments, Equatable {
+        static let dryRun = JobArgument.boolean("dry_run", default: false, "only count the rows that would be deleted")
+        package static let specs = [dryRun.spec]
+
+        package var dryRun: Bool
+    }
+
+    package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
         if let target, configuration.retention[target] == nil {
             let known = configuration.retention.keys.sorted()
             throw JobValidationError("unknown retention policy \(target.debugDescription); configured: \(known.isEmpty ? "none (add them under retention:)" : known.joined(separator: ", "))")
@@ -26,8 +32,8 @@ package struct RetentionJob: JobKind {
 
     /// Each policy runs and is recorded on its own: one that fails (a dropped column, a missing
     /// grant) does not stop the others, and the job fails at the end naming every failed policy.
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
-        let dryRun = job.arguments["dry_run"]?.boolValue ?? false
+    package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
+        let dryRun = arguments.dryRun
         var results: [JSONValue] = []
         var failed: [(name: String, error: any Error)] = []
         for (name, policy) in context.configuration.retention.sorted(by: { $0.key < $1.key }) where job.target == nil || job.target == name {
@@ -80,5 +86,11 @@ package struct RetentionJob: JobKind {
         }
         if let would = report.wouldDelete { entry["would_delete"] = .int(would) }
         return entry
+    }
+}
+
+extension RetentionJob.Arguments {
+    package init(_ values: ArgumentValues) throws(JobValidationError) {
+        dryRun = try values[Self.dryRun]
     }
 }

@@ -11,12 +11,11 @@ package struct SQLStatementJob: JobKind {
     package let name = "sql"
     package let summary = "run a named statement from the configuration's statements: section"
     package let target = TargetRule.required("the name of a statement in the configuration")
-    package let arguments: [ArgumentSpec] = []
     package let defaultMaxAttempts = 3
     package let defaultTimeoutSeconds = 3600
     package let placement = Placement.shared
 
-    package func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String? {
+    package func validate(target: String?, arguments: NoArguments, configuration: Configuration) throws(JobValidationError) -> String? {
         guard let target, let statement = configuration.statements[target] else {
             let known = configuration.statements.keys.sorted()
             throw JobValidationError("unknown statement \((target ?? "").debugDescription); configured statements: \(known.isEmpty ? "none (add them under statements: in the configuration)" : known.joined(separator: ", "))")
@@ -27,7 +26,7 @@ package struct SQLStatementJob: JobKind {
         return "db:\(database.dbname)"
     }
 
-    package func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue] {
+    package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         guard let name = job.target, let statement = context.configuration.statements[name] else {
             throw PermanentJobError("statement \((job.target ?? "").debugDescription) is no longer in the configuration")
         }

@@ -5,7 +5,7 @@ extension JobKindRegistry {
     /// Every kind shipped with orchestrator.
     package static let standard = JobKindRegistry(kinds: [
         NoopJob(), SQLStatementJob(), BackupJob(), RestoreJob(), RestoreDrillJob(), PruneBackupsJob(),
-        VacuumJob(), VacuumJob(analyzeOnly: true), ReindexJob(), FileRetentionJob(), RetentionJob(), HealthJob(),
+        VacuumJob(), AnalyzeJob(), ReindexJob(), FileRetentionJob(), RetentionJob(), HealthJob(),
         CheckAlertsJob(), PruneHistoryJob(),
     ], isPermanent: FailurePolicy.isPermanent)
 }

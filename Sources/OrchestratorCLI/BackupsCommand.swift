@@ -117,24 +117,19 @@ struct BackupsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Backup id or 'latest'.") var backup: String
         @Option(help: "Database to create from template0.") var database: String?
-        @Option(help: "Which database of the backup, when it holds several.") var source: String?
+        @Option(help: "Which database of the backup, when it holds several (with --database).") var source: String?
         @Option(help: "Absolute directory to extract the file sets into (never over live paths unless you name them).") var filesTo: String?
         @Flag(help: "Replace an existing database, swapping only after the restore succeeded (the old one is kept, renamed).") var replace = false
         @Flag(help: "Restore owners and grants (needs a superuser).") var keepOwners = false
 
         func run() async throws {
             let environment = try global.environment()
-            var arguments: [String: String] = [:]
-            if let database { arguments["database"] = database }
-            if let source { arguments["source"] = source }
-            if let filesTo { arguments["files_to"] = filesTo }
-            if replace { arguments["replace"] = "true" }
-            if keepOwners { arguments["keep_owners"] = "true" }
+            let request = RestoreJob.request(
+                backup: backup, database: database, source: source, filesTo: filesTo, replace: replace, keepOwners: keepOwners,
+                enqueuedBy: HostInfo.userAtHost
+            )
             try await reportingErrors {
-                let prepared = try JobKindRegistry.standard.prepare(
-                    JobRequest(kind: "restore", target: backup, arguments: arguments, enqueuedBy: HostInfo.userAtHost),
-                    configuration: environment.configuration, hostName: HostInfo.hostName
-                )
+                let prepared = try JobKindRegistry.standard.prepare(request, configuration: environment.configuration, hostName: HostInfo.hostName)
                 try await environment.withConnection { connection in
                     let job = try await JobQueue.enqueue(prepared, on: connection)
                     if !global.json { FileHandle.standardError.write(Data("restore job \(job.id) enqueued on \(prepared.queue); waiting for a worker on this host...\n".utf8)) }

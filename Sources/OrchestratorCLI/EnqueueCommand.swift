@@ -10,7 +10,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
         abstract: "Add a job to the queue and print its id.",
-        discussion: "Examples:\n  orchestrator enqueue noop --arg ms=500\n  orchestrator enqueue sql refresh-stats --wait\nRun `orchestrator kinds` for every kind and its arguments."
+        discussion: "Examples:\n  orchestrator enqueue noop --arg ms=500\n  orchestrator enqueue sql refresh-stats --wait\nRun `orchestrator kinds` for every kind and its arguments, with their ranges and defaults."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -21,7 +21,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Argument(help: "What the job acts on, when the kind takes a target.")
     var target: String?
 
-    @Option(name: .customLong("arg"), help: "Argument as key=value; repeatable.")
+    @Option(name: .customLong("arg"), help: "Argument as key=value; repeatable. An argument not given takes its default (`orchestrator kinds`).")
     var arguments: [String] = []
 
     // `.unconditional`: a value may start with '-' (`--at -10m`, `--priority -5`).

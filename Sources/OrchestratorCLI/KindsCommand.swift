@@ -1,9 +1,12 @@
 import ArgumentParser
 import Kinds
 import Runtime
+import Support
 
 struct KindsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kinds", abstract: "Job kinds this build runs, with their targets and arguments.")
+    static let configuration = CommandConfiguration(
+        commandName: "kinds", abstract: "Job kinds this build runs, with their targets and arguments (type, range, default)."
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -11,7 +14,7 @@ struct KindsCommand: AsyncParsableCommand {
         let name: String
         let summary: String
         let target: String
-        let arguments: [String]
+        let arguments: [ArgumentInfo]
         let maxAttempts: Int
         let timeoutSeconds: Int
         let placement: String
@@ -19,8 +22,37 @@ struct KindsCommand: AsyncParsableCommand {
         let short: Bool
     }
 
+    /// One argument as its kind declares it; `default` is absent when not giving it has a
+    /// meaning of its own (no `table`: every table).
+    struct ArgumentInfo: Encodable {
+        let name: String
+        let type: String
+        let usage: String
+        var min: Int64?
+        var max: Int64?
+        var choices: [String]?
+        var maxBytes: Int?
+        let `default`: JSONValue?
+        let summary: String
+
+        init(_ spec: ArgumentSpec) {
+            name = spec.name
+            type = spec.typeName
+            usage = spec.usage
+            switch spec.type {
+            case .integer(let range): (min, max) = (range.lowerBound, range.upperBound)
+            case .choice(let allowed): choices = allowed
+            case .text(let limit): maxBytes = limit
+            case .boolean: break
+            }
+            `default` = spec.defaultValue
+            summary = spec.summary
+        }
+    }
+
     func run() async throws {
-        let infos = JobKindRegistry.standard.kinds.map { kind in
+        let kinds = JobKindRegistry.standard.kinds
+        let infos = kinds.map { kind in
             let target: String
             switch kind.target {
             case .none: target = "none"
@@ -28,16 +60,21 @@ struct KindsCommand: AsyncParsableCommand {
             case .optional(let what): target = "optional: \(what)"
             }
             return KindInfo(
-                name: kind.name, summary: kind.summary, target: target, arguments: kind.arguments.map(\.usage),
+                name: kind.name, summary: kind.summary, target: target, arguments: kind.argumentSpecs.map(ArgumentInfo.init),
                 maxAttempts: kind.defaultMaxAttempts, timeoutSeconds: kind.defaultTimeoutSeconds,
                 placement: kind.placement == .host ? "host queue" : "shared queue", short: kind.isShort
             )
         }
         if global.json { return try Output.printJSON(infos) }
-        for info in infos {
+        for (info, kind) in zip(infos, kinds) {
             print("\(info.name) — \(info.summary)")
             print("  target: \(info.target)")
-            print("  args: \(info.arguments.isEmpty ? "none" : info.arguments.joined(separator: ", "))")
+            if kind.argumentSpecs.isEmpty {
+                print("  args: none")
+            } else {
+                print("  args:")
+                for spec in kind.argumentSpecs { print("    \(spec.help)") }
+            }
             print("  defaults: \(info.maxAttempts) attempts, \(info.timeoutSeconds)s timeout, \(info.placement)\(info.short ? ", short (claimed ahead)" : "")")
         }
     }

@@ -8,11 +8,15 @@ import Support
 ///
 /// A kind validates its target and arguments when the job is enqueued, so a bad request is
 /// rejected at once instead of being stored to fail at 2 AM, and it runs the job on a worker.
+/// Both get the arguments typed and decoded, defaults applied (`JobKind+Arguments.swift` decodes
+/// them for the registry and the worker, which see kinds only as `any JobKind`).
 package protocol JobKind: Sendable {
+    /// The kind's arguments as one struct; `NoArguments` for a kind that takes none.
+    associatedtype Arguments: JobArguments = NoArguments
+
     var name: String { get }
     var summary: String { get }
     var target: TargetRule { get }
-    var arguments: [ArgumentSpec] { get }
     var defaultMaxAttempts: Int { get }
     var defaultTimeoutSeconds: Int { get }
     /// Jobs that need this host's files or /proc run on the enqueuing host's own queue.
@@ -24,11 +28,11 @@ package protocol JobKind: Sendable {
 
     /// Checks the target against the configuration and returns the concurrency key the job
     /// holds while running (for example `db:trading_agent`), if any.
-    func validate(target: String?, arguments: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> String?
+    func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String?
 
     /// Does the work. Returns the result stored in `job_runs.result`. Cancellation arrives as
     /// task cancellation and must stop the work within seconds.
-    func run(_ job: ClaimedJob, context: JobContext) async throws -> [String: JSONValue]
+    func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue]
 }
 
 extension JobKind {

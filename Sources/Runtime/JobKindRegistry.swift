@@ -38,16 +38,7 @@ package struct JobKindRegistry: JobPreparer {
             guard !target.isEmpty, target.utf8.count <= 200 else { throw JobValidationError("target must be 1 to 200 printable characters") }
             if let problem = PrintableText.problem(in: target) { throw JobValidationError("target \(problem)") }
         }
-        var arguments: [String: JSONValue] = [:]
-        for (key, text) in request.arguments.sorted(by: { $0.key < $1.key }) {
-            if let problem = PrintableText.problem(in: key) { throw JobValidationError("argument name \(problem)") }
-            guard let spec = kind.arguments.first(where: { $0.name == key }) else {
-                let valid = kind.arguments.map(\.usage)
-                throw JobValidationError("\(kind.name) has no argument \(key.debugDescription); valid: \(valid.isEmpty ? "none" : valid.joined(separator: ", "))")
-            }
-            arguments[key] = try spec.parse(text)
-        }
-        let concurrencyKey = try kind.validate(target: request.target, arguments: arguments, configuration: configuration)
+        let (arguments, concurrencyKey) = try kind.prepareArguments(request.arguments, target: request.target, configuration: configuration)
 
         let queue: String
         switch (kind.placement, request.queue) {

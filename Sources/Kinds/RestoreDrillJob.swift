@@ -1,0 +1,43 @@
+import Backups
+import Queue
+import Runtime
+import Settings
+import Support
+
+/// `restore-drill [ID|latest]`: proves a backup restorable and records the result.
+package struct RestoreDrillJob: JobKind {
+    package init() {}
+    package let name = "restore-drill"
+    package let summary = "restore a backup into a scratch database, compare row counts, run smoke queries, record RTO/RPO"
+    package let target = TargetRule.optional("a backup id or 'latest' (default)")
+    package let defaultMaxAttempts = 1
+    package let defaultTimeoutSeconds = 12 * 3600
+    package let placement = Placement.host
+
+    package struct Arguments: JobArguments, Equatable {
+        package static let specs = [BackupReference.profile.spec]
+
+        package var profile: String?
+    }
+
+    package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
+        try BackupReference.validate(target)
+        return nil
+    }
+
+    package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
+        let record = try await BackupReference.resolve(job.target, profile: arguments.profile, context: context)
+        let outcome = try await RestoreDrill(environment: context.backups).run(record, jobID: job.id)
+        guard outcome.passed else { throw PermanentJobError("restore drill of backup \(record.id) failed: \(outcome.error ?? "unknown")") }
+        return [
+            "backup_id": .int(record.id), "restore_seconds": .double(outcome.restoreSeconds),
+            "backup_age_seconds": .double(outcome.backupAgeSeconds), "tables_checked": .int(Int64(outcome.tablesChecked)),
+        ]
+    }
+}
+
+extension RestoreDrillJob.Arguments {
+    package init(_ values: ArgumentValues) throws(JobValidationError) {
+        profile = try values[BackupReference.profile]
+    }
+}
