@@ -43,3 +43,11 @@ extension AnalyzeJob.Arguments {
         lockTimeoutMs = try values[VacuumJob.Arguments.lockTimeoutMs]
     }
 }
+
+extension AnalyzeJob {
+    /// The role must be allowed to ANALYZE the table (or every table) in the target database.
+    package func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck] {
+        guard let target else { return [] }
+        return [RoleCheck(database: target) { try await TablePrivileges.problem(.analyze, table: arguments.table, on: $0) }]
+    }
+}

@@ -48,3 +48,11 @@ package struct BackupJob: JobKind {
         ]
     }
 }
+
+extension BackupJob {
+    /// pg_dump must read every table and sequence of each database of the profile.
+    package func roleChecks(target: String?, arguments: NoArguments, configuration: Configuration) -> [RoleCheck] {
+        let databases = target.flatMap { configuration.backups.profiles[$0]?.databases } ?? []
+        return databases.map { database in RoleCheck(database: database) { try await BackupPrivileges.dumpProblem(on: $0) } }
+    }
+}

@@ -49,3 +49,12 @@ package struct HealthJob: JobKind {
         }
     }
 }
+
+extension HealthJob {
+    /// Sampling sees other roles' sessions only with `pg_read_all_stats`, in each sampled database.
+    package func roleChecks(target: String?, arguments: NoArguments, configuration: Configuration) -> [RoleCheck] {
+        (configuration.health.databases ?? configuration.databases.keys.sorted()).map { database in
+            RoleCheck(database: database) { try await StatisticsPrivilege.problem(on: $0) }
+        }
+    }
+}

@@ -174,3 +174,11 @@ extension ReindexJob.Arguments {
         }
     }
 }
+
+extension ReindexJob {
+    /// The role must be allowed to REINDEX the table (or every table) in the target database.
+    package func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck] {
+        guard let target else { return [] }
+        return [RoleCheck(database: target) { try await TablePrivileges.problem(.reindex, table: arguments.table, on: $0) }]
+    }
+}

@@ -98,3 +98,11 @@ extension VacuumJob.Arguments {
         lockTimeoutMs = try values[Self.lockTimeoutMs]
     }
 }
+
+extension VacuumJob {
+    /// The role must be allowed to VACUUM the table (or every table) in the target database.
+    package func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck] {
+        guard let target else { return [] }
+        return [RoleCheck(database: target) { try await TablePrivileges.problem(.vacuum, table: arguments.table, on: $0) }]
+    }
+}

@@ -36,6 +36,11 @@ extension JobKind {
         return (stored, try validate(target: target, arguments: arguments, configuration: configuration))
     }
 
+    /// The role checks of a job with these stored arguments.
+    func roleChecks(target: String?, stored: [String: JSONValue], configuration: Configuration) throws(JobValidationError) -> [RoleCheck] {
+        roleChecks(target: target, arguments: try decodeArguments(stored), configuration: configuration)
+    }
+
     /// Runs a claimed job with its stored arguments decoded. A job stored by another version may
     /// hold arguments this one does not accept: it fails for good, naming the argument, since
     /// retrying cannot change what is stored.

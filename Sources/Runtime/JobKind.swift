@@ -33,10 +33,16 @@ package protocol JobKind: Sendable {
     /// Does the work. Returns the result stored in `job_runs.result`. Cancellation arrives as
     /// task cancellation and must stop the work within seconds.
     func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue]
+
+    /// What a scheduled job of this kind needs of its database role, per database it works on,
+    /// so `config check --databases` finds a missing grant before the job fails at night.
+    func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck]
 }
 
 extension JobKind {
     package var isShort: Bool { false }
+
+    package func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck] { [] }
 }
 
 package enum TargetRule: Sendable, Equatable {

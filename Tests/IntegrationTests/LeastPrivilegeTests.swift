@@ -1,6 +1,7 @@
 @testable import Database
 import Foundation
 @testable import Health
+@testable import Kinds
 @testable import Maintenance
 import PostgresClient
 @testable import Queue

@@ -1,5 +1,6 @@
 @testable import Database
 import Foundation
+@testable import Kinds
 @testable import Maintenance
 import PostgresClient
 @testable import Queue

@@ -1,6 +1,6 @@
 @testable import Database
-@testable import Kinds
 import Foundation
+@testable import Kinds
 import PostgresClient
 @testable import Queue
 @testable import Runtime

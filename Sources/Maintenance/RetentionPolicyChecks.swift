@@ -3,11 +3,9 @@ import Foundation
 import PostgresClient
 import Settings
 
-/// Checks of the configuration that need the databases themselves: every retention policy's
-/// table, column, key and grants, and what each scheduled job needs of its role
-/// (`PrivilegeChecks`), so a broken policy or a missing grant is reported by `config check`,
-/// not at 2 AM.
-package enum DatabaseChecks {
+/// Every retention policy checked against its database: table, column, key and grants, so a
+/// broken policy is reported by `config check --databases`, not at 2 AM.
+package enum RetentionPolicyChecks {
     package static func run(configuration: Configuration, connector: DatabaseConnector) async -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
         for (name, policy) in configuration.retention.sorted(by: { $0.key < $1.key }) {
@@ -25,6 +23,6 @@ package enum DatabaseChecks {
                 problems.append(ConfigurationError(path: path, "cannot check against database \(target.dbname): \(error)"))
             }
         }
-        return problems + (await PrivilegeChecks.problems(configuration: configuration, connector: connector))
+        return problems
     }
 }

@@ -1,0 +1,39 @@
+import PostgresClient
+
+/// What backups and restores need of the database role: pg_dump reads everything, restores
+/// and drills create databases.
+package enum BackupPrivileges {
+    /// pg_dump reads every schema, table and sequence of the database; it stops at the first
+    /// one it may not read.
+    package static func dumpProblem(on connection: PostgresConnection) async throws -> String? {
+        let row = try await connection.query(
+            """
+            SELECT current_user AS role, count(*) AS n,
+                   string_agg(name, ', ' ORDER BY name) FILTER (WHERE rank <= 3) AS names
+            FROM (
+                SELECT n.nspname || '.' || c.relname AS name, row_number() OVER (ORDER BY n.nspname, c.relname) AS rank
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'm', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+                  AND (NOT has_schema_privilege(n.oid, 'USAGE') OR NOT has_table_privilege(c.oid, 'SELECT'))
+            ) t
+            """
+        ).single()  // an aggregate without GROUP BY returns one row
+        let count: Int64 = try row.decode("n")
+        guard count > 0 else { return nil }
+        let role: String = try row.decode("role")
+        let names: String = try row.decodeIfPresent("names") ?? ""
+        return "role \(role) may not read \(count) tables or sequences that pg_dump must read (\(names)\(count > 3 ? ", ..." : "")): "
+            + "GRANT pg_read_all_data TO \(try SQLIdentifier.quoted(role))"
+    }
+
+    /// Restores and drills create a database (a scratch one for drills).
+    package static func createDatabaseProblem(on connection: PostgresConnection) async throws -> String? {
+        let row = try await connection.query(
+            "SELECT current_user AS role, rolcreatedb OR rolsuper AS creates FROM pg_roles WHERE rolname = current_user"
+        ).first
+        guard let row, try !row.decode("creates", as: Bool.self) else { return nil }
+        let role: String = try row.decode("role")
+        return "role \(role) may not create databases, which restores and drills do: ALTER ROLE \(try SQLIdentifier.quoted(role)) CREATEDB"
+    }
+}
