@@ -176,6 +176,7 @@ let package = Package(
                 "orchestrator", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling",
                 "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "TestSupport", "Archiving", "Alerting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

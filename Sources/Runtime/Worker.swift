@@ -52,6 +52,7 @@ package final class Worker: Service, Sendable {
     let running = RunningJobs()
     /// Open once shutdown was asked for (`beginShutdown`).
     let shutdownRequested = Latch()
+    private let shutdownAnnounced = Mutex(false)
     /// Open once the job service stops claiming.
     let stopping = Latch()
 
@@ -89,7 +90,10 @@ package final class Worker: Service, Sendable {
         await withGracefulShutdownHandler {
             await runLoops(control: control)
         } onGracefulShutdown: {
-            self.beginShutdown()
+            // The worker's own service group follows the enclosing one's shutdown by itself;
+            // opening `shutdownRequested` as well would end its first service in the middle of
+            // that shutdown, which a service group takes for a crash and cancels everything.
+            self.announceShutdown()
         }
         _ = try? await control.use { connection in
             try await connection.query("UPDATE orchestrator.workers SET stopped_at = now() WHERE id = $1", [self.identity.id])
@@ -100,9 +104,13 @@ package final class Worker: Service, Sendable {
     /// Stop claiming; running jobs get the grace period, then are cancelled and released.
     /// The worker's loops stop in their `ServiceGroup`'s order (see `runLoops`).
     package func beginShutdown() {
-        guard !shutdownRequested.isOpen else { return }
-        logger.info("shutting down", metadata: ["grace.s": "\(options.settings.shutdownGraceSeconds)", "jobs.running": "\(running.ids.count)"])
+        announceShutdown()
         shutdownRequested.open()
+    }
+
+    private func announceShutdown() {
+        guard !shutdownAnnounced.withLock({ announced in defer { announced = true }; return announced }) else { return }
+        logger.info("shutting down", metadata: ["grace.s": "\(options.settings.shutdownGraceSeconds)", "jobs.running": "\(running.ids.count)"])
     }
 
     /// The job service's part of shutdown: no more claims, waiting dispatchers wake up.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import ServiceLifecycle
 @testable import Queue
 @testable import Runtime
 @testable import Settings
@@ -96,6 +97,28 @@ struct WorkerLoopsTests {
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.workers WHERE stopped_at IS NOT NULL", on: connection) == 1)
             // Stopped before it ever got through: nothing was synced.
             #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.schedules", on: connection) == 0)
+        }
+    }
+
+    /// As `orchestrator worker` runs it: the worker is a service of an enclosing service group
+    /// whose shutdown (SIGTERM) the worker's own group follows in its order, so a running job
+    /// finishes within the grace period instead of being cancelled.
+    @Test func theEnclosingServiceGroupsShutdownLetsARunningJobFinish() async throws {
+        try await Harness.with { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let id = try await harness.enqueue(["ms": "3000"], on: connection)
+            let worker = harness.worker(concurrency: 1, settings: Self.settings(grace: 60))
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: Harness.logger
+            ))
+            let task = Task { try await group.run() }
+            try await expectEventually(timeout: .seconds(20)) { try await harness.state(of: id, on: connection) == "running" }
+            await group.triggerGracefulShutdown()
+            try await task.value
+            #expect(try await harness.state(of: id, on: connection) == "succeeded")
+            #expect(try await JobQueue.runs(jobID: id, on: connection).map(\.status) == [.succeeded])
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.workers WHERE stopped_at IS NOT NULL", on: connection) == 1)
         }
     }
 }
