@@ -33,6 +33,7 @@ let package = Package(
         .target(
             name: "OrchestratorCore",
             dependencies: [
+                "BlockingWork",
                 "PostgresClient",
                 "Archiving",
                 "Alerting",
@@ -45,18 +46,22 @@ let package = Package(
         .target(
             name: "PostgresClient",
             dependencies: [
+                "BlockingWork",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Archiving", dependencies: ["CArchive"]),
+        .target(name: "Archiving", dependencies: ["BlockingWork", "CArchive"]),
         .target(
             name: "Alerting",
             dependencies: [
+                "BlockingWork",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Threads for blocking work (see BlockingExecutor); below every other target.
+        .target(name: "BlockingWork"),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -78,6 +83,10 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(
+            name: "BlockingWorkTests",
+            dependencies: ["BlockingWork"]
+        ),
+        .testTarget(
             name: "PostgresClientTests",
             dependencies: ["PostgresClient", "TestSupport"]
         ),
@@ -91,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OrchestratorCoreTests",
-            dependencies: ["OrchestratorCore", "PostgresClient", "TestSupport", "Archiving", "Alerting"]
+            dependencies: ["OrchestratorCore", "PostgresClient", "TestSupport", "Archiving", "Alerting", "BlockingWork"]
         ),
         .testTarget(
             name: "OrchestratorCLITests",
