@@ -124,8 +124,10 @@ public final class BlockingExecutor: @unchecked Sendable {
         running[lane] += 1
         if let worker = idle.popLast() {
             worker.handedOver = item
-            pthread_cond_signal(worker.condition)
             pthread_mutex_unlock(lock)
+            // After unlocking, so the thread does not wake only to wait for the lock. A signal
+            // that comes late is at most a spurious wake-up of a later idle wait.
+            pthread_cond_signal(worker.condition)
             return
         }
         threads += 1
@@ -146,17 +148,23 @@ public final class BlockingExecutor: @unchecked Sendable {
 
     private func next(after lane: Lane, on worker: WorkerThread, completing completion: Completion?) -> Item? {
         pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
         // Work waits only while its lane is full: the place just freed passes straight on.
         if let queued = waiting[lane.rawValue].popFirst() {
+            pthread_mutex_unlock(lock)
             completion?()
             return queued
         }
         running[lane.rawValue] -= 1
         idle.append(worker)
-        // The awaiting task resumes only now, so the call it makes next finds this thread idle
-        // (no second thread for calls one after another). Resuming only enqueues the task.
-        completion?()
+        if let completion {
+            // The awaiting task resumes only once this thread is idle, so the call it makes next
+            // finds it (no second thread for calls one after another). Not under the lock: that
+            // call would wait for it.
+            pthread_mutex_unlock(lock)
+            completion()
+            pthread_mutex_lock(lock)
+        }
+        defer { pthread_mutex_unlock(lock) }
         let deadline = worker.deadline(after: idleTimeout)
         while true {
             if let item = worker.handedOver {
