@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Logging
 import PostgresClient
@@ -29,8 +30,12 @@ public struct DatabaseConnector: Sendable {
         self.init(orchestrator: ConnectionConfiguration(connectionString: connectionString), environment: environment)
     }
 
-    public func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(orchestrator)
+    /// Opens a connection to the orchestrator's database; its libpq calls run in `lane`
+    /// (`.control` only for a worker's own connections, see `BlockingExecutor`).
+    public func connect(lane: BlockingExecutor.Lane = .jobs) async throws -> PostgresConnection {
+        var configuration = orchestrator
+        configuration.lane = lane
+        return try await PostgresConnection.connect(configuration)
     }
 
     func configuration(for target: TargetDatabase) throws -> ConnectionConfiguration {
@@ -38,7 +43,7 @@ public struct DatabaseConnector: Sendable {
             guard let url = environment[variable], !url.isEmpty else {
                 throw PermanentJobError("environment variable \(variable) (url_env of database \(target.dbname)) is not set")
             }
-            return ConnectionConfiguration(connectionString: url).withDatabase(target.dbname)
+            return ConnectionConfiguration(connectionString: url, executor: orchestrator.executor).withDatabase(target.dbname)
         }
         return orchestrator.withDatabase(target.dbname)
     }
@@ -46,13 +51,13 @@ public struct DatabaseConnector: Sendable {
     /// Connects, retrying connection failures with backoff until it succeeds or the task is
     /// cancelled. Errors that are not about reachability (bad password, missing database) are
     /// retried too, but logged at error level so a misconfiguration is visible, never a crash loop.
-    public func connectRetrying(logger: Logger, purpose: String) async throws -> PostgresConnection {
+    public func connectRetrying(logger: Logger, purpose: String, lane: BlockingExecutor.Lane = .jobs) async throws -> PostgresConnection {
         let backoff = Backoff.reconnect
         var attempt = 0
         while true {
             try Task.checkCancellation()
             do {
-                return try await connect()
+                return try await connect(lane: lane)
             } catch let error as PostgresError {
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)
