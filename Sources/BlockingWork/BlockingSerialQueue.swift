@@ -37,6 +37,35 @@ public final class BlockingSerialQueue: Sendable {
         return try result.get()
     }
 
+    /// Runs `work` like `run`, for a call its task may give up on. Cancelled while the call still
+    /// waits for its turn (behind earlier calls, or for a thread of a full lane), the call is
+    /// dropped and this returns nil at once: started later, it would run with nobody left to stop
+    /// it. Cancelled once it runs, `onCancel` is called to interrupt it. A task that is cancelled
+    /// already when it calls gets `onCancel` and then the call, as by `run`, so cleanup after a
+    /// cancel (a ROLLBACK) still gets through.
+    public func run<T: Sendable, E: Error>(
+        cancellable work: @escaping @Sendable () throws(E) -> T, onCancel: @escaping @Sendable () -> Void
+    ) async throws(E) -> T? {
+        if Task.isCancelled {
+            onCancel()
+            return try await run(work)
+        }
+        let pending = PendingCall<Result<T, E>>()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (caller: PendingCall<Result<T, E>>.Caller) in
+                guard pending.wait(caller) else { return }
+                enqueue {
+                    guard let caller = pending.start() else { return nil }
+                    let result = Result { () throws(E) -> T in try work() }
+                    return { caller.resume(returning: result) }
+                }
+            }
+        } onCancel: {
+            if !pending.drop() { onCancel() }
+        }
+        return try result?.get()
+    }
+
     /// Queues `work` behind every call made before it and returns at once.
     public func execute(_ work: @escaping @Sendable () -> Void) {
         enqueue {

@@ -120,20 +120,21 @@ public final class PostgresConnection: Sendable {
 
     /// Runs `body` with the raw connection, after the calls made before it, on a thread of the
     /// connection's lane. If the calling task is cancelled meanwhile, the running statement is
-    /// cancelled on the server.
+    /// cancelled on the server; a call still waiting for its turn is never sent and throws
+    /// `CancellationError` (see `BlockingSerialQueue.run(cancellable:onCancel:)`).
     func perform<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(PostgresError) -> T) async throws -> T {
-        try await withTaskCancellationHandler {
-            try await calls.run { () throws(PostgresError) -> T in
-                try self.handle.withLock { (connection: inout LibPQPointer?) throws(PostgresError) -> T in
-                    guard let connection else {
-                        throw PostgresError(code: .connectionClosed, message: "connection is closed")
-                    }
-                    return try body(connection.pointer)
+        let result = try await calls.run(cancellable: { () throws(PostgresError) -> T in
+            try self.handle.withLock { (connection: inout LibPQPointer?) throws(PostgresError) -> T in
+                guard let connection else {
+                    throw PostgresError(code: .connectionClosed, message: "connection is closed")
                 }
+                return try body(connection.pointer)
             }
-        } onCancel: {
+        }, onCancel: {
             self.cancel()
-        }
+        })
+        guard let result else { throw CancellationError() }
+        return result
     }
 
     var wakeDescriptor: Int32 { wakePipe.readDescriptor }

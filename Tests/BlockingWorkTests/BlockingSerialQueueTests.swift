@@ -47,6 +47,43 @@ struct BlockingSerialQueueTests {
         #expect(executor.threadCount == 1)
     }
 
+    @Test func aCallCancelledWhileItWaitsForItsTurnNeverRuns() async throws {
+        let executor = BlockingExecutor(controlThreads: 1, jobThreads: 1)
+        let queue = BlockingSerialQueue(executor: executor, lane: .jobs)
+        let gate = Gate()
+        queue.execute { gate.wait() }
+        let ran = Counter()
+        let interrupted = Counter()
+        let waiting = Task {
+            await queue.run(cancellable: { ran.enter() }, onCancel: { interrupted.enter() })
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.cancel()
+        #expect(await waiting.value == nil)
+        gate.open()
+        #expect(await queue.run { 1 } == 1)
+        #expect(ran.current == 0)
+        #expect(interrupted.current == 0)
+    }
+
+    @Test func aRunningCallIsInterruptedAndAnAlreadyCancelledTaskStillGetsItsCallRun() async throws {
+        let queue = BlockingSerialQueue(executor: BlockingExecutor(controlThreads: 1, jobThreads: 1), lane: .jobs)
+        let gate = Gate()
+        let started = Counter()
+        let running = Task {
+            await queue.run(cancellable: { started.enter(); gate.wait(); return 7 }, onCancel: { gate.open() })
+        }
+        #expect(await waitUntil { started.current == 1 })
+        running.cancel()
+        #expect(await running.value == 7)
+
+        let cleanup = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await queue.run(cancellable: { 8 }, onCancel: {})
+        }
+        #expect(await cleanup.value == 8)
+    }
+
     @Test func passesErrorsThrough() async throws {
         struct Refused: Error {}
         let queue = BlockingSerialQueue(executor: BlockingExecutor(controlThreads: 1, jobThreads: 1), lane: .control)
