@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,10 +10,10 @@ import Darwin
 /// processes, libarchive and file hashing, /proc and /sys reads, TCP probes, libcurl transfers.
 ///
 /// Threads start when work arrives and no idle one is left, and end after `idleTimeout`
-/// without work. An idle thread sleeps on a condition variable of its own until work is handed
-/// to it or its one deadline passes: no spinning, no periodic wake-up. The thread that became
-/// idle last is used first, so the ones not needed any more are the ones that time out. Work
-/// of a lane starts in the order it was submitted.
+/// without work. An idle thread sleeps on a semaphore of its own until work is handed to it or
+/// its one deadline passes: no spinning, no periodic wake-up. The thread that became idle last
+/// is used first, so the ones not needed any more are the ones that time out. Work of a lane
+/// starts in the order it was submitted.
 ///
 /// Two lanes, each with a bound of its own, because blocking here means long: a libpq call
 /// lasts as long as its statement (a VACUUM: an hour), a child wait as long as pg_dump, a
@@ -30,9 +32,7 @@ import Darwin
 ///
 /// The bound is on the work running per lane; threads are shared, an idle one takes work of
 /// either lane. Work is never dropped: cancelling the awaiting task is the work's business.
-///
-/// `@unchecked Sendable`: every mutable property is read and written only while `lock` is held.
-public final class BlockingExecutor: @unchecked Sendable {
+public final class BlockingExecutor: Sendable {
     public enum Lane: Int, Sendable, CaseIterable {
         /// The worker's own bookkeeping; a fixed, small number of callers.
         case control
@@ -51,32 +51,29 @@ public final class BlockingExecutor: @unchecked Sendable {
         }
     }
 
+    private struct State {
+        var running: [Int]
+        var waiting: [WorkQueue<Item>]
+        /// Idle threads, the one that became idle last at the end.
+        var idle: [WorkerThread] = []
+        var threads = 0
+    }
+
     /// The process's executor.
     public static let shared = BlockingExecutor()
 
     public let idleTimeout: Duration
     private let limits: [Int]
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
-    private var running: [Int]
-    private var waiting: [WorkQueue<Item>]
-    /// Idle threads, the one that became idle last at the end.
-    private var idle: [WorkerThread] = []
-    private var threads = 0
+    private let state: Mutex<State>
 
     public init(controlThreads: Int = 16, jobThreads: Int = 256, idleTimeout: Duration = .seconds(30)) {
         precondition(controlThreads > 0 && jobThreads > 0, "every lane needs a thread")
         self.idleTimeout = idleTimeout
         limits = [controlThreads, jobThreads]
-        running = Array(repeating: 0, count: Lane.allCases.count)
-        waiting = Array(repeating: WorkQueue(), count: Lane.allCases.count)
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-    }
-
-    deinit {
-        // Each thread holds the executor until it ends, so none is left here.
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
+        state = Mutex(State(
+            running: Array(repeating: 0, count: Lane.allCases.count),
+            waiting: Array(repeating: WorkQueue(), count: Lane.allCases.count)
+        ))
     }
 
     /// Runs `work` on a thread of `lane` and returns what it returned or threw.
@@ -105,34 +102,37 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     public func usage(of lane: Lane) -> Usage {
-        locked { Usage(running: running[lane.rawValue], waiting: waiting[lane.rawValue].count) }
+        state.withLock { Usage(running: $0.running[lane.rawValue], waiting: $0.waiting[lane.rawValue].count) }
     }
 
     /// Threads alive now, busy or idle.
-    public var threadCount: Int { locked { threads } }
+    public var threadCount: Int { state.withLock { $0.threads } }
 
     public func limit(of lane: Lane) -> Int { limits[lane.rawValue] }
 
+    private enum Placement {
+        case queued
+        case handed(WorkerThread)
+        case newThread
+    }
+
     private func submit(_ item: Item) {
         let lane = item.lane.rawValue
-        pthread_mutex_lock(lock)
-        guard running[lane] < limits[lane] else {
-            waiting[lane].append(item)
-            pthread_mutex_unlock(lock)
-            return
+        let placement = state.withLock { state -> Placement in
+            guard state.running[lane] < limits[lane] else {
+                state.waiting[lane].append(item)
+                return .queued
+            }
+            state.running[lane] += 1
+            if let worker = state.idle.popLast() { return .handed(worker) }
+            state.threads += 1
+            return .newThread
         }
-        running[lane] += 1
-        if let worker = idle.popLast() {
-            worker.handedOver = item
-            pthread_mutex_unlock(lock)
-            // After unlocking, so the thread does not wake only to wait for the lock. A signal
-            // that comes late is at most a spurious wake-up of a later idle wait.
-            pthread_cond_signal(worker.condition)
-            return
+        switch placement {
+        case .queued: break
+        case .handed(let worker): worker.hand(item)
+        case .newThread: start(WorkerThread(), with: item)
         }
-        threads += 1
-        pthread_mutex_unlock(lock)
-        start(WorkerThread(), with: item)
     }
 
     /// The body of every thread: runs what it is given, then what its lane has waiting, then
@@ -147,36 +147,28 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     private func next(after lane: Lane, on worker: WorkerThread, completing completion: Completion?) -> Item? {
-        pthread_mutex_lock(lock)
-        // Work waits only while its lane is full: the place just freed passes straight on.
-        if let queued = waiting[lane.rawValue].popFirst() {
-            pthread_mutex_unlock(lock)
-            completion?()
-            return queued
+        let queued = state.withLock { state -> Item? in
+            // Work waits only while its lane is full: the place just freed passes straight on.
+            if let queued = state.waiting[lane.rawValue].popFirst() { return queued }
+            state.running[lane.rawValue] -= 1
+            state.idle.append(worker)
+            return nil
         }
-        running[lane.rawValue] -= 1
-        idle.append(worker)
-        if let completion {
-            // The awaiting task resumes only once this thread is idle, so the call it makes next
-            // finds it (no second thread for calls one after another). Not under the lock: that
-            // call would wait for it.
-            pthread_mutex_unlock(lock)
-            completion()
-            pthread_mutex_lock(lock)
+        // The awaiting task resumes only once this thread is idle, so the call it makes next
+        // finds it here (no second thread for calls one after another, no lock to wait for).
+        completion?()
+        if let queued { return queued }
+        let (seconds, attoseconds) = idleTimeout.components
+        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        if let item = worker.waitForWork(until: deadline) { return item }
+        let ends = state.withLock { state -> Bool in
+            guard let index = state.idle.firstIndex(where: { $0 === worker }) else { return false }
+            state.idle.remove(at: index)
+            state.threads -= 1
+            return true
         }
-        defer { pthread_mutex_unlock(lock) }
-        let deadline = worker.deadline(after: idleTimeout)
-        while true {
-            if let item = worker.handedOver {
-                worker.handedOver = nil
-                return item
-            }
-            if worker.wait(on: lock, until: deadline) == ETIMEDOUT && worker.handedOver == nil {
-                idle.removeAll { $0 === worker }
-                threads -= 1
-                return nil
-            }
-        }
+        // Taken off the idle list just as its time ran out: the work handed to it is on its way.
+        return ends ? nil : worker.waitForWork()
     }
 
     private func start(_ worker: WorkerThread, with item: Item) {
@@ -196,22 +188,16 @@ public final class BlockingExecutor: @unchecked Sendable {
             usleep(10_000)
         }
     }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return body()
-    }
 }
 
 extension BlockingExecutor {
     /// What runs once a thread has finished a piece of work and is free again: resuming the task
     /// that awaits the result.
-    typealias Completion = @Sendable () -> Void
+    @usableFromInline typealias Completion = @Sendable () -> Void
 }
 
 /// A piece of work; it returns its completion, if any, instead of running it itself.
-private struct Item {
+private struct Item: Sendable {
     let lane: BlockingExecutor.Lane
     let work: @Sendable () -> BlockingExecutor.Completion?
 }
@@ -253,53 +239,34 @@ private let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> 
 }()
 #endif
 
-/// One thread's wake-up: the work handed to it while it was idle, and the condition it sleeps
-/// on. Both are used only under the executor's lock.
-private final class WorkerThread {
-    let condition: UnsafeMutablePointer<pthread_cond_t>
-    var handedOver: Item?
+/// One thread's wake-up: the work handed to it while it was idle, and the semaphore it sleeps
+/// on. Each hand-over signals once and is waited for once; a signal that comes before the wait
+/// (the usual case when calls follow one another) costs no system call on either side.
+private final class WorkerThread: Sendable {
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let handedOver = Mutex<Item?>(nil)
 
-    init() {
-        condition = .allocate(capacity: 1)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        defer { pthread_condattr_destroy(&attributes) }
-        #if !canImport(Darwin)
-        // Idle deadlines follow the monotonic clock, not wall-clock jumps.
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        #endif
-        pthread_cond_init(condition, &attributes)
+    func hand(_ item: Item) {
+        handedOver.withLock { $0 = item }
+        wakeUp.signal()
     }
 
-    deinit {
-        pthread_cond_destroy(condition)
-        condition.deallocate()
+    /// The work handed over by `deadline`, or nil.
+    func waitForWork(until deadline: DispatchTime) -> Item? {
+        guard wakeUp.wait(timeout: deadline) == .success else { return nil }
+        return take()
     }
 
-    func deadline(after duration: Duration) -> timespec {
-        let (seconds, attoseconds) = duration.components
-        #if canImport(Darwin)
-        // Darwin waits relative to the call; a spurious wake-up only extends the idle time.
-        return timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        #else
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        var nanoseconds = now.tv_nsec + Int(attoseconds / 1_000_000_000)
-        var wholeSeconds = now.tv_sec + Int(seconds)
-        if nanoseconds >= 1_000_000_000 {
-            nanoseconds -= 1_000_000_000
-            wholeSeconds += 1
+    /// For a thread already taken off the idle list: its work is coming.
+    func waitForWork() -> Item {
+        wakeUp.wait()
+        return take()!
+    }
+
+    private func take() -> Item? {
+        handedOver.withLock { item in
+            defer { item = nil }
+            return item
         }
-        return timespec(tv_sec: wholeSeconds, tv_nsec: nanoseconds)
-        #endif
-    }
-
-    func wait(on lock: UnsafeMutablePointer<pthread_mutex_t>, until deadline: timespec) -> Int32 {
-        var deadline = deadline
-        #if canImport(Darwin)
-        return pthread_cond_timedwait_relative_np(condition, lock, &deadline)
-        #else
-        return pthread_cond_timedwait(condition, lock, &deadline)
-        #endif
     }
 }
