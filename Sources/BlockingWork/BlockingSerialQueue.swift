@@ -6,10 +6,12 @@ import Synchronization
 /// It has no thread of its own, and a call waiting for its turn holds none: only the call at the
 /// front goes to the executor. Calls queued meanwhile run on the same thread right after it, so
 /// a connection never goes back through its lane between two calls and a query costs one
-/// hand-over to a thread, as on a serial dispatch queue.
+/// hand-over to a thread, as on a serial dispatch queue. Its `run` methods are `@inlinable`: they
+/// are on every query's path, and unspecialised generic code there costs runtime metadata
+/// look-ups per call.
 public final class BlockingSerialQueue: Sendable {
     /// Makes the call and returns how to resume its caller.
-    private typealias Call = @Sendable () -> BlockingExecutor.Completion?
+    @usableFromInline typealias Call = @Sendable () -> BlockingExecutor.Completion?
 
     private struct State {
         var waiting = WorkQueue<Call>()
@@ -27,6 +29,7 @@ public final class BlockingSerialQueue: Sendable {
     }
 
     /// Runs `work` once every call made before it has returned, and returns what it returned or threw.
+    @inlinable
     public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
             enqueue {
@@ -43,6 +46,7 @@ public final class BlockingSerialQueue: Sendable {
     /// it. Cancelled once it runs, `onCancel` is called to interrupt it. A task that is cancelled
     /// already when it calls gets `onCancel` and then the call, as by `run`, so cleanup after a
     /// cancel (a ROLLBACK) still gets through.
+    @inlinable
     public func run<T: Sendable, E: Error>(
         cancellable work: @escaping @Sendable () throws(E) -> T, onCancel: @escaping @Sendable () -> Void
     ) async throws(E) -> T? {
@@ -50,12 +54,12 @@ public final class BlockingSerialQueue: Sendable {
             onCancel()
             return try await run(work)
         }
-        let pending = PendingCall<Result<T, E>>()
+        let pending = PendingCall()
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (caller: PendingCall<Result<T, E>>.Caller) in
-                guard pending.wait(caller) else { return }
+            await withCheckedContinuation { (caller: CheckedContinuation<Result<T, E>?, Never>) in
+                guard pending.wait(resumeEmpty: { caller.resume(returning: nil) }) else { return }
                 enqueue {
-                    guard let caller = pending.start() else { return nil }
+                    guard pending.start() else { return nil }
                     let result = Result { () throws(E) -> T in try work() }
                     return { caller.resume(returning: result) }
                 }
@@ -74,7 +78,8 @@ public final class BlockingSerialQueue: Sendable {
         }
     }
 
-    private func enqueue(_ call: @escaping Call) {
+    @usableFromInline
+    func enqueue(_ call: @escaping Call) {
         let first = state.withLock { state -> Bool in
             guard !state.busy else {
                 state.waiting.append(call)
