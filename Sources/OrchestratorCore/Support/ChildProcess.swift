@@ -164,7 +164,7 @@ final class RunningChild: Sendable {
     func terminate(grace: Duration) {
         guard !finished.withLock({ $0 }) else { return }
         kill(-guardian.group, SIGTERM)
-        // A sleeping task holds no thread, unlike the thread that used to sleep here.
+        // The SIGKILL waits in a task: a sleeping task holds no thread.
         Task { [self] in
             try? await Task.sleep(for: grace)
             if !finished.withLock({ $0 }) { kill(-guardian.group, SIGKILL) }
