@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Scheduling", "Backups", "Queue", "Database", "Settings", "Support", "PostgresClient",
+                "Scheduling", "Backups", "Queue", "Database", "Settings", "Support", "PostgresClient", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Database",
             dependencies: [
-                "Settings", "Support", "PostgresClient",
+                "Settings", "Support", "PostgresClient", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -112,22 +112,26 @@ let package = Package(
             ]
         ),
         .target(name: "Cron"),
-        .target(name: "Support"),
+        .target(name: "Support", dependencies: ["BlockingWork"]),
         .target(
             name: "PostgresClient",
             dependencies: [
+                "BlockingWork",
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Archiving", dependencies: ["CArchive"]),
+        .target(name: "Archiving", dependencies: ["BlockingWork", "CArchive"]),
         .target(
             name: "Alerting",
             dependencies: [
+                "BlockingWork",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Threads for blocking work (see BlockingExecutor); below every other target.
+        .target(name: "BlockingWork"),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -147,6 +151,10 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["PostgresClient", "Archiving"],
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "BlockingWorkTests",
+            dependencies: ["BlockingWork"]
         ),
         .testTarget(
             name: "PostgresClientTests",

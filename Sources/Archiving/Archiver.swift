@@ -1,12 +1,9 @@
-import Dispatch
+import BlockingWork
 
-/// Runs blocking archive work on its own thread, never on Swift's cooperative pool.
+/// Runs blocking archive work (libarchive, file hashing, directory walks) in the jobs lane of a
+/// `BlockingExecutor`, never on Swift's cooperative pool.
 public enum Archiver {
-    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
+    public static func run<T: Sendable>(on executor: BlockingExecutor = .shared, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await executor.run(.jobs, work)
     }
 }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Logging
 import PostgresClient
@@ -31,8 +32,12 @@ package struct DatabaseConnector: Sendable {
         self.init(orchestrator: ConnectionConfiguration(connectionString: connectionString), environment: environment)
     }
 
-    package func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(orchestrator)
+    /// Opens a connection to the orchestrator's database; its libpq calls run in `lane`
+    /// (`.control` only for a worker's own connections, see `BlockingExecutor`).
+    package func connect(lane: BlockingExecutor.Lane = .jobs) async throws -> PostgresConnection {
+        var configuration = orchestrator
+        configuration.lane = lane
+        return try await PostgresConnection.connect(configuration)
     }
 
     package func configuration(for target: TargetDatabase) throws -> ConnectionConfiguration {
@@ -40,7 +45,7 @@ package struct DatabaseConnector: Sendable {
             guard let url = environment[variable], !url.isEmpty else {
                 throw TargetDatabaseError("environment variable \(variable) (url_env of database \(target.dbname)) is not set")
             }
-            return ConnectionConfiguration(connectionString: url).withDatabase(target.dbname)
+            return ConnectionConfiguration(connectionString: url, executor: orchestrator.executor).withDatabase(target.dbname)
         }
         return orchestrator.withDatabase(target.dbname)
     }
@@ -48,13 +53,13 @@ package struct DatabaseConnector: Sendable {
     /// Connects, retrying connection failures with backoff until it succeeds or the task is
     /// cancelled. Errors that are not about reachability (bad password, missing database) are
     /// retried too, but logged at error level so a misconfiguration is visible, never a crash loop.
-    package func connectRetrying(logger: Logger, purpose: String) async throws -> PostgresConnection {
+    package func connectRetrying(logger: Logger, purpose: String, lane: BlockingExecutor.Lane = .jobs) async throws -> PostgresConnection {
         let backoff = Backoff.reconnect
         var attempt = 0
         while true {
             try Task.checkCancellation()
             do {
-                return try await connect()
+                return try await connect(lane: lane)
             } catch let error as PostgresError {
                 attempt += 1
                 let delay = backoff.delay(attempt: attempt)

@@ -3,7 +3,8 @@ import Settings
 import Support
 
 /// Opens a TCP connection with a timeout (non-blocking connect + poll), trying each address the
-/// name resolves to. Blocking (getaddrinfo): call it through `Blocking.run`.
+/// name resolves to. Blocking (getaddrinfo, then up to the timeout in poll): call it through
+/// `Blocking.run`, which bounds how many probes block threads at once (the jobs lane).
 enum TCPProbe {
     static func sample(_ name: String, _ check: TCPCheck) -> [HealthSample] {
         let details: [String: JSONValue] = ["host": .string(check.host), "port": .int(Int64(check.port))]

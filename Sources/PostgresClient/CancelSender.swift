@@ -6,7 +6,10 @@ import Synchronization
 /// `PQcancel` blocks until the server answers, for as long as TCP allows when it cannot be
 /// reached; its callers (task cancellation, a worker's heartbeat, timeout and grace loops) must
 /// go on meanwhile. So requests are sent from a thread of their own: not the cooperative pool,
-/// and not the connection's queue, which is busy with the statement being cancelled.
+/// not the connection's calls, which are busy with the statement being cancelled, and
+/// deliberately not the `BlockingExecutor` either: a cancel is what frees a lane whose every
+/// thread is blocked in a statement, so it must never wait for one of them. (libpq 15 has no
+/// non-blocking `PQcancelStart`/`PQcancelPoll`; with 17 this thread could go.)
 /// At most one such thread per connection: requests made while one is being sent are folded
 /// into one more request, sent after it returns, so a stuck server does not pile up threads
 /// and a request made after a send began is not lost.

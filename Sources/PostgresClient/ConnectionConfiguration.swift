@@ -1,3 +1,4 @@
+import BlockingWork
 import CLibPQ
 
 /// Where and how to connect: a `postgresql://` URL or a `key=value` conninfo string, plus
@@ -10,11 +11,21 @@ public struct ConnectionConfiguration: Sendable, CustomStringConvertible {
     /// Keywords applied after the connection string; later keywords win in libpq.
     public var overrides: [(keyword: String, value: String)]
     public var applicationName: String
+    /// The lane of `executor` this connection's libpq calls run in: `.control` only for a
+    /// worker's own connections (see `BlockingExecutor`), which that lane's bound counts on.
+    public var lane: BlockingExecutor.Lane
+    /// The threads for those calls; tests give a worker a small executor of its own.
+    public var executor: BlockingExecutor
 
-    public init(connectionString: String, overrides: [(keyword: String, value: String)] = [], applicationName: String = "orchestrator") {
+    public init(
+        connectionString: String, overrides: [(keyword: String, value: String)] = [], applicationName: String = "orchestrator",
+        lane: BlockingExecutor.Lane = .jobs, executor: BlockingExecutor = .shared
+    ) {
         self.connectionString = connectionString
         self.overrides = overrides
         self.applicationName = applicationName
+        self.lane = lane
+        self.executor = executor
     }
 
     /// The same server and credentials, another database.

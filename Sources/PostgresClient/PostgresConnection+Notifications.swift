@@ -18,7 +18,8 @@ extension PostgresConnection {
     /// Waits until at least one notification arrives, `timeout` passes, or `wakeUp()` is called.
     /// Returns the notifications received (possibly none). A broken connection throws.
     ///
-    /// The wait blocks this connection's own queue, so use a connection dedicated to listening.
+    /// The wait blocks this connection's calls (and a thread of its lane), so use a connection
+    /// dedicated to listening.
     public func waitForNotifications(timeout: Duration) async throws -> [PostgresNotification] {
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let wakeDescriptor = self.wakeDescriptor

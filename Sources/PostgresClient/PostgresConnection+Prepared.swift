@@ -13,8 +13,8 @@ extension PostgresConnection {
         }
     }
 
-    /// The server-side name of `sql` on this connection, preparing it when new. Runs on the
-    /// connection's queue, so two callers never prepare the same text twice.
+    /// The server-side name of `sql` on this connection, preparing it when new. Runs in the
+    /// connection's serial queue of calls, so two callers never prepare the same text twice.
     private func preparedName(for sql: String, parameterCount: Int, on connection: OpaquePointer) throws(PostgresError) -> String {
         if let name = preparedStatements.withLock({ $0[sql] }) { return name }
         let name = "orchestrator_\(preparedStatements.withLock { $0.count } + 1)"

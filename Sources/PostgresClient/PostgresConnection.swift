@@ -1,13 +1,14 @@
+import BlockingWork
 import CLibPQ
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
 
 /// One libpq connection.
 ///
-/// Every blocking libpq call runs on this connection's own serial dispatch queue, never on
-/// Swift's cooperative pool; callers `await` the result. The `PGconn` lives behind a `Mutex`
+/// Every blocking libpq call runs through this connection's `BlockingSerialQueue`, one at a time
+/// and in order, on a thread of the shared `BlockingExecutor` (the configuration's lane), never
+/// on Swift's cooperative pool; callers `await` the result. The `PGconn` lives behind a `Mutex`
 /// so `close()` from any thread is safe and idempotent, and `cancel()` can interrupt a running
 /// statement from another task without waiting for the server (see `CancelSender`).
 public final class PostgresConnection: Sendable {
@@ -15,7 +16,7 @@ public final class PostgresConnection: Sendable {
     /// The server process serving this session (`pg_backend_pid()`), for `pg_stat_activity`.
     public let backendPID: Int32
 
-    private let executor: DispatchQueue
+    private let calls: BlockingSerialQueue
     private let handle: Mutex<LibPQPointer?>
     private let canceller: CancelSender
     private let wakePipe: WakePipe
@@ -25,10 +26,10 @@ public final class PostgresConnection: Sendable {
     /// SQL text -> server-side statement name, for statements prepared on this session.
     let preparedStatements = Mutex<[String: String]>([:])
 
-    private init(configuration: ConnectionConfiguration, connection: OpaquePointer, executor: DispatchQueue, notices: NoticeBuffer) throws(PostgresError) {
+    private init(configuration: ConnectionConfiguration, connection: OpaquePointer, calls: BlockingSerialQueue, notices: NoticeBuffer) throws(PostgresError) {
         self.configuration = configuration
         self.notices = notices
-        self.executor = executor
+        self.calls = calls
         self.backendPID = PQbackendPID(connection)
         self.handle = Mutex(LibPQPointer(connection))
         self.canceller = CancelSender(key: CancelKey(connection: connection))
@@ -41,19 +42,15 @@ public final class PostgresConnection: Sendable {
     /// whatever the server's defaults are.
     public static func connect(_ configuration: ConnectionConfiguration) async throws -> PostgresConnection {
         try configuration.validate()
-        let executor = DispatchQueue(label: "orchestrator.postgres.connection")
+        let calls = BlockingSerialQueue(executor: configuration.executor, lane: configuration.lane)
         let notices = NoticeBuffer()
-        let opened: LibPQPointer = try await withCheckedThrowingContinuation { continuation in
-            executor.async {
-                continuation.resume(with: Result { () throws(PostgresError) -> LibPQPointer in
-                    LibPQPointer(try openConnection(configuration, notices: notices))
-                })
-            }
+        let opened = try await calls.run { () throws(PostgresError) -> LibPQPointer in
+            LibPQPointer(try openConnection(configuration, notices: notices))
         }
         let connection = opened.pointer
         let postgres: PostgresConnection
         do {
-            postgres = try PostgresConnection(configuration: configuration, connection: connection, executor: executor, notices: notices)
+            postgres = try PostgresConnection(configuration: configuration, connection: connection, calls: calls, notices: notices)
         } catch {
             PQfinish(connection)
             throw error
@@ -96,8 +93,8 @@ public final class PostgresConnection: Sendable {
     /// the newest 200 are kept.
     public func takeNotices() -> [PostgresNotice] { notices.take() }
 
-    /// Calls `handler` for each notice as it arrives (on the connection's queue: keep it short,
-    /// e.g. logging); nil removes it. Notices are also kept for `takeNotices()`.
+    /// Calls `handler` for each notice as it arrives (on the thread running the connection's
+    /// libpq call: keep it short, e.g. logging); nil removes it. Notices are also kept for `takeNotices()`.
     public func onNotice(_ handler: (@Sendable (PostgresNotice) -> Void)?) { notices.setHandler(handler) }
 
     /// Closes the connection. Safe to call more than once and from any thread.
@@ -121,26 +118,23 @@ public final class PostgresConnection: Sendable {
         wakePipe.wake()
     }
 
-    /// Runs `body` with the raw connection on this connection's queue. If the calling task is
-    /// cancelled meanwhile, the running statement is cancelled on the server.
+    /// Runs `body` with the raw connection, after the calls made before it, on a thread of the
+    /// connection's lane. If the calling task is cancelled meanwhile, the running statement is
+    /// cancelled on the server; a call still waiting for its turn is never sent and throws
+    /// `CancellationError` (see `BlockingSerialQueue.run(cancellable:onCancel:)`).
     func perform<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(PostgresError) -> T) async throws -> T {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                executor.async {
-                    let result = Result { () throws(PostgresError) -> T in
-                        try self.handle.withLock { (connection: inout LibPQPointer?) throws(PostgresError) -> T in
-                            guard let connection else {
-                                throw PostgresError(code: .connectionClosed, message: "connection is closed")
-                            }
-                            return try body(connection.pointer)
-                        }
-                    }
-                    continuation.resume(with: result.mapError { $0 as any Error })
+        let result = try await calls.run(cancellable: { () throws(PostgresError) -> T in
+            try self.handle.withLock { (connection: inout LibPQPointer?) throws(PostgresError) -> T in
+                guard let connection else {
+                    throw PostgresError(code: .connectionClosed, message: "connection is closed")
                 }
+                return try body(connection.pointer)
             }
-        } onCancel: {
+        }, onCancel: {
             self.cancel()
-        }
+        })
+        guard let result else { throw CancellationError() }
+        return result
     }
 
     var wakeDescriptor: Int32 { wakePipe.readDescriptor }
@@ -151,7 +145,7 @@ public final class PostgresConnection: Sendable {
 /// A `PGconn *`.
 ///
 /// `@unchecked Sendable` because the pointer itself is only an address: a `PGconn` is used
-/// solely on its connection's serial queue while holding that connection's `handle` lock.
+/// solely by its connection's serial queue of calls while holding that connection's `handle` lock.
 struct LibPQPointer: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }

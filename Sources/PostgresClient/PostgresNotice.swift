@@ -45,8 +45,8 @@ public struct PostgresNotice: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The notices of one connection: kept (bounded) until the caller takes them, and passed to an
-/// optional handler as they arrive. libpq calls the receiver on the connection's own queue,
-/// inside the libpq call that read the notice; the buffer is owned by the connection and
+/// optional handler as they arrive. libpq calls the receiver on the thread running the
+/// connection's libpq call, inside the call that read the notice; the buffer is owned by the connection and
 /// outlives its `PGconn`.
 final class NoticeBuffer: Sendable {
     private struct State {

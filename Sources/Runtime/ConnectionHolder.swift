@@ -1,11 +1,12 @@
+import BlockingWork
 import Database
 import Logging
 import PostgresClient
 import Support
 import Synchronization
 
-/// A connection that is reopened (with backoff) after it breaks. Shared by a worker slot and the
-/// job it runs, which records its backend PID through it.
+/// One of the worker's own connections (control, reaper, scheduler, claims, outcomes), reopened
+/// (with backoff) after it breaks.
 final class ConnectionHolder: Sendable {
     private let current = Mutex<PostgresConnection?>(nil)
     let connector: DatabaseConnector
@@ -18,10 +19,11 @@ final class ConnectionHolder: Sendable {
         self.purpose = purpose
     }
 
-    /// The open connection, connecting (and retrying until cancelled) when there is none.
+    /// The open connection, connecting (and retrying until cancelled) when there is none. Every
+    /// holder is one of the worker's own connections, so its calls run in the control lane.
     func get() async throws -> PostgresConnection {
         if let connection = current.withLock({ $0 }), !connection.isClosed { return connection }
-        let connection = try await connector.connectRetrying(logger: logger, purpose: purpose)
+        let connection = try await connector.connectRetrying(logger: logger, purpose: purpose, lane: .control)
         current.withLock { $0 = connection }
         return connection
     }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Logging
 import PostgresClient
@@ -13,7 +14,7 @@ extension Worker {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let connection = try await connector.connectRetrying(logger: logger, purpose: "listener")
+                let connection = try await connector.connectRetrying(logger: logger, purpose: "listener", lane: .control)
                 defer { connection.close() }
                 try await connection.listen(Self.jobsChannel)
                 try await connection.listen(Self.cancelChannel)

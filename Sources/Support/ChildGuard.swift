@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -16,18 +17,21 @@ final class ChildGuard: Sendable {
     /// The guard's pid, which is also the process group of the guarded tool.
     let group: pid_t
     private let watchdog: Mutex<Int32>
+    /// Where the guard is reaped once released.
+    private let executor: BlockingExecutor
 
     /// Fixed text; nothing from the caller reaches the shell.
     static let script = "trap '' HUP INT TERM; read -r _ <&3; kill -s KILL 0"
 
-    private init(group: pid_t, watchdog: Int32) {
+    private init(group: pid_t, watchdog: Int32, executor: BlockingExecutor) {
         self.group = group
         self.watchdog = Mutex(watchdog)
+        self.executor = executor
     }
 
     deinit { release() }
 
-    static func start() throws -> ChildGuard {
+    static func start(reapingOn executor: BlockingExecutor = .shared) throws -> ChildGuard {
         var ends: [Int32] = [0, 0]
         // pipe2 is not exported to Swift; every spawn here closes inherited descriptors anyway
         // (closefrom), so the moment before close-on-exec is set leaks nothing to our children.
@@ -62,11 +66,11 @@ final class ChildGuard: Sendable {
             close(ends[1])
             throw ChildProcess.Failure(tool: "sh", outcome: .init(exitStatus: 127, signal: nil, stderrTail: "cannot start the child guard /bin/sh: \(String(cString: strerror(status)))"))
         }
-        return ChildGuard(group: pid, watchdog: ends[1])
+        return ChildGuard(group: pid, watchdog: ends[1], executor: executor)
     }
 
-    /// Lets the guard end its group (and itself); idempotent. The guard is reaped on a thread of
-    /// its own, never on the caller's.
+    /// Lets the guard end its group (and itself); idempotent. The guard is reaped in the
+    /// executor's jobs lane, never on the caller's thread (it exits at once, so the wait is short).
     func release() {
         let descriptor = watchdog.withLock { (value: inout Int32) -> Int32 in
             defer { value = -1 }
@@ -75,7 +79,7 @@ final class ChildGuard: Sendable {
         guard descriptor >= 0 else { return }
         close(descriptor)
         let pid = group
-        Thread.detachNewThread {
+        executor.execute(.jobs) {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -7,8 +8,9 @@ import Synchronization
 /// the tool and any helpers it forked (`pg_dump -j`): SIGTERM first, SIGKILL after a grace period.
 /// The group also holds a `ChildGuard`, so the whole group dies with the worker even when the
 /// worker is killed outright (SIGKILL, OOM): no tool outlives it to hold sessions or keep writing.
-/// Waiting happens on a plain thread, never on Swift's cooperative pool. Standard error is kept
-/// as a bounded tail for the error message; standard output goes to a file or /dev/null.
+/// Waiting (reading standard error to its end, then `waitpid`) blocks a thread of the executor's
+/// jobs lane, never Swift's cooperative pool. Standard error is kept as a bounded tail for the
+/// error message; standard output goes to a file or /dev/null.
 package enum ChildProcess {
     package struct Outcome: Sendable, Equatable {
         /// Exit status, or nil when killed by a signal.
@@ -36,15 +38,14 @@ package enum ChildProcess {
     @discardableResult
     package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        standardOutput: String? = nil, inheriting: [Int32] = [], killGrace: Duration = .seconds(5)
+        standardOutput: String? = nil, inheriting: [Int32] = [], killGrace: Duration = .seconds(5),
+        executor: BlockingExecutor = .shared
     ) async throws -> Outcome {
-        let child = try spawn(executable, arguments, environment: environment, standardOutput: standardOutput, inheriting: inheriting)
+        let child = try spawn(
+            executable, arguments, environment: environment, standardOutput: standardOutput, inheriting: inheriting, executor: executor
+        )
         let outcome: Outcome = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                Thread.detachNewThread {
-                    continuation.resume(with: Result { try child.wait() })
-                }
-            }
+            try await executor.run(.jobs) { try child.wait() }
         } onCancel: {
             child.terminate(grace: killGrace)
         }
@@ -68,10 +69,11 @@ package enum ChildProcess {
     }
 
     private static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: String?, inheriting: [Int32]
+        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: String?, inheriting: [Int32],
+        executor: BlockingExecutor
     ) throws -> RunningChild {
         // The guard first: if the worker dies right after, the guard ends its (empty) group.
-        let guardian = try ChildGuard.start()
+        let guardian = try ChildGuard.start(reapingOn: executor)
         var errorPipe: [Int32] = [0, 0]
         guard pipe(&errorPipe) == 0 else {
             let error = errno
@@ -162,8 +164,9 @@ final class RunningChild: Sendable {
     func terminate(grace: Duration) {
         guard !finished.withLock({ $0 }) else { return }
         kill(-guardian.group, SIGTERM)
-        Thread.detachNewThread { [self] in
-            Thread.sleep(forTimeInterval: grace.seconds)
+        // The SIGKILL waits in a task: a sleeping task holds no thread.
+        Task { [self] in
+            try? await Task.sleep(for: grace)
             if !finished.withLock({ $0 }) { kill(-guardian.group, SIGKILL) }
         }
     }

@@ -85,11 +85,14 @@ struct BackupWorkerKillTests: BackupFixture {
             let leftover = profileDirectory + "/.partial-20260101T000000Z-1"
             try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
             try "half".write(toFile: leftover + "/globals.sql", atomically: false, encoding: .utf8)
-            // A writer that outlived its worker: it holds the lock while it lives.
-            let lock = try #require(try PartialBackupLock.acquire(for: leftover))
-            let writer = Task { try await ChildProcess.run("/bin/sleep", ["60"], inheriting: [lock.descriptor], killGrace: .milliseconds(200)) }
+            // A writer that outlived its worker: it holds the lock while it lives. Taken by hand:
+            // a PartialBackupLock would close its descriptor again when released, after the
+            // close below, and so close whatever descriptor reused the number meanwhile.
+            let descriptor = open(leftover + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            #expect(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
+            let writer = Task { try await ChildProcess.run("/bin/sleep", ["60"], inheriting: [descriptor], killGrace: .milliseconds(200)) }
             try await expectEventually(timeout: .seconds(5)) { !LiveProcesses.matching("sleep 60").isEmpty }
-            close(lock.descriptor)  // only the writer holds it now
+            close(descriptor)  // only the writer holds it now
 
             #expect(try await backUp(harness).state == "succeeded")
             #expect(FileManager.default.fileExists(atPath: leftover + "/globals.sql"))

@@ -1,8 +1,8 @@
 import Foundation
 import PostgresClient
-import ServiceLifecycle
 @testable import Queue
 @testable import Runtime
+import ServiceLifecycle
 @testable import Settings
 import TestSupport
 import Testing
