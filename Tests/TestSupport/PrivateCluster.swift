@@ -55,24 +55,22 @@ public struct PrivateCluster: Sendable {
         }
     }
 
-    /// Runs a program as the cluster's owner (`runuser -u postgres` as root); returns its status and output.
+    /// Runs a program as the cluster's owner (`runuser -u postgres` as root); returns its status
+    /// and output. Through `system()`, not `Process`: `pg_ctl start` leaves a daemon holding the
+    /// descriptors it inherited, and `Process` would wait for them to close.
     @discardableResult
     public static func runAsServerUser(_ arguments: [String], check: Bool = true) throws -> (status: Int32, output: String) {
-        let process = Process()
         let full = runsAsRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments
-        process.executableURL = URL(fileURLWithPath: full[0])
-        process.arguments = Array(full.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if check, process.terminationStatus != 0 {
-            throw TestEnvironmentError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString).out").path
+        defer { unlink(outputPath) }
+        let quoted = full.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let result = system("\(quoted) </dev/null >'\(outputPath)' 2>&1")
+        let status = result & 0x7F == 0 ? (result >> 8) & 0xFF : 128 + (result & 0x7F)
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        if check, status != 0 {
+            throw TestEnvironmentError("\(arguments.joined(separator: " ")) exited \(status): \(output)")
         }
-        return (process.terminationStatus, output)
+        return (status, output)
     }
 
     private func initialize(settings: [String: String]) throws {
