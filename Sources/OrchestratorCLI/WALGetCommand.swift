@@ -44,7 +44,8 @@ struct WALGetCommand: ParsableCommand {
         } catch {
             switch error.code {
             case .notFound:
-                printError("wal-get: \(error.message)")
+                // Not an error: PostgreSQL asks for files past the end of the archive all the time.
+                FileHandle.standardError.write(Data("wal-get: \(error.message)\n".utf8))
                 throw ExitCodes.failure
             case .refused:
                 printError("wal-get: \(error.message)")

@@ -19,13 +19,24 @@ public struct PrivateCluster: Sendable {
     public static var runsAsRoot: Bool { getuid() == 0 }
 
     /// Creates a cluster under `directory` (which the caller owns and removes), with `settings`
-    /// appended to postgresql.conf, starts it, runs `body` and stops it.
-    public static func with<T: Sendable>(settings: [String: String] = [:], in directory: String, _ body: (PrivateCluster) async throws -> T) async throws -> T {
+    /// appended to postgresql.conf, starts it, runs `body` and stops it. With `dataFrom` (a base
+    /// backup owned by the server user) that data directory is moved in instead of running
+    /// initdb; `prepare` may add files such as `recovery.signal` before the start.
+    public static func with<T: Sendable>(
+        settings: [String: String] = [:], in directory: String, dataFrom: String? = nil, prepare: (PrivateCluster) throws -> Void = { _ in },
+        _ body: (PrivateCluster) async throws -> T
+    ) async throws -> T {
         let cluster = PrivateCluster(directory: directory, dataDirectory: directory + "/data", socketDirectory: directory + "/sockets")
         try FileManager.default.createDirectory(atPath: cluster.socketDirectory, withIntermediateDirectories: true)
         try handToServerUser(cluster.socketDirectory)
         do {
-            try cluster.initialize(settings: settings)
+            if let dataFrom {
+                try FileManager.default.moveItem(atPath: dataFrom, toPath: cluster.dataDirectory)
+                try cluster.append(settings: settings)
+            } else {
+                try cluster.initialize(settings: settings)
+            }
+            try prepare(cluster)
             try cluster.start()
             let value = try await body(cluster)
             cluster.stop()
@@ -79,6 +90,11 @@ public struct PrivateCluster: Sendable {
         try Self.handToServerUser(dataDirectory)
         chmod(dataDirectory, 0o700)
         try Self.runAsServerUser(["\(bin)/initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        try append(settings: settings)
+    }
+
+    /// Appends this cluster's socket settings and `settings` to postgresql.conf (the last value wins).
+    private func append(settings: [String: String]) throws {
         var lines = [
             "port = \(Self.port)", "unix_socket_directories = '\(socketDirectory)'", "listen_addresses = ''",
             "fsync = off", "max_connections = 20",
