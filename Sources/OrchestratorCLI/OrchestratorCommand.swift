@@ -26,7 +26,12 @@ package struct OrchestratorCommand: AsyncParsableCommand {
     package init() {}
 
     /// Parses with the global options moved behind the command (see `GlobalArguments`).
+    /// On the main actor, like the `@main` that calls it, so `wal-push` and `wal-get` start on
+    /// the main thread without a hop (`runSynchronousCommand`).
+    @MainActor
     package static func main() async {
-        await main(GlobalArguments.placed(Array(CommandLine.arguments.dropFirst())))
+        let arguments = GlobalArguments.placed(Array(CommandLine.arguments.dropFirst()))
+        runSynchronousCommand(arguments)
+        await main(arguments)
     }
 }
