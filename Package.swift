@@ -23,7 +23,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
-                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting",
+                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,6 +74,15 @@ let package = Package(
                 "Database", "Settings", "Support", "PostgresClient", "Archiving",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // WAL archiving: file names, repository layout, push and get. Runs as postgres from
+        // archive_command / restore_command: no database, no main configuration.
+        .target(
+            name: "WALArchive",
+            dependencies: [
+                "Archiving",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -173,7 +182,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
-                "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "WALArchive", "Archiving", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Tests against a real PostgreSQL (ORCHESTRATOR_TEST_DATABASE_URL), some through the
@@ -183,6 +192,7 @@ let package = Package(
             dependencies: [
                 "orchestrator", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling",
                 "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "TestSupport", "Archiving", "Alerting",
+                "WALArchive", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

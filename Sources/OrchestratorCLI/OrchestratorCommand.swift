@@ -10,20 +10,28 @@ package struct OrchestratorCommand: AsyncParsableCommand {
             (edited or unknown migration); 69 database unreachable; 78 configuration error.
 
             Every command takes --config FILE, --json and --log-level LEVEL, before or after the command: \
-            `orchestrator --config F status` and `orchestrator status --config F` are the same.
+            `orchestrator --config F status` and `orchestrator status --config F` are the same. \
+            Exception: wal-push and wal-get (PostgreSQL's archive and restore commands) never read the main configuration \
+            and have exit codes of their own (see their --help).
             """,
         version: OrchestratorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
-            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, ArchiveTaskCommand.self,
+            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALPushCommand.self, WALGetCommand.self,
+            ArchiveTaskCommand.self,
         ]
     )
 
     package init() {}
 
     /// Parses with the global options moved behind the command (see `GlobalArguments`).
+    /// On the main actor, like the `@main` that calls it, so `wal-push` and `wal-get` start on
+    /// the main thread without a hop (`runSynchronousCommand`).
+    @MainActor
     package static func main() async {
-        await main(GlobalArguments.placed(Array(CommandLine.arguments.dropFirst())))
+        let arguments = GlobalArguments.placed(Array(CommandLine.arguments.dropFirst()))
+        runSynchronousCommand(arguments)
+        await main(arguments)
     }
 }
