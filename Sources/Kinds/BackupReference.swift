@@ -1,6 +1,7 @@
 import Backups
 import Queue
 import Runtime
+import Settings
 
 /// A backup named by a job's target: its id, or `latest` (of a profile with `profile=P`).
 enum BackupReference {
@@ -12,6 +13,14 @@ enum BackupReference {
         guard let id = Int64(reference), id > 0 else {
             throw JobValidationError("\(reference.debugDescription) is not a backup id or 'latest'")
         }
+    }
+
+    /// Restoring creates a database (a drill a scratch one): the role needs CREATEDB, checked in
+    /// the databases of the profile named (or of every profile).
+    static func createDatabaseChecks(profile: String?, configuration: Configuration) -> [RoleCheck] {
+        let profiles = profile.map { [$0] } ?? configuration.backups.profiles.keys.sorted()
+        let databases = Set(profiles.flatMap { configuration.backups.profiles[$0]?.databases ?? [] }).sorted()
+        return databases.map { database in RoleCheck(database: database) { try await BackupPrivileges.createDatabaseProblem(on: $0) } }
     }
 
     static func resolve(_ reference: String?, profile: String?, context: JobContext) async throws -> BackupRecord {

@@ -93,11 +93,7 @@ extension RestoreJob {
 }
 
 extension RestoreJob {
-    /// Restoring creates a database: the role needs CREATEDB, checked in the databases of the
-    /// profile named (or of every profile).
     package func roleChecks(target: String?, arguments: Arguments, configuration: Configuration) -> [RoleCheck] {
-        let profiles = arguments.profile.map { [$0] } ?? configuration.backups.profiles.keys.sorted()
-        let databases = Set(profiles.flatMap { configuration.backups.profiles[$0]?.databases ?? [] }).sorted()
-        return databases.map { database in RoleCheck(database: database) { try await BackupPrivileges.createDatabaseProblem(on: $0) } }
+        BackupReference.createDatabaseChecks(profile: arguments.profile, configuration: configuration)
     }
 }
