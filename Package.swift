@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "Backups",
             dependencies: [
-                "Database", "Settings", "Support", "PostgresClient", "Archiving",
+                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -183,6 +183,7 @@ let package = Package(
             dependencies: [
                 "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
                 "WALArchive", "Archiving", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Tests against a real PostgreSQL (ORCHESTRATOR_TEST_DATABASE_URL), some through the

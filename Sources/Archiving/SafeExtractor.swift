@@ -61,7 +61,7 @@ public enum SafeExtractor {
     }
 
     /// Calls `body` with the reader, the header and the entry of each entry in turn.
-    private static func read(archive path: String, _ body: (OpaquePointer, OpaquePointer, ArchiveEntry) throws -> Void) throws {
+    static func read(archive path: String, _ body: (OpaquePointer, OpaquePointer, ArchiveEntry) throws -> Void) throws {
         guard let reader = archive_read_new() else { throw ArchiveError(.io, "cannot allocate an archive reader") }
         defer { archive_read_free(reader) }
         archive_read_support_filter_all(reader)
@@ -81,7 +81,7 @@ public enum SafeExtractor {
     }
 
     /// Writes the entry's data blocks at their offsets (holes of sparse files stay holes).
-    private static func copyData(from reader: OpaquePointer, to descriptor: Int32, entry: ArchiveEntry, archive path: String) throws -> Int64 {
+    static func copyData(from reader: OpaquePointer, to descriptor: Int32, entry: ArchiveEntry, archive path: String) throws -> Int64 {
         var written: Int64 = 0
         var block: UnsafeRawPointer?
         var size = 0

@@ -85,6 +85,15 @@ package struct BackupBuilder: Sendable {
             orchestratorVersion: OrchestratorVersion.current, startedAt: started, finishedAt: started,
             databases: [], globals: nil, fileSets: [], files: [], timings: [:]
         )
+        if profile.method == .physical {
+            guard let key = profile.database else { throw BackupRequestError("physical profile \(profileName) names no database") }
+            let clock = ContinuousClock.now
+            manifest.physical = try await BaseBackupTaker(
+                connection: try environment.connectionConfiguration(forDatabase: key), profile: profile, label: label,
+                logger: environment.logger, lock: lock.descriptor
+            ).take(into: directory)
+            manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
+        }
         if !profile.databases.isEmpty {
             guard let pgDump = ChildProcess.locate("pg_dump") else {
                 throw BackupRequestError("pg_dump not found; install the PostgreSQL client package (postgresql-client)")

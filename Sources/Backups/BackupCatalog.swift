@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import Settings
 
 /// A backup as recorded in `orchestrator.backups`.
 package struct BackupRecord: Sendable, Codable, Equatable {
@@ -20,10 +21,18 @@ package struct BackupRecord: Sendable, Codable, Equatable {
     package let verifyError: String?
     package let pinned: Bool
     package let deletedAt: Date?
+    package let method: BackupMethod
+    /// Physical backups: where in the WAL the copy starts and becomes consistent.
+    package let timeline: Int32?
+    package let startLSN: String?
+    package let stopLSN: String?
+    package let startWAL: String?
+    package let systemIdentifier: Int64?
 
     static let columns = """
         id, profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
-        manifest_sha256, verified_at, verify_status, verify_error, pinned, deleted_at
+        manifest_sha256, verified_at, verify_status, verify_error, pinned, deleted_at,
+        method, timeline, start_lsn::text AS start_lsn, stop_lsn::text AS stop_lsn, start_wal, system_identifier
         """
 
     init(row: PostgresRow) throws {
@@ -44,6 +53,14 @@ package struct BackupRecord: Sendable, Codable, Equatable {
         verifyError = try row.decodeIfPresent("verify_error")
         pinned = try row.decode("pinned")
         deletedAt = try row.decodeIfPresent("deleted_at")
+        let method: String = try row.decode("method")
+        guard let known = BackupMethod(rawValue: method) else { throw BackupError("backup \(id) has an unknown method \(method.debugDescription)") }
+        self.method = known
+        timeline = try row.decodeIfPresent("timeline")
+        startLSN = try row.decodeIfPresent("start_lsn")
+        stopLSN = try row.decodeIfPresent("stop_lsn")
+        startWAL = try row.decodeIfPresent("start_wal")
+        systemIdentifier = try row.decodeIfPresent("system_identifier")
     }
 }
 
@@ -61,8 +78,10 @@ package enum BackupCatalog {
             WITH backup AS (
                 INSERT INTO orchestrator.backups
                     (profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,
-                     manifest, manifest_sha256, verified_at, verify_status)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12, now(), 'passed')
+                     manifest, manifest_sha256, verified_at, verify_status,
+                     method, timeline, start_lsn, stop_lsn, start_wal, system_identifier)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12, now(), 'passed',
+                        $16, $17, $18::pg_lsn, $19::pg_lsn, $20, $21)
                 RETURNING *
             ), checked AS (
                 INSERT INTO orchestrator.backup_verifications (backup_id, job_id, started_at, finished_at, status, files_checked, bytes_checked)
@@ -74,6 +93,9 @@ package enum BackupCatalog {
                 manifest.profile, manifest.label, location, manifest.host, jobID, manifest.startedAt, manifest.finishedAt,
                 manifest.totalBytes, manifest.files.count, manifest.databases.map(\.name), manifestText, manifestSHA256,
                 verifyStartedAt, verification.files, verification.bytes,
+                manifest.physical == nil ? BackupMethod.logical.rawValue : BackupMethod.physical.rawValue,
+                manifest.physical.map { Int32($0.timeline) }, manifest.physical?.startPosition.description,
+                manifest.physical?.stopPosition.description, manifest.physical?.startSegment, manifest.physical?.systemIdentifier,
             ]
         )
         return try BackupRecord(row: result.single())  // INSERT ... RETURNING of one row

@@ -19,6 +19,27 @@ package struct BackupManifest: Sendable, Codable, Equatable {
     /// Every file of the backup except the manifest itself, sorted by path.
     package var files: [FileRecord]
     package var timings: [String: Double]
+    /// Physical backups: what `pg_basebackup` copied and which WAL it needs.
+    package var physical: PhysicalBackup?
+
+    /// A `pg_basebackup` copy of a whole cluster (tar format) and where it sits in the WAL.
+    package struct PhysicalBackup: Sendable, Codable, Equatable {
+        package var serverVersion: String
+        package var systemIdentifier: Int64
+        package var timeline: UInt32
+        /// WAL from here on (and the segments in `pg_wal.tar`) brings the copy to a consistent state at `stopPosition`.
+        package var startPosition: WALPosition
+        package var stopPosition: WALPosition
+        package var startSegment: String
+        package var stopSegment: String
+        package var walSegmentSize: Int64
+        /// The data directory's tar (compressed as `pg_basebackup` was asked to).
+        package var baseArchive: String
+        /// The WAL streamed during the backup (`pg_wal.tar`, maybe compressed); nil when not included.
+        package var walArchive: String?
+        package var pgBaseBackupVersion: String
+        package var pgBaseBackupOptions: [String]
+    }
 
     package struct DatabaseDump: Sendable, Codable, Equatable {
         package var name: String

@@ -36,4 +36,14 @@ package enum BackupPrivileges {
         let role: String = try row.decode("role")
         return "role \(role) may not create databases, which restores and drills do: ALTER ROLE \(try SQLIdentifier.quoted(role)) CREATEDB"
     }
+
+    /// pg_basebackup copies the cluster over a replication connection.
+    package static func replicationProblem(on connection: PostgresConnection) async throws -> String? {
+        let row = try await connection.query(
+            "SELECT current_user AS role, rolreplication OR rolsuper AS replicates FROM pg_roles WHERE rolname = current_user"
+        ).first
+        guard let row, try !row.decode("replicates", as: Bool.self) else { return nil }
+        let role: String = try row.decode("role")
+        return "role \(role) may not copy the cluster (pg_basebackup): ALTER ROLE \(try SQLIdentifier.quoted(role)) REPLICATION, and allow it a replication line in pg_hba.conf"
+    }
 }

@@ -60,6 +60,9 @@ package struct BackupRestorer: Sendable {
     }
 
     package func restore(_ record: BackupRecord, options: Options, jobID: Int64?) async throws -> Outcome {
+        guard record.method == .logical else {
+            throw BackupRequestError("backup \(record.id) is a physical copy of the whole cluster; restore it with `orchestrator pitr restore --backup \(record.id) --data-dir DIR`")
+        }
         let manifest = try await Self.manifest(of: record)
         let started = ContinuousClock.now
         // Everything asked for must be in the backup before anything is restored.

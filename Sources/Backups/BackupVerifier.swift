@@ -59,6 +59,12 @@ package struct BackupVerifier: Sendable {
                 throw BackupError("\(set.archive) cannot be read end to end: \(error)")
             }
         }
+        if let physical = manifest.physical {
+            let checked = try await Archiver.run { try BaseBackupCheck.verify(directory: directory, physical: physical) }
+            logger.info("base backup checked against backup_manifest", metadata: [
+                "backup.data_files": "\(checked.files)", "backup.data_bytes": "\(checked.bytes)", "backup.wal_segments": "\(checked.segments)",
+            ])
+        }
         for database in manifest.databases {
             guard let pgRestore else { throw BackupError("pg_restore not found; install the PostgreSQL client package") }
             do {

@@ -29,6 +29,9 @@ package struct RestoreDrill: Sendable {
     package init(environment: BackupEnvironment) { self.environment = environment }
 
     package func run(_ record: BackupRecord, jobID: Int64?) async throws -> Outcome {
+        guard record.method == .logical else {
+            throw BackupRequestError("backup \(record.id) is physical; drill it with pitr-drill")
+        }
         let started = Date()
         let restorer = BackupRestorer(environment: environment)
         var restoreSeconds = 0.0

@@ -21,6 +21,9 @@ package struct BackupJob: JobKind {
             let known = configuration.backups.profiles.keys.sorted()
             throw JobValidationError("unknown backup profile \((target ?? "").debugDescription); configured profiles: \(known.isEmpty ? "none (add them under backups.profiles in the configuration)" : known.joined(separator: ", "))")
         }
+        guard profile.method == .logical else {
+            throw JobValidationError("profile \(target.debugDescription) is physical (method: physical); enqueue base-backup \(target) instead")
+        }
         // One database: hold its key, so no restore or VACUUM FULL of it overlaps the dump.
         if profile.databases.count == 1, let database = configuration.databases[profile.databases[0]] {
             return "db:\(database.dbname)"

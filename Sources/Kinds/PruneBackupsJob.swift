@@ -46,7 +46,16 @@ package struct PruneBackupsJob: JobKind {
             }
             deleted += deletions.map { .object(["id": .int($0.id), "profile": .string(name), "label": .string($0.label)]) }
         }
-        return ["deleted": .array(deleted), "dry_run": .bool(arguments.dryRun)]
+        var result: [String: JSONValue] = ["deleted": .array(deleted), "dry_run": .bool(arguments.dryRun)]
+        // Archived WAL follows the physical backups it serves.
+        if profiles.values.contains(where: { $0.method == .physical }), let repository = context.configuration.walArchive?.repository {
+            let wal = try await context.withOrchestratorDatabase { connection in
+                try await WALRetention(logger: context.logger).prune(repository: repository, dryRun: arguments.dryRun, on: connection)
+            }
+            result["wal_removed_files"] = .int(Int64(wal.removed.files))
+            result["wal_first_needed"] = wal.firstNeeded.map(JSONValue.string) ?? .null
+        }
+        return result
     }
 }
 

@@ -19,7 +19,7 @@ package struct OrchestratorCommand: AsyncParsableCommand {
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
             ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALPushCommand.self, WALGetCommand.self,
-            ArchiveTaskCommand.self,
+            PITRCommand.self, ArchiveTaskCommand.self,
         ]
     )
 

@@ -39,7 +39,16 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
 }
 
 /// One kind of backup (`daily`, `full`, `system`): databases, file sets, compression, retention.
+/// A `physical` profile copies a whole cluster instead, through the connection of `database`.
 package struct BackupProfile: Sendable, Decodable, Equatable {
+    package var method: BackupMethod
+    /// Physical profiles: the key of `databases:` whose server is copied (its role needs REPLICATION).
+    package var database: String?
+    /// Physical profiles: `pg_basebackup --max-rate` (`20M`, `512k`); nil transfers at full speed.
+    package var maxRate: String?
+    package var checkpoint: CheckpointMode
+    /// zstd level (1 is fast and still compresses WAL-heavy data well); nil uses the default of 1.
+    package var compressionLevel: Int?
     /// Keys of `databases:` to dump.
     package var databases: [String]
     /// Also dump roles and tablespaces (`pg_dumpall --globals-only`) when databases are dumped.
@@ -56,12 +65,20 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
+        case method, database, maxRate = "max_rate", checkpoint, compressionLevel = "compression_level"
     }
 
     package init(
         databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
-        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = []
+        compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = [],
+        method: BackupMethod = .logical, database: String? = nil, maxRate: String? = nil, checkpoint: CheckpointMode = .spread,
+        compressionLevel: Int? = nil
     ) {
+        self.method = method
+        self.database = database
+        self.maxRate = maxRate
+        self.checkpoint = checkpoint
+        self.compressionLevel = compressionLevel
         self.smokeQueries = smokeQueries
         self.databases = databases
         self.globals = globals
@@ -81,6 +98,11 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
         compression = try c.decode(.compression, default: "zstd")
         retention = try c.decode(.retention, default: RetentionPolicy())
         smokeQueries = try c.decode(.smokeQueries, default: [])
+        method = try c.decode(.method, default: .logical)
+        database = try c.decodeIfPresent(String.self, forKey: .database)
+        maxRate = try c.decodeIfPresent(ScalarText.self, forKey: .maxRate)?.text
+        checkpoint = try c.decode(.checkpoint, default: .spread)
+        compressionLevel = try c.decodeIfPresent(Int.self, forKey: .compressionLevel)
     }
 }
 

@@ -99,10 +99,20 @@ extension Configuration {
             if !condition { problems.append(ConfigurationError(path: path, message)) }
         }
         check(backups.repository.hasPrefix("/"), "backups.repository", "must be an absolute path, got \(backups.repository.debugDescription)")
+        if let wal = walArchive {
+            check(wal.repository.hasPrefix("/"), "wal_archive.repository", "must be an absolute path, got \(wal.repository.debugDescription)")
+        }
         check((1...32).contains(backups.parallelJobs), "backups.parallel_jobs", "must be 1...32, got \(backups.parallelJobs)")
         for (name, profile) in backups.profiles.sorted(by: { $0.key < $1.key }) {
             let path = "backups.profiles.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
+            check(name != "wal", path, "\"wal\" is reserved: the WAL archive keeps its segments under <repository>/wal")
+            if profile.method == .physical {
+                problems += validatePhysical(profile, at: path)
+                continue
+            }
+            check(profile.database == nil && profile.maxRate == nil && profile.compressionLevel == nil, path,
+                  "database, max_rate and compression_level are for physical profiles (method: physical); a logical profile lists databases:")
             check(!profile.databases.isEmpty || !profile.paths.isEmpty, path, "names neither databases nor paths; nothing to back up")
             for (index, database) in profile.databases.enumerated() {
                 check(databases[database] != nil, "\(path).databases[\(index)]",
@@ -122,6 +132,44 @@ extension Configuration {
             check(retention.minKeep >= 1, "\(path).retention.min_keep", "must be at least 1 (the newest backup is always kept)")
         }
         return problems
+    }
+
+    /// A physical profile copies one server: it names that server's database key and nothing a
+    /// logical profile would dump or archive.
+    private func validatePhysical(_ profile: BackupProfile, at path: String) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        func check(_ condition: Bool, _ key: String, _ message: String) {
+            if !condition { problems.append(ConfigurationError(path: key, message)) }
+        }
+        if let database = profile.database {
+            check(databases[database] != nil, "\(path).database",
+                  "\(database.debugDescription) is not under databases: (configured: \(databases.keys.sorted().joined(separator: ", ")))")
+        } else {
+            check(false, "\(path).database", "a physical profile needs the key of the databases: entry whose server it copies")
+        }
+        check(profile.databases.isEmpty && profile.paths.isEmpty && profile.excludes.isEmpty, path,
+              "a physical profile copies the whole cluster; databases, paths and excludes belong to logical profiles")
+        check(["zstd", "gzip", "lz4", "none"].contains(profile.compression), "\(path).compression",
+              "\(profile.compression.debugDescription) is not one of zstd, gzip, lz4, none")
+        if let level = profile.compressionLevel {
+            check((1...19).contains(level), "\(path).compression_level", "must be 1...19, got \(level)")
+        }
+        if let rate = profile.maxRate {
+            check(Self.isTransferRate(rate), "\(path).max_rate",
+                  "\(rate.debugDescription) is not a rate pg_basebackup accepts: kB/s as a number (32...1048576), or with k or M (\"20M\", \"512k\")")
+        }
+        let retention = profile.retention
+        check(retention.minKeep >= 1, "\(path).retention.min_keep", "must be at least 1 (the newest backup is always kept)")
+        return problems
+    }
+
+    /// `pg_basebackup --max-rate`: 32 kB/s to 1024 MB/s, in kB/s or with a `k`/`M` suffix.
+    static func isTransferRate(_ text: String) -> Bool {
+        var digits = Substring(text)
+        var scale = 1
+        if digits.hasSuffix("k") { digits = digits.dropLast() } else if digits.hasSuffix("M") { digits = digits.dropLast(); scale = 1024 }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return false }
+        return (32...1_048_576).contains(value * scale)
     }
 
     func isConfigName(_ name: String) -> Bool {

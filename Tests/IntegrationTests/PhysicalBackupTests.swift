@@ -1,0 +1,91 @@
+@testable import Backups
+import Database
+import Foundation
+import PostgresClient
+@testable import Settings
+import TestSupport
+import Testing
+
+@Suite("Physical base backups")
+struct PhysicalBackupTests {
+    @Test func retentionRemovesOnlyWALNoKeptBaseBackupNeeds() async throws {
+        let profile = BackupProfile(retention: RetentionPolicy(keepLast: 1), method: .physical, database: "primary", checkpoint: .fast)
+        try await PhysicalBackupFixture.with(profile: profile) { fixture in
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("CREATE TABLE markers (id int PRIMARY KEY)")
+            let first = try await fixture.baseBackup()
+            for id in 1...3 {
+                try await primary.execute("INSERT INTO markers VALUES (\(id))")
+                try await fixture.archiveEverything(primary)
+            }
+            let second = try await fixture.baseBackup()
+            try await primary.execute("INSERT INTO markers VALUES (4)")
+            try await fixture.archiveEverything(primary)
+
+            let connection = try await fixture.harness.connect()
+            defer { connection.close() }
+            let live = try await BackupCatalog.list(profile: "base", on: connection)
+            #expect(live.map(\.id) == [second.id], "keep_last 1 deleted the first base backup")
+            #expect(!FileManager.default.fileExists(atPath: first.location))
+
+            let kept = try #require(second.startWAL)
+            let stored = fixture.wal.files(in: "\(fixture.wal.repository)/wal/00000001/\(kept.prefix(16))")
+                .filter { $0.count == 24 + 4 }.map { String($0.prefix(24)) }
+            #expect(!stored.isEmpty)
+            #expect(stored.allSatisfy { $0 >= kept }, "nothing before the kept backup's first segment: \(stored)")
+            #expect(stored.first == kept, "the kept backup's first segment stays")
+            let numbers = stored.compactMap { UInt32($0.suffix(8), radix: 16) }
+            #expect(numbers == Array(numbers[0]...numbers[numbers.count - 1]), "no gap from there on: \(stored)")
+            #expect(fixture.files(matching: ".backup.zst").allSatisfy { String($0.prefix(24)) >= kept }, "old backup labels went too")
+
+            let restored = try await fixture.restorer.run(fixture.restoreRequest(.latest, name: "after-retention"))
+            defer { fixture.stop(restored) }
+            let copy = try await fixture.connect(to: restored)
+            defer { copy.close() }
+            let count: Int64 = try await copy.query("SELECT count(*) AS n FROM markers").single().decode("n")
+            #expect(count == 4, "the kept base backup still restores to the end of the archive")
+        }
+    }
+
+    @Test func aRoleWithoutReplicationIsToldTheGrant() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("CREATE ROLE \"plain ölé\" LOGIN")
+            let variable = "ORCHESTRATOR_TEST_PLAIN_\(UUID().uuidString.replacingOccurrences(of: "-", with: "_"))"
+            let user = "plain%20%C3%B6l%C3%A9"
+            setenv(variable, "postgresql:///postgres?host=\(fixture.primary.socketDirectory)&port=\(PrivateCluster.port)&user=\(user)", 1)
+            defer { unsetenv(variable) }
+            var configuration = fixture.harness.configuration
+            configuration.databases["primary"] = TargetDatabase(dbname: "postgres", urlEnv: variable)
+            let connector = DatabaseConnector(orchestrator: fixture.harness.database.configuration, environment: ProcessInfo.processInfo.environment)
+            let harness = Harness(database: fixture.harness.database, connector: connector, configuration: configuration)
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let id = try await harness.enqueue(kind: "base-backup", target: "base", on: connection)
+            try await harness.worker(drain: true).run()
+            let job = try await JobQueueLookup.job(id, on: connection)
+            #expect(job.state == "failed")
+            #expect(job.error?.contains("ALTER ROLE \"plain ölé\" REPLICATION") == true, "got: \(job.error ?? "nil")")
+            let catalogued = try await BackupCatalog.list(profile: "base", on: connection)
+            #expect(catalogued.isEmpty)
+            let leftovers = fixture.wal.files(in: fixture.wal.directory + "/backups/base").filter { !$0.hasSuffix(".lock") }
+            #expect(leftovers.isEmpty, "a failed base backup leaves nothing visible: \(leftovers)")
+        }
+    }
+}
+
+extension PhysicalBackupFixture {
+    /// Stored WAL file names (without .zst) whose name contains `fragment`, across the repository.
+    func files(matching fragment: String) -> [String] {
+        let root = wal.repository + "/wal"
+        var names: [String] = []
+        let walker = FileManager.default.enumerator(atPath: root)
+        while let path = walker?.nextObject() as? String {
+            let name = (path as NSString).lastPathComponent
+            if name.contains(fragment) { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

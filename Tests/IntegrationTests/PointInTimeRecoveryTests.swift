@@ -1,0 +1,107 @@
+@testable import Backups
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+/// Archive -> base backup -> more writes -> restore to a moment, a position or the end, with
+/// real clusters: the primary archiving through wal-push, the copy recovering through wal-get.
+@Suite("Point-in-time recovery")
+struct PointInTimeRecoveryTests {
+    @Test func restoresExactlyTheMarkersBeforeAMomentAndEverythingWithLatest() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("CREATE TABLE markers (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+            try await primary.execute("INSERT INTO markers (id) VALUES (0)")
+            let record = try await fixture.baseBackup()
+            #expect(record.method == .physical)
+            #expect(record.verifyStatus == "passed")
+            #expect(record.startWAL?.count == 24)
+            let files = fixture.wal.files(in: record.location)
+            #expect(files.contains("base.tar.zst") && files.contains("backup_manifest") && files.contains("manifest.json"), "\(files)")
+
+            try await primary.execute("INSERT INTO markers (id) VALUES (1)")
+            try await Task.sleep(for: .milliseconds(1100))
+            let target: Date = try await primary.query("SELECT clock_timestamp() AS t").single().decode("t")
+            try await Task.sleep(for: .milliseconds(1100))
+            try await primary.execute("INSERT INTO markers (id) VALUES (2)")
+            try await fixture.archiveEverything(primary)
+
+            let atMoment = try await fixture.restorer.run(fixture.restoreRequest(.time(target), name: "moment"))
+            defer { fixture.stop(atMoment) }
+            let copy = try await fixture.connect(to: atMoment)
+            defer { copy.close() }
+            let restored: String = try await copy.query("SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM markers").single().decode("ids")
+            #expect(restored == "0,1", "exactly the markers committed before the target")
+            #expect(atMoment.backupID == record.id)
+            if let reached = atMoment.reachedTime { #expect(reached <= target) }
+            #expect(atMoment.timeline == 2, "the copy is promoted onto a timeline of its own")
+            let archiving: String = try await copy.query("SELECT current_setting('archive_mode') AS m").single().decode("m")
+            #expect(archiving == "off", "a restored copy never archives into the production repository")
+
+            let latest = try await fixture.restorer.run(fixture.restoreRequest(.latest, name: "latest"))
+            defer { fixture.stop(latest) }
+            let everything = try await fixture.connect(to: latest)
+            defer { everything.close() }
+            let all: String = try await everything.query("SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM markers").single().decode("ids")
+            #expect(all == "0,1,2")
+        }
+    }
+
+    @Test func aMissingSegmentIsNamedByTheRestore() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("CREATE TABLE markers (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+            _ = try await fixture.baseBackup()
+            try await primary.execute("INSERT INTO markers (id) VALUES (1)")
+            let gap: String = try await primary.query("SELECT pg_walfile_name(pg_current_wal_lsn()) AS name").single().decode("name")
+            try await fixture.archiveEverything(primary)
+            try await primary.execute("INSERT INTO markers (id) VALUES (2)")
+            let after: Date = try await primary.query("SELECT clock_timestamp() AS t").single().decode("t")
+            try await fixture.archiveEverything(primary)
+            try FileManager.default.removeItem(atPath: fixture.wal.stored(gap))
+
+            let request = fixture.restoreRequest(.time(after), name: "gap")
+            let error = await #expect(throws: BackupError.self) { try await fixture.restorer.run(request) }
+            #expect(error?.description.contains(gap) == true, "names the missing segment: \(error?.description ?? "")")
+            #expect(!FileManager.default.fileExists(atPath: request.dataDirectory + "/PG_VERSION"), "a failed restore leaves no half data directory")
+
+            let latest = fixture.restoreRequest(.latest, name: "gap-latest")
+            let stopped = await #expect(throws: BackupError.self) { try await fixture.restorer.run(latest) }
+            #expect(stopped?.description.contains(gap) == true, "--latest does not silently stop at a gap: \(stopped?.description ?? "")")
+        }
+    }
+
+    @Test func aCorruptBaseBackupIsRefusedNamingTheFile() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let record = try await fixture.baseBackup()
+            let archive = record.location + "/base.tar.zst"
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: archive))
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: size / 2)
+            let byte = try handle.read(upToCount: 1)?.first ?? 0
+            try handle.seek(toOffset: size / 2)
+            try handle.write(contentsOf: Data([byte ^ 0xFF]))
+            try handle.close()
+
+            let verify = await #expect(throws: BackupError.self) {
+                try await BackupVerifier(logger: Harness.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
+            }
+            #expect(verify?.description.contains("base.tar.zst") == true, "\(verify?.description ?? "")")
+            let request = fixture.restoreRequest(.latest, name: "corrupt")
+            let restore = await #expect(throws: BackupError.self) { try await fixture.restorer.run(request) }
+            #expect(restore?.description.contains("base.tar.zst") == true, "\(restore?.description ?? "")")
+        }
+    }
+
+    @Test func aTargetBeforeTheOldestBackupSaysWhatCanBeRestored() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            _ = try await fixture.baseBackup()
+            let request = fixture.restoreRequest(.time(Date(timeIntervalSinceNow: -86400)), name: "early")
+            let error = await #expect(throws: BackupRequestError.self) { try await fixture.restorer.run(request) }
+            #expect(error?.description.contains("earliest point") == true, "\(error?.description ?? "")")
+        }
+    }
+}
