@@ -68,6 +68,13 @@ struct ScratchServer: Sendable {
         }
     }
 
+    /// Stops whatever server runs from `dataDirectory` (a drill's scratch cluster), if any.
+    static func stopped(dataDirectory: String, runAs: String) async {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid"),
+              let server = try? ScratchServer(dataDirectory: dataDirectory, socketDirectory: "", port: 0, serverVersion: PGVersion.of(dataDirectory), runAs: runAs) else { return }
+        await server.stop()
+    }
+
     private func pgCtl(_ arguments: [String]) async throws {
         let command = [binaries + "/pg_ctl", "--pgdata=\(dataDirectory)"] + arguments
         if let user = runAs {
@@ -85,5 +92,12 @@ struct ScratchServer: Sendable {
         let size = (try? handle.seekToEnd()) ?? 0
         try? handle.seek(toOffset: size > UInt64(maxBytes) ? size - UInt64(maxBytes) : 0)
         return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    }
+}
+
+/// The major version a data directory was made by (`PG_VERSION`).
+enum PGVersion {
+    static func of(_ dataDirectory: String) -> String {
+        ((try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -10,7 +10,7 @@ import Support
 struct BackupsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backups",
-        abstract: "List, inspect and verify backups. Make one with `orchestrator enqueue backup PROFILE`.",
+        abstract: "List, inspect and verify backups. Make one with `orchestrator enqueue backup PROFILE` (or base-backup for a physical profile).",
         subcommands: [List.self, Show.self, Verify.self, Restore.self, Prune.self],
         defaultSubcommand: List.self
     )
@@ -28,9 +28,9 @@ struct BackupsCommand: AsyncParsableCommand {
                     let backups = try await BackupCatalog.list(profile: profile, includeDeleted: all, on: connection)
                     if global.json { return try Output.printJSON(backups) }
                     print(Output.table(
-                        ["ID", "PROFILE", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS"],
+                        ["ID", "PROFILE", "METHOD", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS"],
                         backups.map { backup in
-                            ["\(backup.id)", backup.profile, backup.label, Output.time(backup.finishedAt),
+                            ["\(backup.id)", backup.profile, backup.method.rawValue, backup.label, Output.time(backup.finishedAt),
                              ByteCountFormatter.string(fromByteCount: backup.bytes, countStyle: .binary), "\(backup.fileCount)",
                              Output.ago(backup.verifiedAt), backup.deletedAt == nil ? (backup.verifyStatus ?? "unverified") : "deleted"]
                         }

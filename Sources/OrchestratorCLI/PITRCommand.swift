@@ -32,7 +32,7 @@ struct PITRCommand: AsyncParsableCommand {
         @Option(help: "Only consider base backups of this profile.") var profile: String?
         @Option(help: "As root: the user the server runs as (PostgreSQL refuses root).") var runAs: String = "postgres"
         @Option(help: "Give up when recovery has not finished after this many seconds.") var timeout: Int = 24 * 3600
-        @Flag(help: "Stop the server after reporting (and remove the data directory).") var stop = false
+        @Flag(help: "Stop the server after reporting (the data directory stays).") var stop = false
 
         func validate() throws {
             let targets = [to != nil, toLSN != nil, latest].filter { $0 }.count

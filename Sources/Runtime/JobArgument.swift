@@ -29,3 +29,10 @@ extension JobArgument where Value == String? {
         Self(spec: ArgumentSpec(name, .text(maxBytes: maxBytes), summary)) { $0?.stringValue }
     }
 }
+
+extension JobArgument where Value == String {
+    /// One of `choices`; `value` when not given.
+    package static func choice(_ name: String, _ choices: [String], default value: String, _ summary: String) -> Self {
+        Self(spec: ArgumentSpec(name, .choice(choices), default: .string(value), summary)) { $0?.stringValue ?? value }
+    }
+}

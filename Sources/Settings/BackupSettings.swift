@@ -9,16 +9,25 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
     package var warnAfterHours: Int
     /// `status` warns when a profile's newest passed restore drill is older than this.
     package var drillWarnAfterDays: Int
+    /// Point-in-time drills restore a whole cluster here (one directory per drill, removed
+    /// after). Every directory above it must be enterable by `drill_run_as`.
+    package var drillDirectory: String
+    /// When the worker runs as root: the user restored servers run as (PostgreSQL refuses root).
+    package var drillRunAs: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case repository, parallelJobs = "parallel_jobs", profiles
         case warnAfterHours = "warn_after_hours", drillWarnAfterDays = "drill_warn_after_days"
+        case drillDirectory = "drill_directory", drillRunAs = "drill_run_as"
     }
 
     package init(
         repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:],
-        warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35
+        warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35, drillDirectory: String = "/var/tmp/orchestrator-drills",
+        drillRunAs: String = "postgres"
     ) {
+        self.drillDirectory = drillDirectory
+        self.drillRunAs = drillRunAs
         self.repository = repository
         self.parallelJobs = parallelJobs
         self.profiles = profiles
@@ -35,6 +44,8 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
         profiles = try c.decode(.profiles, default: [:])
         warnAfterHours = try c.decode(.warnAfterHours, default: defaults.warnAfterHours)
         drillWarnAfterDays = try c.decode(.drillWarnAfterDays, default: defaults.drillWarnAfterDays)
+        drillDirectory = try c.decode(.drillDirectory, default: defaults.drillDirectory)
+        drillRunAs = try c.decode(.drillRunAs, default: defaults.drillRunAs)
     }
 }
 

@@ -102,6 +102,8 @@ extension Configuration {
         if let wal = walArchive {
             check(wal.repository.hasPrefix("/"), "wal_archive.repository", "must be an absolute path, got \(wal.repository.debugDescription)")
         }
+        check(backups.drillDirectory.hasPrefix("/") && backups.drillDirectory.utf8.count <= 60, "backups.drill_directory",
+              "must be an absolute path of at most 60 bytes (a restored server's socket lives under it), got \(backups.drillDirectory.debugDescription)")
         check((1...32).contains(backups.parallelJobs), "backups.parallel_jobs", "must be 1...32, got \(backups.parallelJobs)")
         for (name, profile) in backups.profiles.sorted(by: { $0.key < $1.key }) {
             let path = "backups.profiles.\(name)"

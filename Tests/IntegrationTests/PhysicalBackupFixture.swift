@@ -1,4 +1,5 @@
 @testable import Backups
+@testable import Database
 import Foundation
 import PostgresClient
 @testable import Settings
@@ -12,9 +13,14 @@ struct PhysicalBackupFixture: Sendable {
     let harness: Harness
     let wal: WALFixture
     let primary: PrivateCluster
+    /// The environment variable holding the primary's URL (`url_env` of `databases.primary`).
+    let primaryVariable: String
 
+    /// With `catalogInPrimary` the orchestrator's own database lives in the primary cluster, as
+    /// on a single host, so its recovery markers are part of every base backup.
     static func with<T: Sendable>(
         profile: BackupProfile = BackupProfile(retention: RetentionPolicy(keepLast: 2), method: .physical, database: "primary", checkpoint: .fast),
+        catalogInPrimary: Bool = false,
         _ body: (PhysicalBackupFixture) async throws -> T
     ) async throws -> T {
         try await WALFixture.with { wal in
@@ -26,12 +32,29 @@ struct PhysicalBackupFixture: Sendable {
                 defer { unsetenv(variable) }
                 let configuration = Configuration(
                     databases: ["primary": TargetDatabase(dbname: "postgres", urlEnv: variable)],
-                    backups: BackupSettings(repository: wal.directory + "/backups", profiles: ["base": profile]),
+                    backups: BackupSettings(
+                        repository: wal.directory + "/backups", profiles: ["base": profile], drillDirectory: wal.directory + "/drills"
+                    ),
                     walArchive: WALArchiveSettings(repository: wal.repository)
                 )
-                return try await Harness.with(configuration: configuration) { harness in
-                    try await body(PhysicalBackupFixture(harness: harness, wal: wal, primary: primary))
+                guard catalogInPrimary else {
+                    return try await Harness.with(configuration: configuration) { harness in
+                        try await body(PhysicalBackupFixture(harness: harness, wal: wal, primary: primary, primaryVariable: variable))
+                    }
                 }
+                let admin = try await PostgresConnection.connect(primary.configuration)
+                defer { admin.close() }
+                try await admin.execute("CREATE DATABASE orchestrator")
+                let database = TestDatabase(name: "orchestrator", configuration: primary.configuration.withDatabase("orchestrator"))
+                let connection = try await database.connect()
+                defer { connection.close() }
+                _ = try await Migrator(directory: Harness.migrationsDirectory).migrate(connection, appliedBy: "tests", logger: Harness.logger)
+                let harness = Harness(
+                    database: database,
+                    connector: DatabaseConnector(orchestrator: database.configuration, environment: ProcessInfo.processInfo.environment),
+                    configuration: configuration
+                )
+                return try await body(PhysicalBackupFixture(harness: harness, wal: wal, primary: primary, primaryVariable: variable))
             }
         }
     }

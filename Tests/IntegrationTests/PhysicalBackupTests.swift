@@ -1,6 +1,7 @@
 @testable import Backups
 import Database
 import Foundation
+import Support
 import PostgresClient
 @testable import Settings
 import TestSupport
@@ -72,6 +73,33 @@ struct PhysicalBackupTests {
             #expect(catalogued.isEmpty)
             let leftovers = fixture.wal.files(in: fixture.wal.directory + "/backups/base").filter { !$0.hasSuffix(".lock") }
             #expect(leftovers.isEmpty, "a failed base backup leaves nothing visible: \(leftovers)")
+        }
+    }
+}
+
+@Suite("Recovery markers")
+struct RecoveryMarkerTests {
+    @Test func workersWriteMarkersOnlyWhileAPhysicalProfileExists() async throws {
+        let physical = Configuration(
+            databases: ["app": TargetDatabase(dbname: "postgres")],
+            backups: BackupSettings(profiles: ["base": BackupProfile(method: .physical, database: "app")])
+        )
+        try await Harness.with(configuration: physical) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            try await running(harness.worker()) {
+                try await expectEventually(timeout: .seconds(10)) {
+                    try await harness.count("SELECT count(*) AS n FROM orchestrator.recovery_markers", on: connection) >= 1
+                }
+            }
+            let worker: String = try await connection.query("SELECT worker FROM orchestrator.recovery_markers LIMIT 1").single().decode("worker")
+            #expect(worker.hasPrefix(HostInfo.hostName + ":"), "the writing worker is named: \(worker)")
+        }
+        try await Harness.with { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            try await running(harness.worker()) { try await Task.sleep(for: .seconds(2)) }
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.recovery_markers", on: connection) == 0)
         }
     }
 }

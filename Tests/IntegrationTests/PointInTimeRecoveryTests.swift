@@ -96,6 +96,46 @@ struct PointInTimeRecoveryTests {
         }
     }
 
+    @Test func theCommandRestoresReportsAsJSONAndStops() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("CREATE TABLE \"order book ✓\" (id int)")
+            _ = try await fixture.baseBackup()
+            try await primary.execute("INSERT INTO \"order book ✓\" SELECT generate_series(1, 100)")
+            try await fixture.archiveEverything(primary)
+            let directory = fixture.wal.directory
+            let config = directory + "/orchestrator.yaml"
+            try """
+                databases:
+                  primary: {dbname: postgres, url_env: \(fixture.primaryVariable)}
+                wal_archive: {repository: \(fixture.wal.repository)}
+                backups:
+                  repository: \(directory)/backups
+                  profiles:
+                    base: {method: physical, database: primary, checkpoint: fast}
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: fixture.wal.binary)
+            process.arguments = ["--config", config, "--json", "pitr", "restore", "--latest", "--data-dir", directory + "/cli/data",
+                                 "--socket-dir", directory + "/cli", "--stop"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["ORCHESTRATOR_DATABASE_URL"] = try fixture.harness.database.url
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            try await exited(process, timeout: .seconds(180))
+            #expect(process.terminationStatus == 0, "\(String(decoding: data, as: UTF8.self))")
+            let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(report["running"] as? Bool == false)
+            #expect((report["reachedLSN"] ?? report["reached_lsn"]) is String, "\(report)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/cli/data/postmaster.pid"), "stopped")
+            #expect(FileManager.default.fileExists(atPath: directory + "/cli/data/PG_VERSION"), "the data directory stays")
+        }
+    }
+
     @Test func aTargetBeforeTheOldestBackupSaysWhatCanBeRestored() async throws {
         try await PhysicalBackupFixture.with { fixture in
             _ = try await fixture.baseBackup()

@@ -7,6 +7,12 @@ public struct TestDatabase: Sendable {
     public let name: String
     public let configuration: ConnectionConfiguration
 
+    /// A database someone else made (e.g. on a test's private cluster).
+    public init(name: String, configuration: ConnectionConfiguration) {
+        self.name = name
+        self.configuration = configuration
+    }
+
     /// The server's admin URL; tests fail loudly when it is missing rather than pass silently.
     public static var serverConfiguration: ConnectionConfiguration {
         get throws {
