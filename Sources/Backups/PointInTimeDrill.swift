@@ -64,11 +64,12 @@ package struct PointInTimeDrill: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
 
         let target = try await chooseTarget(profile: profile, mode: mode, repository: repository)
-        let request = PointInTimeRestore.Request(
+        var request = PointInTimeRestore.Request(
             target: target.map(RecoveryTarget.time) ?? .latest, dataDirectory: directory + "/data", port: 5432,
             socketDirectory: directory + "/socket", profile: profile, stopAfter: false, runAs: settings.drillRunAs,
             timeoutSeconds: 6 * 3600
         )
+        request.runPgVerifybackup = true
         var outcome: Outcome
         var restored: PointInTimeRestore.Outcome?
         do {

@@ -30,6 +30,10 @@ package struct PointInTimeRestore: Sendable {
         package var timeoutSeconds: Int
         /// The role to connect as once promoted; nil: the profile's role, else `postgres`.
         package var user: String?
+        /// Also run `pg_verifybackup` on the extracted directory before recovery starts (every
+        /// file was already checked while extracted; this is PostgreSQL's own second opinion,
+        /// including a parse of the WAL the backup holds).
+        package var runPgVerifybackup = false
 
         package init(
             target: RecoveryTarget, dataDirectory: String, port: Int, socketDirectory: String? = nil, backupID: Int64? = nil,
@@ -59,6 +63,8 @@ package struct PointInTimeRestore: Sendable {
         /// Seconds from the start of the restore until the copy answered queries (RTO).
         package let secondsToQueryable: Double
         package let extractSeconds: Double
+        /// Time `pg_verifybackup` took on the extracted directory, when asked for.
+        package let pgVerifybackupSeconds: Double?
         package let dataDirectory: String
         package let socketDirectory: String
         package let port: Int
@@ -111,6 +117,12 @@ package struct PointInTimeRestore: Sendable {
             environment.logger.info("base backup extracted and checked", metadata: [
                 "pitr.files": "\(extracted.files)", "pitr.bytes": "\(extracted.bytes)", "pitr.extract_s": "\(String(format: "%.2f", extractSeconds))",
             ])
+            var toolSeconds: Double?
+            if request.runPgVerifybackup {
+                let clock = ContinuousClock.now
+                try await Self.runPgVerifybackup(dataDirectory: dataDirectory, backup: location, serverVersion: physical.serverVersion)
+                toolSeconds = (ContinuousClock.now - clock).seconds
+            }
             try RecoveryConfiguration(
                 dataDirectory: dataDirectory, socketDirectory: socketDirectory, port: request.port, target: request.target,
                 executable: executable, repository: repository
@@ -133,7 +145,7 @@ package struct PointInTimeRestore: Sendable {
             if request.stopAfter { await server.stop() }
             return Outcome(
                 backupID: record.id, backupLabel: record.label, target: request.target.description, reachedLSN: reached.lsn,
-                reachedTime: reached.time, timeline: reached.timeline, secondsToQueryable: seconds, extractSeconds: extractSeconds,
+                reachedTime: reached.time, timeline: reached.timeline, secondsToQueryable: seconds, extractSeconds: extractSeconds, pgVerifybackupSeconds: toolSeconds,
                 dataDirectory: dataDirectory, socketDirectory: socketDirectory, port: request.port, user: user, running: !request.stopAfter
             )
         } catch {
@@ -180,6 +192,21 @@ package struct PointInTimeRestore: Sendable {
         }
         let lsn: String = try earliest.decodeIfPresent("lsn") ?? "?"
         throw BackupRequestError("\(request.target) is before the oldest base backup; the earliest point that can be restored is \(RecoveryTarget.postgresTimestamp(first)) (LSN \(lsn))")
+    }
+
+    /// PostgreSQL's own check of the extracted copy against `backup_manifest` (which stays in
+    /// the backup), before any recovery setting changes a file.
+    static func runPgVerifybackup(dataDirectory: String, backup: String, serverVersion: String) async throws {
+        let major = serverVersion.split(whereSeparator: { !$0.isNumber }).first.map(String.init) ?? ""
+        let versioned = "/usr/lib/postgresql/\(major)/bin/pg_verifybackup"
+        guard let tool = FileManager.default.isExecutableFile(atPath: versioned) ? versioned : ChildProcess.locate("pg_verifybackup") else {
+            throw BackupRequestError("pg_verifybackup not found; install the PostgreSQL client package (postgresql-client-\(major))")
+        }
+        do {
+            try await ChildProcess.run(tool, ["--quiet", "--exit-on-error", "--manifest-path=\(backup)/\(PostgresBackupManifest.fileName)", dataDirectory])
+        } catch let failure as ChildProcess.Failure {
+            throw BackupError("pg_verifybackup rejected the restored copy: \(failure)")
+        }
     }
 
     /// With `hot_standby = off` the server accepts connections only once recovery reached its

@@ -33,6 +33,7 @@ struct PITRCommand: AsyncParsableCommand {
         @Option(help: "As root: the user the server runs as (PostgreSQL refuses root).") var runAs: String = "postgres"
         @Option(help: "Give up when recovery has not finished after this many seconds.") var timeout: Int = 24 * 3600
         @Flag(help: "Stop the server after reporting (the data directory stays).") var stop = false
+        @Flag(help: "Also run pg_verifybackup on the extracted copy before recovery (every file is checked while extracted anyway).") var pgVerifybackup = false
 
         func validate() throws {
             let targets = [to != nil, toLSN != nil, latest].filter { $0 }.count
@@ -59,10 +60,11 @@ struct PITRCommand: AsyncParsableCommand {
                 } else {
                     target = .latest
                 }
-                let request = PointInTimeRestore.Request(
+                var request = PointInTimeRestore.Request(
                     target: target, dataDirectory: dataDir, port: port, socketDirectory: socketDir, backupID: backup, profile: profile,
                     stopAfter: stop, runAs: runAs, timeoutSeconds: timeout
                 )
+                request.runPgVerifybackup = pgVerifybackup
                 let restore = PointInTimeRestore(environment: .init(logger: environment.logger, configuration: environment.configuration, connector: environment.connector))
                 let outcome = try await restore.run(request)
                 if global.json {
