@@ -90,6 +90,7 @@ extension Configuration {
             check(TimeZone(identifier: schedule.timeZone) != nil, "\(path).time_zone", "unknown time zone \(schedule.timeZone.debugDescription) (use an IANA name such as Europe/Berlin)")
             if let catchUp = schedule.catchUpSeconds { check(catchUp >= 0, "\(path).catch_up_seconds", "must not be negative") }
         }
+        if let walArchive { problems += walArchive.validate() }
         return problems
     }
 

@@ -23,11 +23,13 @@ package struct Configuration: Sendable, Decodable {
     package var health: HealthSettings
     /// How long jobs, runs, occurrences, alerts and backup records are kept.
     package var history: HistorySettings
+    /// The WAL repository and archive health limits; nil when WAL is not archived.
+    package var walArchive: WALArchiveSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
-        case alerts, health, history
+        case alerts, health, history, walArchive = "wal_archive"
     }
 
     package init(
@@ -36,8 +38,9 @@ package struct Configuration: Sendable, Decodable {
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
         alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
-        history: HistorySettings = HistorySettings()
+        history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil
     ) {
+        self.walArchive = walArchive
         self.history = history
         self.alerts = alerts
         self.retention = retention
@@ -69,6 +72,7 @@ package struct Configuration: Sendable, Decodable {
         alerts = try c.decode(.alerts, default: AlertSettings())
         health = try c.decode(.health, default: HealthSettings())
         history = try c.decode(.history, default: HistorySettings())
+        walArchive = try c.decodeIfPresent(WALArchiveSettings.self, forKey: .walArchive)
         // History is pruned without the operator listing a schedule; their own one wins.
         if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }
