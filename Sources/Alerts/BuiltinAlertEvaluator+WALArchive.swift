@@ -13,8 +13,9 @@ extension BuiltinAlertEvaluator {
     /// * `wal_archive_failing` (per host and server) — the last archive attempt failed;
     /// * `wal_archive_gap` (per host and timeline) — the repository misses segments.
     ///
-    /// A sample without a number (an unreadable repository, a server in recovery) leaves the
-    /// alert as it is; a number that is fine again resolves it.
+    /// A sample without a number (a server in recovery), or none because its source failed (an
+    /// unreadable repository, an unreachable server), leaves the alert as it is; a number that
+    /// is fine again resolves it.
     func walArchive(now: Date, on connection: PostgresConnection) async throws -> (conditions: [AlertCondition], undecided: Set<AlertCondition.Key>) {
         var metrics: [String] = []
         if settings.walArchiveBehind.enabled { metrics.append("pg.archive_behind_seconds") }
@@ -88,6 +89,32 @@ extension BuiltinAlertEvaluator {
                 ))
             }
         }
+        undecided.formUnion(try await unjudged(on: connection))
         return (conditions, undecided)
+    }
+
+    /// Firing WAL episodes whose host's newest run has no sample to judge them by because the
+    /// source failed: an unreadable repository (no per-timeline samples at all), an unreachable
+    /// server or a failed archiver query. They stay as they are rather than resolve.
+    func unjudged(on connection: PostgresConnection) async throws -> Set<AlertCondition.Key> {
+        let rows = try await connection.query(
+            """
+            SELECT a.rule, a.subject, a.host
+            FROM orchestrator.alerts a
+            WHERE a.state = 'firing' AND a.source = 'builtin'
+              AND a.rule IN ('wal_archive_behind', 'wal_archive_failing', 'wal_archive_gap')
+              AND NOT EXISTS (
+                    SELECT 1 FROM orchestrator.latest_health l
+                    WHERE l.host = a.host AND l.subject = a.subject
+                      AND l.metric = CASE a.rule WHEN 'wal_archive_behind' THEN 'pg.archive_behind_seconds'
+                                                 WHEN 'wal_archive_failing' THEN 'pg.archive_failing' ELSE 'wal.gaps' END)
+              AND EXISTS (
+                    SELECT 1 FROM orchestrator.latest_health l
+                    WHERE l.host = a.host AND l.status = 'failed'
+                      AND CASE WHEN a.rule = 'wal_archive_gap' THEN l.subject = 'wal' AND l.metric = 'wal.gaps' AND l.value IS NULL
+                               ELSE (l.metric = 'pg.up' AND l.value = 0) OR (l.metric = 'pg.sample_ms' AND l.message LIKE '%archiver:%') END)
+            """
+        )
+        return Set(try rows.rows.map { AlertCondition.Key(rule: try $0.decode("rule"), subject: try $0.decode("subject"), host: try $0.decode("host")) })
     }
 }

@@ -54,7 +54,8 @@ extension StatusCommand {
         var lines: [String] = []
         var warnings: [String] = []
         for server in wal.servers {
-            let archived = server.lastArchivedWAL.map { "last archived \($0) \(Output.ago(server.lastArchivedSeconds.map { Date().addingTimeInterval(-$0) }))" } ?? "nothing archived yet"
+            // Ages were measured when the sample was taken.
+            let archived = server.lastArchivedWAL.map { "last archived \($0) \(Output.ago(server.lastArchivedSeconds.map { server.sampledAt.addingTimeInterval(-$0) }))" } ?? "nothing archived yet"
             let behind = server.behindSeconds.map { $0 > 0 ? "behind \(Int($0 / 60)) min (\(Int(server.pendingSegments ?? 0)) segments wait)" : "not behind" } ?? "backlog unknown"
             lines.append("wal archive \(server.server)@\(server.host): \(archived), \(behind), failed \(Int(server.failedTotal ?? 0)) times")
             if server.failing { warnings.append("warning: archiving failing: \(server.lastFailedWAL ?? "?") (\(server.server)@\(server.host))") }
@@ -65,7 +66,7 @@ extension StatusCommand {
                 continue
             }
             let size = repository.bytes.map { String(format: "%.1f MB", $0 / 1_048_576) } ?? "?"
-            let newest = repository.newestAgeSeconds.map { "newest \(Output.ago(Date().addingTimeInterval(-$0)))" } ?? "empty"
+            let newest = repository.newestAgeSeconds.map { "newest \(Output.ago(repository.sampledAt.addingTimeInterval(-$0)))" } ?? "empty"
             let gaps = Int(repository.gaps ?? 0)
             lines.append("wal repository@\(repository.host): \(Int(repository.timelines ?? 0)) timelines, \(Int(repository.segments ?? 0)) segments, \(size), \(newest), \(gaps == 0 ? "no gap" : "\(gaps) gaps")")
             warnings += repository.gapLines.map { "warning: \($0)" }

@@ -164,6 +164,16 @@ struct WALArchiveHealthTests {
             let configured = try Self.command(context.fixture, ["wal", "status", "--config", config])
             #expect(configured.status == 1 && configured.stdout.contains(missing), "\(configured)")
 
+            // The repository's disk is unmounted: nothing can be judged, the gap alert stays.
+            let unmounted = context.fixture.directory + "/unmounted"
+            try FileManager.default.moveItem(atPath: context.fixture.repository, toPath: unmounted)
+            let (blindRun, blind) = try await context.sampleAndCheck()
+            let unreadable = try #require(Self.value(blindRun, "wal", "wal.gaps"))
+            #expect(unreadable.status == .failed && unreadable.message?.contains("cannot be reached") == true, "\(unreadable)")
+            #expect(blind.notices.isEmpty, "an unreadable repository neither resolves nor repeats the gap: \(blind.notices)")
+            #expect(try await BuiltinAlertTests.open("wal_archive_gap", on: context.orchestrator).count == 1)
+            try FileManager.default.moveItem(atPath: unmounted, toPath: context.fixture.repository)
+
             // Put back: the alert resolves.
             try FileManager.default.moveItem(atPath: aside, toPath: context.fixture.stored(missing))
             let (_, fixed) = try await context.sampleAndCheck()
