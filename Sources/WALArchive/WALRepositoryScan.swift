@@ -141,18 +141,20 @@ package struct WALRepositoryScan: Sendable, Equatable {
         var timeline = Timeline(timeline: number, name: name)
         var numbers: [UInt64] = []
         var sample: String?
-        func account(_ directory: String, _ entry: String) {
+        /// Adds a regular file's size and time; false for anything else (a directory or a link
+        /// under a stored name is not an archived file, so it must not hide a gap).
+        func account(_ directory: String, _ entry: String) -> Bool {
             var info = stat()
-            guard lstat(directory + "/" + entry, &info) == 0 else { return }  // removed meanwhile
+            guard lstat(directory + "/" + entry, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }
             timeline.bytes += Int64(info.st_size)
             let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
             timeline.newestModified = max(timeline.newestModified ?? modified, modified)
+            return true
         }
         for entry in try list(path) {
             if entry.hasPrefix(".") { continue }
             if entry == name + ".history.zst" {
-                timeline.history = true
-                account(path, entry)
+                timeline.history = account(path, entry)
                 continue
             }
             guard entry.count == 16, entry.hasPrefix(name), hexValue(String(entry.suffix(8))) != nil else { strays += 1; continue }
@@ -160,8 +162,7 @@ package struct WALRepositoryScan: Sendable, Equatable {
             for file in try list(directory) {
                 if file.hasPrefix(".") { continue }
                 guard file.hasSuffix(".zst"), let parsed = try? WALFileName(String(file.dropLast(4))),
-                      parsed.timelineAndLog == entry else { strays += 1; continue }
-                account(directory, file)
+                      parsed.timelineAndLog == entry, account(directory, file) else { strays += 1; continue }
                 switch parsed.kind {
                 case .segment:
                     numbers.append(UInt64(parsed.log) << 32 | UInt64(parsed.segment))

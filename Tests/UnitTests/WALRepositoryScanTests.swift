@@ -56,6 +56,11 @@ struct WALRepositoryScanTests {
             try Self.store("00000001.history", in: root)
             FileManager.default.createFile(atPath: root + "/wal/00000001/0000000100000001/.000000010000000100000009.zst.123.tmp", contents: Data())
             FileManager.default.createFile(atPath: root + "/wal/README", contents: Data())
+            // A directory and a link under the missing segment's name are not that segment.
+            let hole = root + "/wal/00000001/0000000100000001/000000010000000100000004.zst"
+            try FileManager.default.createDirectory(atPath: hole, withIntermediateDirectories: false)
+            try FileManager.default.createSymbolicLink(atPath: root + "/wal/00000001/0000000100000000/00000001000000000000003F.zst",
+                                                       withDestinationPath: root + "/wal/00000001/0000000100000000/00000001000000000000003E.zst")
 
             let scan = try WALRepositoryScan.scan(try WALRepository(root: root))
             #expect(scan.segmentSize == size)
@@ -66,7 +71,7 @@ struct WALRepositoryScanTests {
                 .init(after: "00000001000000000000003E", firstMissing: "00000001000000000000003F", lastMissing: "000000010000000100000000", missing: 2),
                 .init(after: "000000010000000100000003", firstMissing: "000000010000000100000004", lastMissing: "000000010000000100000004", missing: 1),
             ])
-            #expect(scan.strays == 1)
+            #expect(scan.strays == 3)
         }
     }
 
@@ -102,7 +107,8 @@ struct WALRepositoryScanTests {
             let elapsed = ContinuousClock.now - started
             #expect(scan.segments == 19_999)
             #expect(scan.gaps.map(\.gap.firstMissing) == [Self.name(1, 5_000, perLog: perLog), Self.name(1, 12_345, perLog: perLog)])
-            #expect(elapsed < .seconds(3), "scan of 20,000 names took \(elapsed)")
+            // Generous: a debug build on a loaded 2-core host takes 1.5 to 2.5 s; reading the files would mean gigabytes.
+            #expect(elapsed < .seconds(10), "scan of 20,000 names took \(elapsed)")
             print("scan of 19,999 segments: \(elapsed)")
         }
     }
