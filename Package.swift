@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Health",
             dependencies: [
-                "Database", "Settings", "Support", "PostgresClient", "Alerting",
+                "Database", "Settings", "Support", "PostgresClient", "Alerting", "WALArchive",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

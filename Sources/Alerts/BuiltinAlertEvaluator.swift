@@ -14,7 +14,9 @@ import Support
 /// * `worker_heartbeat` — per host: no worker alive for `after_minutes`, and at least one did
 ///   not stop cleanly (a clean `systemctl stop` is not an alert);
 /// * `backup_stale`, `drill_stale` — per backup profile: the newest verified backup or passed
-///   drill is older than allowed, or there is none.
+///   drill is older than allowed, or there is none;
+/// * `wal_archive_behind`, `wal_archive_failing`, `wal_archive_gap` — from the newest health
+///   samples (`BuiltinAlertEvaluator+WALArchive.swift`).
 package struct BuiltinAlertEvaluator: Sendable {
     let configuration: Configuration
 
@@ -30,6 +32,9 @@ package struct BuiltinAlertEvaluator: Sendable {
         if settings.scheduleOverdue.enabled { evaluation.conditions += try await overdueSchedules(now: now, on: connection) }
         if settings.workerHeartbeat.enabled { evaluation.conditions += try await staleWorkers(now: now, on: connection) }
         if settings.backupStale.enabled || settings.drillStale.enabled { evaluation.conditions += try await staleBackups(now: now, on: connection) }
+        let wal = try await walArchive(now: now, on: connection)
+        evaluation.conditions += wal.conditions
+        evaluation.undecided.formUnion(wal.undecided)
         return evaluation
     }
 

@@ -42,13 +42,15 @@ package struct HealthSampler: Sendable {
         async let units = SystemdUnits.check(settings.systemdUnits)
         async let ports = tcpChecks()
         async let endpoints = httpChecks()
+        async let repository = walRepository()
         let (databaseSamples, databaseMs) = await sampleDatabases(previous: previous, takenAt: takenAt)
         let services = await units + ports + endpoints
+        let archive = await repository
 
         // CPU usage is averaged over the whole run, but never over less than cpu_interval_ms.
         try? await Task.sleep(until: started + .milliseconds(settings.cpuIntervalMs), clock: .continuous)
         let systemSamples = await Blocking.run { system.sample(cpuStart: cpuStart) }
-        let samples = systemSamples + databaseSamples + services
+        let samples = systemSamples + databaseSamples + services + archive
         let run = HealthRun(host: hostName, takenAt: takenAt, durationMs: (ContinuousClock.now - started).seconds * 1000,
                             databaseMs: databaseMs, samples: samples)
         logger.info("health sampled", metadata: [
@@ -66,6 +68,7 @@ package struct HealthSampler: Sendable {
         var samples: [HealthSample] = []
         var databaseMs = 0.0
         var serversDone: Set<String> = []
+        var archiversDone: Set<String> = []
         for key in sampled.union(checkDatabases).sorted() {
             let checks = settings.sql.filter { $0.value.database == key }.sorted { $0.key < $1.key }
             guard let target = configuration.databases[key] else { continue }  // rejected by validation
@@ -97,6 +100,14 @@ package struct HealthSampler: Sendable {
                         errors.append("server: \(error)")
                     }
                 }
+                if !archiversDone.contains(server) {
+                    do {
+                        samples += try await sampler.sampleArchiver(server, on: connection)
+                        archiversDone.insert(server)
+                    } catch {
+                        errors.append("archiver: \(error)")
+                    }
+                }
                 if !errors.isEmpty {
                     logger.warning("health: sampling failed", metadata: ["db.name": "\(key)", "error": "\(errors.joined(separator: "; "))"])
                 }
@@ -124,6 +135,12 @@ package struct HealthSampler: Sendable {
         let options = [current["options"], "-c statement_timeout=\(settings.statementTimeoutMs)"].compactMap { $0 }.joined(separator: " ")
         parameters.overrides.append((keyword: "options", value: options))
         return parameters
+    }
+
+    /// The WAL repository's listing, in the jobs lane (a hung mount blocks a thread there, not the pool).
+    private func walRepository() async -> [HealthSample] {
+        guard let settings = configuration.walArchive, settings.scan else { return [] }
+        return await Blocking.run { WALRepositorySampler.sample(settings) }
     }
 
     /// All ports at once, each on its own blocking thread with its own timeout.

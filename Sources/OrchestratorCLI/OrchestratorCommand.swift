@@ -12,13 +12,14 @@ package struct OrchestratorCommand: AsyncParsableCommand {
             Every command takes --config FILE, --json and --log-level LEVEL, before or after the command: \
             `orchestrator --config F status` and `orchestrator status --config F` are the same. \
             Exception: wal-push and wal-get (PostgreSQL's archive and restore commands) never read the main configuration \
-            and have exit codes of their own (see their --help).
+            and have exit codes of their own (see their --help); `wal status` exits 1 when the archive has a gap and 74 when \
+            the repository cannot be listed.
             """,
         version: OrchestratorVersion.current,
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
-            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALPushCommand.self, WALGetCommand.self,
+            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALCommand.self, WALPushCommand.self, WALGetCommand.self,
             PITRCommand.self, ArchiveTaskCommand.self,
         ]
     )

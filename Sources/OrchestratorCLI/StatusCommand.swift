@@ -2,12 +2,13 @@ import Alerts
 import ArgumentParser
 import Backups
 import Foundation
+import Health
 import Queue
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Workers alive, queued and running jobs, jobs finished in the last 24 hours, oldest queued job, failures in the last 24 hours, backup freshness, firing alerts."
+        abstract: "Workers alive, queued and running jobs, jobs finished in the last 24 hours, oldest queued job, failures in the last 24 hours, backup freshness, WAL archive health, firing alerts."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -19,7 +20,8 @@ struct StatusCommand: AsyncParsableCommand {
                 let status = try await QueueStatus.load(on: connection, aliveWithin: max(120, environment.configuration.worker.leaseSeconds * 2))
                 let backups = try await BackupFreshness.load(configuration: environment.configuration, on: connection)
                 let alerts = try await AlertRecord.load(all: false, limit: 20, on: connection)
-                if global.json { return try Output.printJSON(StatusReport(queue: status, backups: backups, alerts: alerts)) }
+                let wal = try await WALArchiveStatus.load(on: connection)
+                if global.json { return try Output.printJSON(StatusReport(queue: status, backups: backups, walArchive: wal, alerts: alerts)) }
                 print("database: \(environment.connector.orchestrator)  schema version: \(status.schemaVersion.map(String.init) ?? "none")")
                 print("workers alive: \(status.workersAlive.count)")
                 for worker in status.workersAlive {
@@ -33,6 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
                     print("backups \(profile.profile): verified \(Output.ago(profile.newestVerifiedAt)), drill \(Output.ago(profile.newestDrillAt))")
                     for warning in profile.warnings { print("warning: \(warning)") }
                 }
+                for line in Self.lines(wal, configured: environment.configuration.walArchive != nil) { print(line) }
                 print("alerts firing: \(alerts.count == 20 ? "20 or more" : String(alerts.count))\(alerts.isEmpty ? "" : " (orchestrator alerts list)")")
                 for alert in alerts {
                     print("  [\(alert.severity)] \(alert.summary)  since \(Output.ago(alert.firedAt))")
@@ -45,9 +48,44 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
+extension StatusCommand {
+    /// The WAL archive's lines: per archiving server and per repository, then warnings.
+    static func lines(_ wal: WALArchiveStatus, configured: Bool) -> [String] {
+        var lines: [String] = []
+        var warnings: [String] = []
+        for server in wal.servers {
+            // Ages were measured when the sample was taken.
+            let archived = server.lastArchivedWAL.map { "last archived \($0) \(Output.ago(server.lastArchivedSeconds.map { server.sampledAt.addingTimeInterval(-$0) }))" } ?? "nothing archived yet"
+            let behind = server.behindSeconds.map { $0 > 0 ? "behind \(Int($0 / 60)) min (\(Int(server.pendingSegments ?? 0)) segments wait)" : "not behind" } ?? "backlog unknown"
+            lines.append("wal archive \(server.server)@\(server.host): \(archived), \(behind), failed \(Int(server.failedTotal ?? 0)) times")
+            if server.failing { warnings.append("warning: archiving failing: \(server.lastFailedWAL ?? "?") (\(server.server)@\(server.host))") }
+        }
+        for repository in wal.repositories {
+            if let problem = repository.problem {
+                lines.append("wal repository@\(repository.host): \(problem)")
+                continue
+            }
+            let size = repository.bytes.map { String(format: "%.1f MB", $0 / 1_048_576) } ?? "?"
+            let newest = repository.newestAgeSeconds.map { "newest \(Output.ago(repository.sampledAt.addingTimeInterval(-$0)))" } ?? "empty"
+            let gaps = Int(repository.gaps ?? 0)
+            lines.append("wal repository@\(repository.host): \(Int(repository.timelines ?? 0)) timelines, \(Int(repository.segments ?? 0)) segments, \(size), \(newest), \(gaps == 0 ? "no gap" : "\(gaps) gaps")")
+            warnings += repository.gapLines.map { "warning: \($0)" }
+        }
+        if configured && wal.servers.isEmpty && wal.repositories.isEmpty {
+            lines.append("wal archive: no health sample yet (run the health kind on the archiving host)")
+        }
+        return lines + warnings
+    }
+}
+
 struct StatusReport: Encodable {
     let queue: QueueStatus
     let backups: [BackupFreshness]
+    let walArchive: WALArchiveStatus
     /// Firing alerts, most severe first (at most 20).
     let alerts: [AlertRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case queue, backups, walArchive = "wal_archive", alerts
+    }
 }

@@ -12,10 +12,18 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
     package var backupStale: BuiltinAlertRule
     /// A profile's newest passed restore drill is older than `after_days` (default `backups.drill_warn_after_days`).
     package var drillStale: BuiltinAlertRule
+    /// A server's finished WAL segment has waited for archiving `after_minutes` (default
+    /// `wal_archive.warn_behind_minutes`); judged from the newest health samples.
+    package var walArchiveBehind: BuiltinAlertRule
+    /// A server's most recent archive attempt failed (and nothing was archived since).
+    package var walArchiveFailing: BuiltinAlertRule
+    /// The repository misses segments between a timeline's first and last; one alert per timeline.
+    package var walArchiveGap: BuiltinAlertRule
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobFailed = "job_failed", scheduleOverdue = "schedule_overdue", workerHeartbeat = "worker_heartbeat"
         case backupStale = "backup_stale", drillStale = "drill_stale"
+        case walArchiveBehind = "wal_archive_behind", walArchiveFailing = "wal_archive_failing", walArchiveGap = "wal_archive_gap"
     }
 
 
@@ -24,8 +32,14 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         scheduleOverdue: BuiltinAlertRule = BuiltinAlertRule(severity: .warning, limit: 15),
         workerHeartbeat: BuiltinAlertRule = BuiltinAlertRule(severity: .critical, limit: 10),
         backupStale: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
-        drillStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning)
+        drillStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
+        walArchiveBehind: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
+        walArchiveFailing: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
+        walArchiveGap: BuiltinAlertRule = BuiltinAlertRule(severity: .critical)
     ) {
+        self.walArchiveBehind = walArchiveBehind
+        self.walArchiveFailing = walArchiveFailing
+        self.walArchiveGap = walArchiveGap
         self.jobFailed = jobFailed
         self.scheduleOverdue = scheduleOverdue
         self.workerHeartbeat = workerHeartbeat
@@ -42,6 +56,9 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         workerHeartbeat = try c.decodeIfPresent(Keyed<WorkerHeartbeatKeys>.self, forKey: .workerHeartbeat)?.rule ?? defaults.workerHeartbeat
         backupStale = try c.decodeIfPresent(Keyed<BackupStaleKeys>.self, forKey: .backupStale)?.rule ?? defaults.backupStale
         drillStale = try c.decodeIfPresent(Keyed<DrillStaleKeys>.self, forKey: .drillStale)?.rule ?? defaults.drillStale
+        walArchiveBehind = try c.decodeIfPresent(Keyed<WALArchiveBehindKeys>.self, forKey: .walArchiveBehind)?.rule ?? defaults.walArchiveBehind
+        walArchiveFailing = try c.decodeIfPresent(Keyed<WALArchiveFailingKeys>.self, forKey: .walArchiveFailing)?.rule ?? defaults.walArchiveFailing
+        walArchiveGap = try c.decodeIfPresent(Keyed<WALArchiveGapKeys>.self, forKey: .walArchiveGap)?.rule ?? defaults.walArchiveGap
     }
 }
 
@@ -58,9 +75,9 @@ package struct BuiltinAlertRule: Sendable, Equatable {
         self.limit = limit
     }
 
-    init(from decoder: any Decoder, limitKey: String, defaults: BuiltinAlertRule) throws {
+    init(from decoder: any Decoder, limitKey: String?, defaults: BuiltinAlertRule) throws {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
-        let allowed = ["enabled", "severity", limitKey]
+        let allowed = ["enabled", "severity"] + (limitKey.map { [$0] } ?? [])
         for key in c.allKeys where !allowed.contains(key.stringValue) {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: decoder.codingPath + [key], debugDescription: "unknown key; allowed: \(allowed.joined(separator: ", "))"
@@ -78,39 +95,56 @@ package struct BuiltinAlertRule: Sendable, Equatable {
         } else {
             severity = defaults.severity
         }
-        limit = try c.decodeIfPresent(Int.self, forKey: AnyCodingKey(stringValue: limitKey)) ?? defaults.limit
+        limit = try limitKey.flatMap { try c.decodeIfPresent(Int.self, forKey: AnyCodingKey(stringValue: $0)) } ?? defaults.limit
     }
 }
 
 /// The limit key and defaults of one built-in rule, so each decodes with its own allowed keys.
 protocol BuiltinRuleKeys {
-    static var limitKey: String { get }
+    /// Nil for a rule without a limit (it fires on what the newest sample says).
+    static var limitKey: String? { get }
     static var defaults: BuiltinAlertRule { get }
 }
 
 enum JobFailedKeys: BuiltinRuleKeys {
-    static let limitKey = "window_hours"
+    static let limitKey: String? = "window_hours"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().jobFailed }
 }
 
 enum ScheduleOverdueKeys: BuiltinRuleKeys {
-    static let limitKey = "grace_minutes"
+    static let limitKey: String? = "grace_minutes"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().scheduleOverdue }
 }
 
 enum WorkerHeartbeatKeys: BuiltinRuleKeys {
-    static let limitKey = "after_minutes"
+    static let limitKey: String? = "after_minutes"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().workerHeartbeat }
 }
 
 enum BackupStaleKeys: BuiltinRuleKeys {
-    static let limitKey = "after_hours"
+    static let limitKey: String? = "after_hours"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().backupStale }
 }
 
 enum DrillStaleKeys: BuiltinRuleKeys {
-    static let limitKey = "after_days"
+    static let limitKey: String? = "after_days"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().drillStale }
+}
+
+enum WALArchiveBehindKeys: BuiltinRuleKeys {
+    static let limitKey: String? = "after_minutes"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walArchiveBehind }
+}
+
+/// Fires on the newest sample: no limit.
+enum WALArchiveFailingKeys: BuiltinRuleKeys {
+    static let limitKey: String? = nil
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walArchiveFailing }
+}
+
+enum WALArchiveGapKeys: BuiltinRuleKeys {
+    static let limitKey: String? = nil
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walArchiveGap }
 }
 
 struct Keyed<Keys: BuiltinRuleKeys>: Decodable {

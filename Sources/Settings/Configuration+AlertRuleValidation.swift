@@ -52,6 +52,7 @@ extension Configuration {
             ("worker_heartbeat", "after_minutes", builtin.workerHeartbeat, 1...1440),
             ("backup_stale", "after_hours", builtin.backupStale, 1...8760),
             ("drill_stale", "after_days", builtin.drillStale, 1...3650),
+            ("wal_archive_behind", "after_minutes", builtin.walArchiveBehind, 1...10_080),
         ]
         for (name, key, rule, range) in limits {
             if let limit = rule.limit {

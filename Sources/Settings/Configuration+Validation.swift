@@ -90,6 +90,7 @@ extension Configuration {
             check(TimeZone(identifier: schedule.timeZone) != nil, "\(path).time_zone", "unknown time zone \(schedule.timeZone.debugDescription) (use an IANA name such as Europe/Berlin)")
             if let catchUp = schedule.catchUpSeconds { check(catchUp >= 0, "\(path).catch_up_seconds", "must not be negative") }
         }
+        if let walArchive { problems += walArchive.validate() }
         return problems
     }
 
@@ -99,9 +100,6 @@ extension Configuration {
             if !condition { problems.append(ConfigurationError(path: path, message)) }
         }
         check(backups.repository.hasPrefix("/"), "backups.repository", "must be an absolute path, got \(backups.repository.debugDescription)")
-        if let wal = walArchive {
-            check(wal.repository.hasPrefix("/"), "wal_archive.repository", "must be an absolute path, got \(wal.repository.debugDescription)")
-        }
         check(backups.drillDirectory.hasPrefix("/") && backups.drillDirectory.utf8.count <= 60, "backups.drill_directory",
               "must be an absolute path of at most 60 bytes (a restored server's socket lives under it), got \(backups.drillDirectory.debugDescription)")
         check((1...32).contains(backups.parallelJobs), "backups.parallel_jobs", "must be 1...32, got \(backups.parallelJobs)")

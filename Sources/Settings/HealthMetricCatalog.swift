@@ -16,6 +16,9 @@ package enum HealthMetricCatalog {
         "pg.connections_total", "pg.max_connections", "pg.connections_used_percent", "pg.in_recovery",
         "pg.replay_delay_seconds", "pg.replicas", "pg.replication_lag_bytes", "pg.replication_lag_seconds",
         "pg.slot_active", "pg.slot_retained_bytes",
+        "pg.archive_failed_total", "pg.archive_failing", "pg.archive_last_archived_seconds", "pg.archive_last_failed_seconds",
+        "pg.archive_pending_segments", "pg.archive_behind_seconds",
+        "wal.timelines", "wal.segments", "wal.bytes", "wal.gaps", "wal.missing_segments", "wal.newest_age_seconds",
         "systemd.active", "tcp.up", "tcp.connect_ms", "http.up", "http.status", "http.response_ms", "check.value",
     ]
 }

@@ -1,24 +1,35 @@
 import Foundation
 import Yams
 
-/// What `wal-push` and `wal-get` need, in a file of its own: they run as the `postgres` user
-/// from PostgreSQL's archive and restore commands, which must not read the main configuration
-/// (it holds database URLs and secret references). Read once per command, nothing else parsed:
+/// The `wal_archive:` section. `wal-push` and `wal-get` read it from a file of their own: they
+/// run as the `postgres` user from PostgreSQL's archive and restore commands, which must not
+/// read the main configuration (it holds database URLs and secret references). The main
+/// configuration has the same section, for archive health, base backups and restores:
 ///
 ///     wal_archive:
 ///       repository: /var/lib/orchestrator/repository
+///       warn_behind_minutes: 5     # archive health only
+///       scan: true
 package struct WALArchiveSettings: Sendable, Equatable, Decodable {
     package static let defaultPath = "/etc/orchestrator/wal.yaml"
 
     /// Absolute path of the repository; WAL goes under its `wal/` directory.
     package var repository: String
+    /// Archiving is behind when a finished segment has waited this long (built-in alert
+    /// `wal_archive_behind`, unless it sets its own `after_minutes`).
+    package var warnBehindMinutes: Int
+    /// Whether health sampling lists the repository (gaps, segments, bytes). Off for a
+    /// repository this host cannot read, or a slow network mount.
+    package var scan: Bool
 
-    package init(repository: String) {
+    package init(repository: String, warnBehindMinutes: Int = 5, scan: Bool = true) {
         self.repository = repository
+        self.warnBehindMinutes = warnBehindMinutes
+        self.scan = scan
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case repository
+        case repository, warnBehindMinutes = "warn_behind_minutes", scan
     }
 
     private struct File: Decodable {
@@ -34,7 +45,22 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
 
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
-        repository = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .repository)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        repository = try c.decode(String.self, forKey: .repository)
+        warnBehindMinutes = try c.decode(.warnBehindMinutes, default: 5)
+        scan = try c.decode(.scan, default: true)
+    }
+
+    /// Problems with paths below `prefix` (`wal_archive`).
+    package func validate(prefix: String = "wal_archive") -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        if !repository.hasPrefix("/") {
+            problems.append(ConfigurationError(path: prefix + ".repository", "must be an absolute path, not \"\(repository)\""))
+        }
+        if !(1...10_080).contains(warnBehindMinutes) {
+            problems.append(ConfigurationError(path: prefix + ".warn_behind_minutes", "must be 1...10080 (a week), got \(warnBehindMinutes)"))
+        }
+        return problems
     }
 
     /// Reads and checks the file; every problem names the file and the key.
@@ -57,9 +83,8 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
         } catch {
             throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "", "not valid YAML: \(error)")])
         }
-        guard settings.repository.hasPrefix("/") else {
-            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "wal_archive.repository", "must be an absolute path, not \"\(settings.repository)\"")])
-        }
+        let problems = settings.validate()
+        guard problems.isEmpty else { throw ConfigurationErrors(file: file, errors: problems) }
         return settings
     }
 }

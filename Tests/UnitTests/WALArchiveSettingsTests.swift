@@ -20,3 +20,34 @@ struct WALArchiveSettingsTests {
         #expect(throws: ConfigurationErrors.self) { try WALArchiveSettings.load(path: "/nonexistent/wal.yaml") }
     }
 }
+
+@Suite("WAL archive in the main configuration")
+struct WALArchiveConfigurationTests {
+    @Test func theSectionIsOptionalWithDefaultsAndStrict() throws {
+        #expect(try Configuration.parse(yaml: "worker: {concurrency: 2}\n").walArchive == nil)
+        let configured = try Configuration.parse(yaml: "wal_archive:\n  repository: /srv/repository\n")
+        #expect(configured.walArchive == WALArchiveSettings(repository: "/srv/repository", warnBehindMinutes: 5, scan: true))
+        #expect(configured.validate().isEmpty)
+        let tuned = try Configuration.parse(yaml: "wal_archive: {repository: /srv/r, warn_behind_minutes: 15, scan: false}\n")
+        #expect(tuned.walArchive?.warnBehindMinutes == 15 && tuned.walArchive?.scan == false)
+        #expect(throws: ConfigurationErrors.self) { try Configuration.parse(yaml: "wal_archive: {repository: /srv/r, warn_behind: 5}\n") }
+        let bad = try Configuration.parse(yaml: "wal_archive: {repository: srv, warn_behind_minutes: 0}\n").validate().map(\.path)
+        #expect(bad == ["wal_archive.repository", "wal_archive.warn_behind_minutes"])
+        // The small file of wal-push accepts the same section.
+        #expect(try WALArchiveSettings.parse(yaml: "wal_archive: {repository: /srv/r, warn_behind_minutes: 7}\n", file: "wal.yaml").warnBehindMinutes == 7)
+    }
+
+    @Test func theBuiltinWALAlertsHaveTheirOwnKeys() throws {
+        let yaml = """
+            alerts:
+              builtin:
+                wal_archive_behind: {after_minutes: 20}
+                wal_archive_failing: {severity: warning}
+                wal_archive_gap: {enabled: false}
+            """
+        let builtin = try Configuration.parse(yaml: yaml).alerts.builtin
+        #expect(builtin.walArchiveBehind.limit == 20 && builtin.walArchiveBehind.severity == .warning)
+        #expect(builtin.walArchiveFailing.severity == .warning && !builtin.walArchiveGap.enabled)
+        #expect(throws: ConfigurationErrors.self) { try Configuration.parse(yaml: "alerts:\n  builtin:\n    wal_archive_gap: {after_minutes: 3}\n") }
+    }
+}
