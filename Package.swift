@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "WALArchive",
             dependencies: [
-                "Archiving",
+                "Archiving", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

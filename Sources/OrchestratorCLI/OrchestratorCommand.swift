@@ -18,7 +18,7 @@ package struct OrchestratorCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
-            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALPushCommand.self, WALGetCommand.self,
+            ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALPushCommand.self, WALGetCommand.self, WALPusherCommand.self,
             ArchiveTaskCommand.self,
         ]
     )

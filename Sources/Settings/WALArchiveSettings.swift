@@ -7,18 +7,33 @@ import Yams
 ///
 ///     wal_archive:
 ///       repository: /var/lib/orchestrator/repository
+///       async: true                          # optional: archive through a background pusher
+///       spool: /var/spool/orchestrator/wal   # its status files (default shown)
+///       push_ahead: 16                       # files pushed ahead of PostgreSQL's calls
 package struct WALArchiveSettings: Sendable, Equatable, Decodable {
     package static let defaultPath = "/etc/orchestrator/wal.yaml"
+    package static let defaultSpool = "/var/spool/orchestrator/wal"
+    package static let defaultPushAhead = 16
+    package static let pushAheadRange = 1...256
 
     /// Absolute path of the repository; WAL goes under its `wal/` directory.
     package var repository: String
+    /// Whether `wal-push` answers from the spool, a background pusher doing the pushing.
+    package var async: Bool
+    /// Absolute path of the spool (one per cluster).
+    package var spool: String
+    package var pushAhead: Int
 
-    package init(repository: String) {
+    package init(repository: String, async: Bool = false, spool: String = Self.defaultSpool, pushAhead: Int = Self.defaultPushAhead) {
         self.repository = repository
+        self.async = async
+        self.spool = spool
+        self.pushAhead = pushAhead
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case repository
+        case repository, async, spool
+        case pushAhead = "push_ahead"
     }
 
     private struct File: Decodable {
@@ -34,7 +49,11 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
 
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
-        repository = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .repository)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        repository = try container.decode(String.self, forKey: .repository)
+        async = try container.decodeIfPresent(Bool.self, forKey: .async) ?? false
+        spool = try container.decodeIfPresent(String.self, forKey: .spool) ?? Self.defaultSpool
+        pushAhead = try container.decodeIfPresent(Int.self, forKey: .pushAhead) ?? Self.defaultPushAhead
     }
 
     /// Reads and checks the file; every problem names the file and the key.
@@ -59,6 +78,12 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
         }
         guard settings.repository.hasPrefix("/") else {
             throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "wal_archive.repository", "must be an absolute path, not \"\(settings.repository)\"")])
+        }
+        guard settings.spool.hasPrefix("/") else {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "wal_archive.spool", "must be an absolute path, not \"\(settings.spool)\"")])
+        }
+        guard pushAheadRange.contains(settings.pushAhead) else {
+            throw ConfigurationErrors(file: file, errors: [ConfigurationError(path: "wal_archive.push_ahead", "must be from \(pushAheadRange.lowerBound) to \(pushAheadRange.upperBound), not \(settings.pushAhead)")])
         }
         return settings
     }
