@@ -23,11 +23,14 @@ package struct Configuration: Sendable, Decodable {
     package var health: HealthSettings
     /// How long jobs, runs, occurrences, alerts and backup records are kept.
     package var history: HistorySettings
+    /// WAL streamed by a supervised `pg_receivewal`; nil when not configured.
+    package var walStream: WALStreamSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
         case alerts, health, history
+        case walStream = "wal_stream"
     }
 
     package init(
@@ -36,8 +39,9 @@ package struct Configuration: Sendable, Decodable {
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
         alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
-        history: HistorySettings = HistorySettings()
+        history: HistorySettings = HistorySettings(), walStream: WALStreamSettings? = nil
     ) {
+        self.walStream = walStream
         self.history = history
         self.alerts = alerts
         self.retention = retention
@@ -69,6 +73,7 @@ package struct Configuration: Sendable, Decodable {
         alerts = try c.decode(.alerts, default: AlertSettings())
         health = try c.decode(.health, default: HealthSettings())
         history = try c.decode(.history, default: HistorySettings())
+        walStream = try c.decodeIfPresent(WALStreamSettings.self, forKey: .walStream)
         // History is pruned without the operator listing a schedule; their own one wins.
         if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }
