@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Scheduling", "Backups", "Queue", "Database", "Settings", "Support", "PostgresClient", "BlockingWork",
+                "Scheduling", "Backups", "Queue", "Database", "Settings", "Support", "PostgresClient", "BlockingWork", "WALArchive",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "WALArchive",
             dependencies: [
-                "Archiving",
+                "Archiving", "Support",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

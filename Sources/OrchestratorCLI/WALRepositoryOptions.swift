@@ -37,3 +37,17 @@ struct WALCommandError: Error {
     let message: String
     init(configuration message: String) { self.message = message }
 }
+
+extension WALRepositoryOptions {
+    /// The settings `wal-push` runs with: `--repository` with defaults for the rest, else the
+    /// settings file's `wal_archive` section.
+    func resolveSettings() throws(WALCommandError) -> WALArchiveSettings {
+        if let repository { return WALArchiveSettings(repository: repository) }
+        let path = walConfig ?? WALArchiveSettings.defaultPath
+        do {
+            return try WALArchiveSettings.load(path: path)
+        } catch {
+            throw WALCommandError(configuration: "\(error)")
+        }
+    }
+}

@@ -169,6 +169,11 @@ package final class Worker: Service, Sendable {
         if schedulerEnabled {
             services.append(.init(service: WorkerService("scheduler") { await self.schedulerLoop() }))
         }
+        // Last, so it stops first: pg_receivewal is stopped and the stream lock released while
+        // the rest of the worker drains.
+        if let stream = configuration.walStream, !options.drain {
+            services.append(.init(service: WorkerService("wal stream") { await self.walStreamLoop(stream) }))
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
         do {
             try await group.run()

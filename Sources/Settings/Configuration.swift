@@ -26,11 +26,14 @@ package struct Configuration: Sendable, Decodable {
     /// Where `wal-push` stores WAL (the same repository as in its own small settings file);
     /// base-backup retention, point-in-time restore and archive checks read it from here.
     package var walArchive: WALArchiveSettings?
+    /// WAL streamed by a supervised `pg_receivewal`; nil when not configured.
+    package var walStream: WALStreamSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
         case alerts, health, history, walArchive = "wal_archive"
+        case walStream = "wal_stream"
     }
 
     package init(
@@ -39,9 +42,10 @@ package struct Configuration: Sendable, Decodable {
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
         alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
-        history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil
+        history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil, walStream: WALStreamSettings? = nil
     ) {
         self.walArchive = walArchive
+        self.walStream = walStream
         self.history = history
         self.alerts = alerts
         self.retention = retention
@@ -74,6 +78,7 @@ package struct Configuration: Sendable, Decodable {
         health = try c.decode(.health, default: HealthSettings())
         history = try c.decode(.history, default: HistorySettings())
         walArchive = try c.decodeIfPresent(WALArchiveSettings.self, forKey: .walArchive)
+        walStream = try c.decodeIfPresent(WALStreamSettings.self, forKey: .walStream)
         // History is pruned without the operator listing a schedule; their own one wins.
         if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }

@@ -10,8 +10,14 @@ import Yams
 ///       repository: /var/lib/orchestrator/repository
 ///       warn_behind_minutes: 5     # archive health only
 ///       scan: true
+///       async: true                          # optional: archive through a background pusher
+///       spool: /var/spool/orchestrator/wal   # its status files (default shown)
+///       push_ahead: 16                       # files pushed ahead of PostgreSQL's calls
 package struct WALArchiveSettings: Sendable, Equatable, Decodable {
     package static let defaultPath = "/etc/orchestrator/wal.yaml"
+    package static let defaultSpool = "/var/spool/orchestrator/wal"
+    package static let defaultPushAhead = 16
+    package static let pushAheadRange = 1...256
 
     /// Absolute path of the repository; WAL goes under its `wal/` directory.
     package var repository: String
@@ -21,15 +27,27 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
     /// Whether health sampling lists the repository (gaps, segments, bytes). Off for a
     /// repository this host cannot read, or a slow network mount.
     package var scan: Bool
+    /// Whether `wal-push` answers from the spool, a background pusher doing the pushing.
+    package var async: Bool
+    /// Absolute path of the spool (one per cluster).
+    package var spool: String
+    package var pushAhead: Int
 
-    package init(repository: String, warnBehindMinutes: Int = 5, scan: Bool = true) {
+    package init(
+        repository: String, warnBehindMinutes: Int = 5, scan: Bool = true, async: Bool = false, spool: String = Self.defaultSpool,
+        pushAhead: Int = Self.defaultPushAhead
+    ) {
         self.repository = repository
         self.warnBehindMinutes = warnBehindMinutes
         self.scan = scan
+        self.async = async
+        self.spool = spool
+        self.pushAhead = pushAhead
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case repository, warnBehindMinutes = "warn_behind_minutes", scan
+        case repository, warnBehindMinutes = "warn_behind_minutes", scan, async, spool
+        case pushAhead = "push_ahead"
     }
 
     private struct File: Decodable {
@@ -49,6 +67,9 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
         repository = try c.decode(String.self, forKey: .repository)
         warnBehindMinutes = try c.decode(.warnBehindMinutes, default: 5)
         scan = try c.decode(.scan, default: true)
+        async = try c.decode(.async, default: false)
+        spool = try c.decode(.spool, default: Self.defaultSpool)
+        pushAhead = try c.decode(.pushAhead, default: Self.defaultPushAhead)
     }
 
     /// Problems with paths below `prefix` (`wal_archive`).
@@ -59,6 +80,12 @@ package struct WALArchiveSettings: Sendable, Equatable, Decodable {
         }
         if !(1...10_080).contains(warnBehindMinutes) {
             problems.append(ConfigurationError(path: prefix + ".warn_behind_minutes", "must be 1...10080 (a week), got \(warnBehindMinutes)"))
+        }
+        if !spool.hasPrefix("/") {
+            problems.append(ConfigurationError(path: prefix + ".spool", "must be an absolute path, not \"\(spool)\""))
+        }
+        if !Self.pushAheadRange.contains(pushAhead) {
+            problems.append(ConfigurationError(path: prefix + ".push_ahead", "must be from \(Self.pushAheadRange.lowerBound) to \(Self.pushAheadRange.upperBound), not \(pushAhead)"))
         }
         return problems
     }
