@@ -126,15 +126,20 @@ package enum ChildProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let status = withUnsafeMutablePointer(to: &pid) { pidPointer in
+            withUnsafePointer(to: &actions) { actionsPointer in
+                withUnsafePointer(to: &attributes) { attributesPointer in
+                    let call = SpawnCall(pid: pidPointer, path: executable, actions: actionsPointer, attributes: attributesPointer, argv: argv, envp: envp)
+                    return priority == .low ? LowPrioritySpawner.shared.run(call) : call()
+                }
+            }
+        }
         close(errorPipe[1])
         guard status == 0 else {
             close(errorPipe[0])
             guardian.release()
             throw Failure(tool: executable, outcome: Outcome(exitStatus: 127, signal: nil, stderrTail: "cannot start: \(String(cString: strerror(status)))"))
         }
-        // Should it fail (it cannot for our own processes), the tool runs at the worker's priority.
-        _ = priority.apply(toGroup: guardian.group)
         return RunningChild(pid: pid, stderr: errorPipe[0], guardian: guardian)
     }
 }

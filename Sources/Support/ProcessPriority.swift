@@ -3,11 +3,11 @@ import Foundation
 /// How much of the host a child tool may take from the application beside it.
 ///
 /// `low` lowers a spawned tool's CPU priority (nice 10) and its I/O priority (best-effort, the
-/// lowest level, 7) for its whole process group, so helpers it forks later (`pg_dump -j`)
+/// lowest level, 7) from its start (`LowPrioritySpawner`), so helpers it forks (`pg_dump -j`)
 /// inherit both. Best-effort 7 rather than the idle class: under a disk the application keeps
 /// busy, idle I/O may never be served and a backup would never finish. `normal` leaves the
 /// tool as the worker is.
-package enum ProcessPriority: String, Sendable, CaseIterable, Codable {
+package enum ProcessPriority: String, Sendable, CaseIterable {
     case low
     case normal
 
@@ -16,16 +16,14 @@ package enum ProcessPriority: String, Sendable, CaseIterable, Codable {
     /// `IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 7)`.
     package static let lowIOPriority: Int32 = (IOPriority.bestEffortClass << IOPriority.classShift) | 7
 
-    /// Applies the priority to every process of `group`. Called right after the spawn: the tool
-    /// has exec'd (posix_spawn returns after the exec), anything it forks afterwards inherits,
-    /// and anything it forked before is in the group. Lowering one's own processes needs no
-    /// privilege; a failure only leaves the tool at normal priority, so it is reported, not fatal.
-    @discardableResult
-    package func apply(toGroup group: pid_t) -> Bool {
-        guard self == .low else { return true }
-        let niced = setpriority(__priority_which_t(PRIO_PGRP.rawValue), id_t(group), Self.lowNiceness) == 0
-        let ioniced = IOPriority.set(who: IOPriority.whoProcessGroup, id: group, value: Self.lowIOPriority)
-        return niced && ioniced
+    /// Lowers the calling thread for good (a thread may lower itself without privilege, not
+    /// raise itself back): only `LowPrioritySpawner`'s thread calls it. Should it fail, tools
+    /// spawned there run at the worker's priority, which is safe.
+    func applyToCurrentThread() {
+        guard self == .low else { return }
+        // `who` 0 is the calling thread on Linux, for both calls.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.lowNiceness)
+        _ = IOPriority.set(who: IOPriority.whoProcess, id: 0, value: Self.lowIOPriority)
     }
 }
 
@@ -39,7 +37,6 @@ package enum IOPriority {
     package static let bestEffortClass: Int32 = 2
     package static let idleClass: Int32 = 3
     static let whoProcess: Int32 = 1
-    static let whoProcessGroup: Int32 = 2
 
     private typealias Syscall = @convention(c) (CLong, CLong, CLong, CLong) -> CLong
 
