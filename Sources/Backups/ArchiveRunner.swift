@@ -26,13 +26,13 @@ package enum ArchiveRunner: Sendable, Equatable {
     }
 
     /// Performs `task`. A child holds the `inheriting` descriptors (a backup's writer lock)
-    /// until it exits, as the tools do.
-    package func run(_ task: ArchiveTask, inheriting: [Int32] = []) async throws -> ArchiveTask.Result {
+    /// until it exits, as the tools do, and runs at `priority` (in process, it runs as the worker).
+    package func run(_ task: ArchiveTask, inheriting: [Int32] = [], priority: ProcessPriority = .normal) async throws -> ArchiveTask.Result {
         switch self {
         case .inProcess:
             return try await Archiver.run { try task.perform() }
         case .childProcess(let executable):
-            return try await Self.runChild(executable, task, inheriting: inheriting)
+            return try await Self.runChild(executable, task, inheriting: inheriting, priority: priority)
         }
     }
 
@@ -43,12 +43,12 @@ package enum ArchiveRunner: Sendable, Equatable {
         return try JSONEncoder().encode(ArchiveTask.Reply(Result { try task.perform() }))
     }
 
-    private static func runChild(_ executable: String, _ task: ArchiveTask, inheriting: [Int32]) async throws -> ArchiveTask.Result {
+    private static func runChild(_ executable: String, _ task: ArchiveTask, inheriting: [Int32], priority: ProcessPriority) async throws -> ArchiveTask.Result {
         let request = String(decoding: try JSONEncoder().encode(task), as: UTF8.self)
         let replyPath = FileManager.default.temporaryDirectory.appendingPathComponent("orchestrator-archive-\(UUID().uuidString).json").path
         defer { unlink(replyPath) }
         do {
-            try await ChildProcess.run(executable, [command, request], standardOutput: replyPath, inheriting: inheriting)
+            try await ChildProcess.run(executable, [command, request], standardOutput: replyPath, inheriting: inheriting, priority: priority)
         } catch let failure as ChildProcess.Failure {
             throw ArchiveProcessFailure(outcome: failure.outcome)
         }

@@ -57,6 +57,17 @@ package struct BackupManifest: Sendable, Codable, Equatable {
         package var schema: String
         package var table: String
         package var rows: Int64
+        /// True for an extension's own table: its rows come from `CREATE EXTENSION` at restore,
+        /// not from the dump, so it was counted on the server in the dump's snapshot. Absent
+        /// (nil) for every other table, which is counted from the dump's data.
+        package var countedOnServer: Bool?
+
+        package init(schema: String, table: String, rows: Int64, countedOnServer: Bool? = nil) {
+            self.schema = schema
+            self.table = table
+            self.rows = rows
+            self.countedOnServer = countedOnServer
+        }
     }
 
     package struct FileSet: Sendable, Codable, Equatable {

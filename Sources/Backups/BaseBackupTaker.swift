@@ -17,6 +17,8 @@ struct BaseBackupTaker: Sendable {
     let logger: Logger
     /// The partial backup's writer lock, held by `pg_basebackup` while it lives.
     let lock: Int32
+    /// `backups.priority`: low runs pg_basebackup (and its compression) niced, at a low I/O priority.
+    let priority: ProcessPriority
 
     /// Facts read from the server before the copy: what the backup belongs to.
     struct ServerFacts: Sendable {
@@ -43,7 +45,7 @@ struct BaseBackupTaker: Sendable {
         do {
             try await ChildProcess.run(
                 tool, options + ["--label=orchestrator \(label)", "--pgdata=\(directory)"],
-                environment: connection.toolEnvironment, inheriting: [lock]
+                environment: connection.toolEnvironment, inheriting: [lock], priority: priority
             )
         } catch let failure as ChildProcess.Failure {
             throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")

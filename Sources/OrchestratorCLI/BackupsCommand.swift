@@ -91,7 +91,8 @@ struct BackupsCommand: AsyncParsableCommand {
                     }
                     let started = Date()
                     do {
-                        let report = try await BackupVerifier(logger: environment.logger).verify(directory: record.location, manifestSHA256: record.manifestSHA256)
+                        let report = try await BackupVerifier(logger: environment.logger, priority: environment.configuration.backups.priority)
+                            .verify(directory: record.location, manifestSHA256: record.manifestSHA256)
                         try await BackupCatalog.recordVerification(backupID: record.id, jobID: nil, startedAt: started, report: report, error: nil, on: connection)
                         if global.json {
                             try Output.printJSON(["id": "\(record.id)", "status": "passed", "files": "\(report.files)", "bytes": "\(report.bytes)"])

@@ -1,9 +1,16 @@
+import Foundation
+import Support
+
 /// `backups:` — where backups go and what each profile contains.
 package struct BackupSettings: Sendable, Decodable, Equatable {
     /// Directory holding one subdirectory per profile; must be on a local file system.
     package var repository: String
-    /// `pg_dump --jobs`: parallel dump (and restore) of one database.
+    /// `pg_dump --jobs`: parallel dump (and restore) of one database. Defaults to 1 on hosts
+    /// with 2 cores or fewer (`defaultParallelJobs`), 2 otherwise.
     package var parallelJobs: Int
+    /// Priority of the backup's tools (pg_dump, pg_dumpall, verification's pg_restore, archive
+    /// children): `low` (default) runs them niced with a low I/O priority.
+    package var priority: ProcessPriority
     package var profiles: [String: BackupProfile]
     /// `status` warns when a profile's newest verified backup is older than this.
     package var warnAfterHours: Int
@@ -16,23 +23,30 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
     package var drillRunAs: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case repository, parallelJobs = "parallel_jobs", profiles
+        case repository, parallelJobs = "parallel_jobs", priority, profiles
         case warnAfterHours = "warn_after_hours", drillWarnAfterDays = "drill_warn_after_days"
         case drillDirectory = "drill_directory", drillRunAs = "drill_run_as"
     }
 
     package init(
-        repository: String = "/var/backups/orchestrator", parallelJobs: Int = 2, profiles: [String: BackupProfile] = [:],
-        warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35, drillDirectory: String = "/var/tmp/orchestrator-drills",
-        drillRunAs: String = "postgres"
+        repository: String = "/var/backups/orchestrator", parallelJobs: Int = BackupSettings.defaultParallelJobs(),
+        priority: ProcessPriority = .low, profiles: [String: BackupProfile] = [:], warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35,
+        drillDirectory: String = "/var/tmp/orchestrator-drills", drillRunAs: String = "postgres"
     ) {
         self.drillDirectory = drillDirectory
         self.drillRunAs = drillRunAs
         self.repository = repository
         self.parallelJobs = parallelJobs
+        self.priority = priority
         self.profiles = profiles
         self.warnAfterHours = warnAfterHours
         self.drillWarnAfterDays = drillWarnAfterDays
+    }
+
+    /// One dump worker where there are 2 cores or fewer: a second one beside the application
+    /// takes the core it needs (measured: docs/benchmarks.md, "Backup impact on the application").
+    package static func defaultParallelJobs(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        cores <= 2 ? 1 : 2
     }
 
     package init(from decoder: any Decoder) throws {
@@ -41,6 +55,14 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
         let defaults = BackupSettings()
         repository = try c.decode(.repository, default: defaults.repository)
         parallelJobs = try c.decode(.parallelJobs, default: defaults.parallelJobs)
+        let priorityName = try c.decode(.priority, default: defaults.priority.rawValue)
+        guard let priority = ProcessPriority(rawValue: priorityName) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [CodingKeys.priority],
+                debugDescription: "must be \(ProcessPriority.allCases.map(\.rawValue).joined(separator: " or ")), got \(priorityName.debugDescription)"
+            ))
+        }
+        self.priority = priority
         profiles = try c.decode(.profiles, default: [:])
         warnAfterHours = try c.decode(.warnAfterHours, default: defaults.warnAfterHours)
         drillWarnAfterDays = try c.decode(.drillWarnAfterDays, default: defaults.drillWarnAfterDays)

@@ -33,16 +33,18 @@ package enum ChildProcess {
 
     /// Runs `executable` with `arguments`; `environment` entries are added to (and override) this
     /// process's environment. `inheriting` descriptors (e.g. a held `flock`) are passed to the
-    /// child as 3, 4, ... so they stay held while it or anything it forked lives. Throws `Failure`
+    /// child as 3, 4, ... so they stay held while it or anything it forked lives. `priority`
+    /// `.low` runs the tool and its helpers niced, at a low I/O priority. Throws `Failure`
     /// unless the tool exits 0.
     @discardableResult
     package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        standardOutput: String? = nil, inheriting: [Int32] = [], killGrace: Duration = .seconds(5),
-        executor: BlockingExecutor = .shared
+        standardOutput: String? = nil, inheriting: [Int32] = [], priority: ProcessPriority = .normal,
+        killGrace: Duration = .seconds(5), executor: BlockingExecutor = .shared
     ) async throws -> Outcome {
         let child = try spawn(
-            executable, arguments, environment: environment, standardOutput: standardOutput, inheriting: inheriting, executor: executor
+            executable, arguments, environment: environment, standardOutput: standardOutput.map { .file($0) } ?? .discarded,
+            inheriting: inheriting, priority: priority, executor: executor
         )
         let outcome: Outcome = try await withTaskCancellationHandler {
             try await executor.run(.jobs) { try child.wait() }
@@ -68,10 +70,20 @@ package enum ChildProcess {
         return nil
     }
 
-    private static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: String?, inheriting: [Int32],
-        executor: BlockingExecutor
+    /// Where a child's standard output goes.
+    enum Output {
+        case discarded
+        case file(String)
+        /// The write end of a pipe the worker reads; closed here once the child has it.
+        case pipe(Int32)
+    }
+
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: Output, inheriting: [Int32],
+        priority: ProcessPriority, executor: BlockingExecutor
     ) throws -> RunningChild {
+        // Ours to close however the spawn ends: the child holds its own copy.
+        defer { if case .pipe(let descriptor) = standardOutput { close(descriptor) } }
         // The guard first: if the worker dies right after, the guard ends its (empty) group.
         let guardian = try ChildGuard.start(reapingOn: executor)
         var errorPipe: [Int32] = [0, 0]
@@ -84,10 +96,13 @@ package enum ChildProcess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let standardOutput {
-            posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        } else {
+        switch standardOutput {
+        case .discarded:
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        case .file(let path):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        case .pipe(let descriptor):
+            posix_spawn_file_actions_adddup2(&actions, descriptor, 1)
         }
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
         for (offset, descriptor) in inheriting.enumerated() {
@@ -111,7 +126,14 @@ package enum ChildProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let status = withUnsafeMutablePointer(to: &pid) { pidPointer in
+            withUnsafePointer(to: &actions) { actionsPointer in
+                withUnsafePointer(to: &attributes) { attributesPointer in
+                    let call = SpawnCall(pid: pidPointer, path: executable, actions: actionsPointer, attributes: attributesPointer, argv: argv, envp: envp)
+                    return priority == .low ? LowPrioritySpawner.shared.run(call) : call()
+                }
+            }
+        }
         close(errorPipe[1])
         guard status == 0 else {
             close(errorPipe[0])
@@ -127,6 +149,7 @@ final class RunningChild: Sendable {
     let pid: pid_t
     private let stderr: Int32
     private let guardian: ChildGuard
+    var errorDescriptor: Int32 { stderr }
     private let finished = Mutex(false)
 
     init(pid: pid_t, stderr: Int32, guardian: ChildGuard) {
@@ -138,15 +161,23 @@ final class RunningChild: Sendable {
     func wait() throws -> ChildProcess.Outcome {
         var tail = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(stderr, &buffer, buffer.count)
-            if count > 0 {
-                tail.append(contentsOf: buffer[0..<count])
-                if tail.count > 8192 { tail.removeFirst(tail.count - 8192) }
-            } else if count == 0 || errno != EINTR {
-                break
-            }
+        while readError(into: &buffer, tail: &tail) {}
+        return reap(tail: tail)
+    }
+
+    /// Reads a chunk of standard error into the bounded tail; false at end of file.
+    func readError(into buffer: inout [UInt8], tail: inout [UInt8]) -> Bool {
+        let count = read(stderr, &buffer, buffer.count)
+        if count > 0 {
+            tail.append(contentsOf: buffer[0..<count])
+            if tail.count > 8192 { tail.removeFirst(tail.count - 8192) }
+            return true
         }
+        return count < 0 && errno == EINTR
+    }
+
+    /// Closes standard error, waits for the tool and ends its group.
+    func reap(tail: [UInt8]) -> ChildProcess.Outcome {
         close(stderr)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
