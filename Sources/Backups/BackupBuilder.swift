@@ -93,7 +93,8 @@ package struct BackupBuilder: Sendable {
             let clock = ContinuousClock.now
             manifest.physical = try await BaseBackupTaker(
                 connection: try environment.connectionConfiguration(forDatabase: key), profile: profile, label: label,
-                logger: environment.logger, lock: lock.descriptor, priority: settings.priority
+                logger: environment.logger, lock: lock.descriptor, priority: settings.priority,
+                walRepository: environment.configuration.walArchive?.repository
             ).take(into: directory)
             manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
         }

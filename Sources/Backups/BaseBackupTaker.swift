@@ -4,6 +4,7 @@ import Logging
 import PostgresClient
 import Settings
 import Support
+import WALArchive
 
 /// Copies a whole cluster with `pg_basebackup` in tar format: the data directory as one
 /// compressed tar, the WAL streamed meanwhile as `pg_wal.tar` (so the copy is consistent on its
@@ -19,6 +20,8 @@ struct BaseBackupTaker: Sendable {
     let lock: Int32
     /// `backups.priority`: low runs pg_basebackup (and its compression) niced, at a low I/O priority.
     let priority: ProcessPriority
+    /// The WAL repository, whose cluster must be the one copied.
+    let walRepository: String?
 
     /// Facts read from the server before the copy: what the backup belongs to.
     struct ServerFacts: Sendable {
@@ -32,6 +35,16 @@ struct BaseBackupTaker: Sendable {
             throw BackupRequestError("pg_basebackup not found; install the PostgreSQL client package (postgresql-client)")
         }
         let facts = try await readServerFacts()
+        if let root = walRepository {
+            let repository = try WALRepository(root: root)
+            if let bound = try WALClusterIdentity.bound(in: repository) {
+                do {
+                    try WALClusterIdentity.check(UInt64(bitPattern: facts.systemIdentifier), against: bound, repository: repository, what: "the server this profile copies")
+                } catch {
+                    throw BackupRequestError(error.message)
+                }
+            }
+        }
         let version = try await DatabaseDumper.version(of: tool)
         let compression = Self.compressionOption(profile)
         var options = [

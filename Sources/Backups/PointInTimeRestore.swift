@@ -4,6 +4,7 @@ import Logging
 import PostgresClient
 import Settings
 import Support
+import WALArchive
 
 /// Restores the cluster as it was at a moment, a WAL position or the end of the archive: picks
 /// the newest verified base backup that finished before the target, extracts it (every byte
@@ -95,6 +96,14 @@ package struct PointInTimeRestore: Sendable {
         }
         let manifest = try await BackupRestorer.manifest(of: record)
         guard let physical = manifest.physical else { throw BackupRequestError("backup \(record.id) is not physical") }
+        let walRepository = try WALRepository(root: repository)
+        if let bound = try WALClusterIdentity.bound(in: walRepository) {
+            do {
+                try WALClusterIdentity.check(UInt64(bitPattern: physical.systemIdentifier), against: bound, repository: walRepository, what: "backup \(record.id)")
+            } catch {
+                throw BackupRequestError(error.message)
+            }
+        }
         let dataDirectory = Self.absolute(request.dataDirectory)
         let socketDirectory = Self.absolute(request.socketDirectory ?? (dataDirectory as NSString).deletingLastPathComponent)
         guard (socketDirectory + "/.s.PGSQL.\(request.port)").utf8.count < 108 else {

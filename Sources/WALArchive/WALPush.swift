@@ -41,7 +41,13 @@ package struct WALPush: Sendable {
         try repository.checkRoot()
         let (source, size) = try DurableFiles.openExistingRegularFile(path)
         defer { close(source) }
-        try WALSegmentCheck.check(file, size: size, header: DurableFiles.read(source, count: WALSegmentCheck.headerSize, at: 0, path))
+        if file.isSegmentSized {
+            let header = try DurableFiles.read(source, count: WALSegmentCheck.headerSize, at: 0, path)
+            try WALSegmentCheck.check(file, size: size, header: header)
+            if let identifier = WALClusterIdentity.systemIdentifier(inHeader: header) {
+                try WALClusterIdentity.bind(identifier, in: repository, file: file)
+            }
+        }
 
         let destination = repository.path(for: file)
         if let stored = try DurableFiles.openRegularFile(destination) {

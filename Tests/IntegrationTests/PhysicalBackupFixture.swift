@@ -79,6 +79,8 @@ struct PhysicalBackupFixture: Sendable {
 
     /// Switches to a new WAL segment and waits until everything written so far is archived.
     func archiveEverything(_ connection: PostgresConnection) async throws {
+        // A commit record, so the current segment is never empty and the switch really happens.
+        try await connection.execute("SELECT txid_current()")
         let last: String = try await connection.query("SELECT pg_walfile_name(pg_current_wal_lsn()) AS name").single().decode("name")
         try await connection.execute("SELECT pg_switch_wal()")
         try await WALRecoveryTests.waitFor("\(last) archived", cluster: primary) {

@@ -49,6 +49,31 @@ struct PhysicalBackupTests {
         }
     }
 
+    @Test func aRepositoryOfAnotherClusterIsRefusedByBackupAndRestore() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let record = try await fixture.baseBackup()
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await fixture.archiveEverything(primary)
+            let bound = fixture.wal.repository + "/wal/system_identifier"
+            let identifier: Int64 = try await primary.query("SELECT system_identifier FROM pg_control_system()").single().decode("system_identifier")
+            #expect(try String(contentsOfFile: bound, encoding: .utf8) == "\(UInt64(bitPattern: identifier))\n", "wal-push bound the repository to the cluster")
+
+            try "42\n".write(toFile: bound, atomically: false, encoding: .utf8)
+            let connection = try await fixture.harness.connect()
+            defer { connection.close() }
+            let id = try await fixture.harness.enqueue(kind: "base-backup", target: "base", on: connection)
+            try await fixture.harness.worker(drain: true).run()
+            let job = try await JobQueueLookup.job(id, on: connection)
+            #expect(job.state == "failed")
+            #expect(job.error?.contains("holds the WAL of cluster 42") == true, "\(job.error ?? "nil")")
+            var request = fixture.restoreRequest(.latest, name: "foreign")
+            request.backupID = record.id
+            let error = await #expect(throws: BackupRequestError.self) { try await fixture.restorer.run(request) }
+            #expect(error?.description.contains("cluster 42") == true, "\(error?.description ?? "")")
+        }
+    }
+
     @Test func aRoleWithoutReplicationIsToldTheGrant() async throws {
         try await PhysicalBackupFixture.with { fixture in
             let primary = try await fixture.primaryConnection()

@@ -5,7 +5,9 @@ import Foundation
 /// zeros (sparse) or random bytes.
 public enum SyntheticWALSegment {
     /// The 40-byte long page header `name` (24 hex digits) implies for `size`-byte segments.
-    public static func header(name: String, size: Int, timeline pageTimeline: UInt32? = nil) -> [UInt8] {
+    public static let systemIdentifier: UInt64 = 7_300_000_000_000_000_001
+
+    public static func header(name: String, size: Int, timeline pageTimeline: UInt32? = nil, systemIdentifier: UInt64 = Self.systemIdentifier) -> [UInt8] {
         let digits = Array(name.utf8.prefix(24))
         func value(_ range: Range<Int>) -> UInt32 { UInt32(String(decoding: digits[range], as: UTF8.self), radix: 16)! }
         let timeline = pageTimeline ?? value(0..<8)
@@ -16,18 +18,20 @@ public enum SyntheticWALSegment {
         bytes += withUnsafeBytes(of: timeline.littleEndian, Array.init)
         bytes += withUnsafeBytes(of: address.littleEndian, Array.init)
         bytes += [UInt8](repeating: 0, count: 8)  // xlp_rem_len, padding
-        bytes += withUnsafeBytes(of: UInt64(7_300_000_000_000_000_001).littleEndian, Array.init)  // system identifier
+        bytes += withUnsafeBytes(of: systemIdentifier.littleEndian, Array.init)
         bytes += withUnsafeBytes(of: UInt32(size).littleEndian, Array.init)
         bytes += withUnsafeBytes(of: UInt32(8192).littleEndian, Array.init)
         return bytes
     }
 
     /// Writes a segment at `path`: the header, then zeros (a sparse file) or `random` bytes.
-    public static func write(to path: String, name: String, size: Int, random: Bool = false, timeline: UInt32? = nil) throws {
+    public static func write(
+        to path: String, name: String, size: Int, random: Bool = false, timeline: UInt32? = nil, systemIdentifier: UInt64 = Self.systemIdentifier
+    ) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw TestEnvironmentError("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        var first = header(name: name, size: size, timeline: timeline)
+        var first = header(name: name, size: size, timeline: timeline, systemIdentifier: systemIdentifier)
         if random {
             var generator = SystemRandomNumberGenerator()
             var block = [UInt8](repeating: 0, count: 1 << 20)

@@ -160,6 +160,24 @@ struct WALPushGetTests {
         #expect(!FileManager.default.fileExists(atPath: root + "/unmounted"), "a missing repository is never created")
     }
 
+    @Test func theFirstSegmentBindsTheRepositoryToItsClusterAndAnotherClustersWALIsRefused() throws {
+        defer { cleanUp() }
+        #expect(try WALClusterIdentity.bound(in: repository) == nil)
+        _ = try WALPush(repository: repository).push(path: try segment())
+        #expect(try WALClusterIdentity.bound(in: repository) == SyntheticWALSegment.systemIdentifier)
+        let mode = try FileManager.default.attributesOfItem(atPath: repository.walDirectory + "/" + WALClusterIdentity.fileName)[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+
+        let foreign = source + "/000000010000000000000004"
+        try SyntheticWALSegment.write(to: foreign, name: "000000010000000000000004", size: Self.size, random: true, systemIdentifier: 42)
+        let error = #expect(throws: WALArchiveError.self) { try WALPush(repository: self.repository).push(path: foreign) }
+        #expect(error?.message.contains("belongs to cluster 42") == true, "\(error?.message ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: repository.path(for: try WALFileName("000000010000000000000004"))), "nothing stored")
+        // History files carry no identifier and are not affected.
+        try "1\t0/3000000\tno recovery target specified\n".write(toFile: source + "/00000002.history", atomically: true, encoding: .utf8)
+        _ = try WALPush(repository: repository).push(path: source + "/00000002.history")
+    }
+
     @Test func hostilePathsAreRefused() throws {
         defer { cleanUp() }
         let path = try segment()
