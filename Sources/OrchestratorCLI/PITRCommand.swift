@@ -7,7 +7,7 @@ struct PITRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pitr",
         abstract: "Point-in-time recovery from physical base backups and the WAL archive.",
-        subcommands: [Restore.self]
+        subcommands: [Restore.self, Window.self]
     )
 
     struct Restore: AsyncParsableCommand {
@@ -78,6 +78,38 @@ struct PITRCommand: AsyncParsableCommand {
                     print("running: psql \"host=\(outcome.socketDirectory) port=\(outcome.port) user=\(outcome.user) dbname=postgres\"")
                     print("stop it: pg_ctl -D \(outcome.dataDirectory) stop\(getuid() == 0 ? " (as \(runAs))" : "")")
                 }
+            }
+        }
+    }
+}
+
+extension PITRCommand {
+    struct Window: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What point-in-time restore can reach: from the oldest verified base backup to the newest archived WAL; exit 1 with a gap or no base backup."
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let environment = try global.environment()
+            try await reportingErrors {
+                guard let repository = environment.configuration.walArchive?.repository else {
+                    printError("wal_archive.repository is not set in the configuration")
+                    throw ExitCodes.configuration
+                }
+                let window = try await environment.withConnection { try await RecoveryWindow.read(repository: repository, on: $0) }
+                if global.json {
+                    try Output.printJSON(window)
+                } else if let earliest = window.earliest {
+                    print("recoverable from \(RecoveryTarget.time(earliest)) (base backup \(window.oldestBackupID ?? 0)) to about \(window.latestArchived.map { RecoveryTarget.time($0).description } ?? "-") (newest archived WAL, \(Output.ago(window.latestArchived)))")
+                    print("\(window.backups) verified base backups, newest \(window.newestBackupAt.map { RecoveryTarget.time($0).description } ?? "-") (id \(window.newestBackupID ?? 0)); \(window.segments) archived segments")
+                    for gap in window.gaps {
+                        print("gap \(gap): moments after it need a base backup taken after it")
+                    }
+                } else {
+                    print("no verified physical base backup: nothing can be restored to a moment yet (enqueue base-backup PROFILE)")
+                }
+                if window.earliest == nil || !window.gaps.isEmpty { throw ExitCodes.failure }
             }
         }
     }

@@ -61,7 +61,13 @@ struct PointInTimeRecoveryTests {
             try await primary.execute("INSERT INTO markers (id) VALUES (2)")
             let after: Date = try await primary.query("SELECT clock_timestamp() AS t").single().decode("t")
             try await fixture.archiveEverything(primary)
+            let catalog = try await fixture.harness.connect()
+            defer { catalog.close() }
+            let whole = try await RecoveryWindow.read(repository: fixture.wal.repository, on: catalog)
+            #expect(whole.gaps.isEmpty && whole.backups == 1 && whole.earliest != nil && whole.latestArchived != nil, "\(whole)")
             try FileManager.default.removeItem(atPath: fixture.wal.stored(gap))
+            let broken = try await RecoveryWindow.read(repository: fixture.wal.repository, on: catalog)
+            #expect(broken.gaps.count == 1 && broken.gaps[0].contains("missing \(gap)"), "the window names the gap: \(broken.gaps)")
 
             let request = fixture.restoreRequest(.time(after), name: "gap")
             let error = await #expect(throws: BackupError.self) { try await fixture.restorer.run(request) }
