@@ -37,8 +37,9 @@ package enum WALClusterIdentity {
         }
         try DurableFiles.makeDirectories([repository.walDirectory])
         let path = repository.walDirectory + "/" + fileName
-        let temporary = repository.walDirectory + "/." + fileName + ".\(getpid()).tmp"
-        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        // Unique per call: the background pusher runs several pushes in one process.
+        let temporary = repository.walDirectory + "/." + fileName + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard output >= 0 else { throw WALArchiveError(.io, "cannot create \(temporary): \(DurableFiles.reason())") }
         defer { unlink(temporary) }
         do {

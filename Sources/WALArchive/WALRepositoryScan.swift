@@ -102,7 +102,7 @@ package struct WALRepositoryScan: Sendable, Equatable {
         var info = stat()
         if lstat(wal, &info) != 0, errno == ENOENT { return scan }
         var found: [(Timeline, [UInt64], String?)] = []
-        for entry in try list(wal) where entry != WALClusterIdentity.fileName {
+        for entry in try list(wal) where entry != WALClusterIdentity.fileName && !entry.hasPrefix(".") {
             guard entry.count == 8, let timeline = hexValue(entry), timeline != 0 else { scan.strays += 1; continue }
             found.append(try scanTimeline(wal + "/" + entry, timeline: timeline, name: entry, strays: &scan.strays))
         }

@@ -178,6 +178,25 @@ struct WALPushGetTests {
         _ = try WALPush(repository: repository).push(path: source + "/00000002.history")
     }
 
+    /// The background pusher pushes several files at once in one process: the first ones race to bind.
+    @Test func concurrentFirstPushesInOneProcessBindOnce() throws {
+        defer { cleanUp() }
+        for round in 0..<10 {
+            let repository = try WALRepository(root: root + "/race-\(round)")
+            try FileManager.default.createDirectory(atPath: repository.root, withIntermediateDirectories: true)
+            let names = (4..<8).map { "00000001000000000000000\($0)" }
+            let paths = try names.map { try segment($0) }
+            let failures = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+                do { _ = try WALPush(repository: repository).push(path: paths[index]) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })")
+            #expect(try WALClusterIdentity.bound(in: repository) == SyntheticWALSegment.systemIdentifier)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: repository.walDirectory).filter { $0.hasPrefix(".") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+    }
+
     @Test func hostilePathsAreRefused() throws {
         defer { cleanUp() }
         let path = try segment()
