@@ -101,22 +101,26 @@ package enum BackupCatalog {
         return try BackupRecord(row: result.single())  // INSERT ... RETURNING of one row
     }
 
-    package static func list(profile: String?, includeDeleted: Bool = false, limit: Int = 100, on connection: PostgresConnection) async throws -> [BackupRecord] {
+    package static func list(
+        profile: String?, method: BackupMethod? = nil, includeDeleted: Bool = false, limit: Int = 100, on connection: PostgresConnection
+    ) async throws -> [BackupRecord] {
         let result = try await connection.query(
             """
             SELECT \(BackupRecord.columns) FROM orchestrator.backups
-            WHERE ($1::text IS NULL OR profile = $1) AND ($2 OR deleted_at IS NULL)
+            WHERE ($1::text IS NULL OR profile = $1) AND ($2 OR deleted_at IS NULL) AND ($4::text IS NULL OR method = $4)
             ORDER BY finished_at DESC LIMIT $3
             """,
-            [profile, includeDeleted, limit]
+            [profile, includeDeleted, limit, method?.rawValue]
         )
         return try result.rows.map(BackupRecord.init(row:))
     }
 
-    /// `ID` or `latest` (newest live backup, optionally of one profile).
-    package static func find(_ reference: String, profile: String? = nil, on connection: PostgresConnection) async throws -> BackupRecord? {
+    /// `ID` or `latest` (newest live backup, optionally of one profile and one method).
+    package static func find(
+        _ reference: String, profile: String? = nil, method: BackupMethod? = nil, on connection: PostgresConnection
+    ) async throws -> BackupRecord? {
         if reference == "latest" {
-            return try await list(profile: profile, limit: 1, on: connection).first
+            return try await list(profile: profile, method: method, limit: 1, on: connection).first
         }
         guard let id = Int64(reference) else {
             throw BackupError("\(reference.debugDescription) is not a backup id or 'latest'")

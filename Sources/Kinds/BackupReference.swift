@@ -25,7 +25,9 @@ enum BackupReference {
 
     static func resolve(_ reference: String?, profile: String?, context: JobContext) async throws -> BackupRecord {
         try await context.withOrchestratorDatabase { connection in
-            guard let record = try await BackupCatalog.find(reference ?? "latest", profile: profile, on: connection) else {
+            // `latest` means the newest logical backup: restores and drills of dumps; a physical
+            // copy is restored with `pitr restore` and drilled by `pitr-drill`.
+            guard let record = try await BackupCatalog.find(reference ?? "latest", profile: profile, method: .logical, on: connection) else {
                 throw PermanentJobError("no backup \(reference ?? "latest")\(profile.map { " of profile \($0)" } ?? "") in the catalog")
             }
             guard record.deletedAt == nil else { throw PermanentJobError("backup \(record.id) was deleted") }

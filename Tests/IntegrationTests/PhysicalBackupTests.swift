@@ -74,6 +74,23 @@ struct PhysicalBackupTests {
         }
     }
 
+    @Test func latestForRestoresAndDrillsIsTheNewestLogicalBackup() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let physical = try await fixture.baseBackup()
+            let connection = try await fixture.harness.connect()
+            defer { connection.close() }
+            let drill = try await fixture.harness.enqueue(kind: "restore-drill", on: connection)
+            try await fixture.harness.worker(drain: true).run()
+            let job = try await JobQueueLookup.job(drill, on: connection)
+            #expect(job.state == "failed")
+            #expect(job.error?.contains("no backup latest") == true, "a physical copy is not taken for 'latest': \(job.error ?? "nil")")
+            let byID = try await fixture.harness.enqueue(kind: "restore-drill", target: String(physical.id), on: connection)
+            try await fixture.harness.worker(drain: true).run()
+            let named = try await JobQueueLookup.job(byID, on: connection)
+            #expect(named.error?.contains("pitr-drill") == true, "naming a physical backup points to pitr-drill: \(named.error ?? "nil")")
+        }
+    }
+
     @Test func aRoleWithoutReplicationIsToldTheGrant() async throws {
         try await PhysicalBackupFixture.with { fixture in
             let primary = try await fixture.primaryConnection()
