@@ -90,7 +90,7 @@ package struct BackupBuilder: Sendable {
             let clock = ContinuousClock.now
             manifest.physical = try await BaseBackupTaker(
                 connection: try environment.connectionConfiguration(forDatabase: key), profile: profile, label: label,
-                logger: environment.logger, lock: lock.descriptor
+                logger: environment.logger, lock: lock.descriptor, compressionWorkers: settings.parallelJobs
             ).take(into: directory)
             manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
         }

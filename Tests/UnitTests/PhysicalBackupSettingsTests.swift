@@ -30,6 +30,8 @@ struct PhysicalBackupSettingsTests {
         #expect(configuration.walArchive?.repository == "/var/lib/orchestrator/repository")
         #expect(configuration.validate(registry: .standard).isEmpty)
         #expect(BaseBackupTaker.compressionOption(profile).option == "client-zstd:level=1", "compressed on this host, not by the server")
+        #expect(BaseBackupTaker.compressionOption(profile, workers: configuration.backups.parallelJobs).option == "client-zstd:level=1,workers=2",
+                "zstd on backups.parallel_jobs threads")
     }
 
     @Test func physicalProfileMistakesAreNamed() {
