@@ -94,7 +94,7 @@ package struct BackupBuilder: Sendable {
             manifest.physical = try await BaseBackupTaker(
                 connection: try environment.connectionConfiguration(forDatabase: key), profile: profile, label: label,
                 logger: environment.logger, lock: lock.descriptor, priority: settings.priority,
-                walRepository: environment.configuration.walArchive?.repository
+                walRepository: environment.configuration.walArchive?.repository, compressionWorkers: settings.parallelJobs
             ).take(into: directory)
             manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
         }

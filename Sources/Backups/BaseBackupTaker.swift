@@ -22,6 +22,9 @@ struct BaseBackupTaker: Sendable {
     let priority: ProcessPriority
     /// The WAL repository, whose cluster must be the one copied.
     let walRepository: String?
+    /// zstd threads in `pg_basebackup` (`backups.parallel_jobs`): one thread compresses about
+    /// as fast as the server reads, so a second one is what the copy is waiting for.
+    let compressionWorkers: Int
 
     /// Facts read from the server before the copy: what the backup belongs to.
     struct ServerFacts: Sendable {
@@ -46,7 +49,7 @@ struct BaseBackupTaker: Sendable {
             }
         }
         let version = try await DatabaseDumper.version(of: tool)
-        let compression = Self.compressionOption(profile)
+        let compression = Self.compressionOption(profile, workers: compressionWorkers)
         var options = [
             "--format=tar", "--wal-method=stream", "--checkpoint=\(profile.checkpoint.rawValue)",
             "--manifest-checksums=SHA256", "--compress=\(compression.option)", "--no-password",
@@ -131,14 +134,17 @@ struct BaseBackupTaker: Sendable {
     }
 
     /// zstd on this host at level 1 unless the profile says otherwise: cheap, and the server
-    /// does none of it.
-    static func compressionOption(_ profile: BackupProfile) -> Compression {
+    /// does none of it. With more than one worker, zstd compresses on that many threads (only
+    /// zstd can; gzip and lz4 stay on one).
+    static func compressionOption(_ profile: BackupProfile, workers: Int = 1) -> Compression {
         let level = profile.compressionLevel.map { ":level=\($0)" }
         switch profile.compression {
         case "gzip": return Compression(option: "client-gzip" + (level ?? ""), fileExtension: ".gz")
         case "lz4": return Compression(option: "client-lz4" + (level ?? ""), fileExtension: ".lz4")
         case "none": return Compression(option: "none", fileExtension: "")
-        default: return Compression(option: "client-zstd" + (level ?? ":level=1"), fileExtension: ".zst")
+        default:
+            let threads = workers > 1 ? ",workers=\(workers)" : ""
+            return Compression(option: "client-zstd" + (level ?? ":level=1") + threads, fileExtension: ".zst")
         }
     }
 
@@ -148,6 +154,9 @@ struct BaseBackupTaker: Sendable {
         }
         if message.contains("number of requested standby connections exceeds") {
             return "; raise max_wal_senders (restart needed)"
+        }
+        if message.contains("compression worker count") {
+            return "; this host's libzstd cannot compress on several threads: set backups.parallel_jobs: 1"
         }
         return ""
     }

@@ -30,6 +30,10 @@ struct PhysicalBackupSettingsTests {
         #expect(configuration.walArchive?.repository == "/var/lib/orchestrator/repository")
         #expect(configuration.validate(registry: .standard).isEmpty)
         #expect(BaseBackupTaker.compressionOption(profile).option == "client-zstd:level=1", "compressed on this host, not by the server")
+        #expect(BaseBackupTaker.compressionOption(profile, workers: 2).option == "client-zstd:level=1,workers=2", "zstd on backups.parallel_jobs threads")
+        #expect(BaseBackupTaker.compressionOption(profile, workers: configuration.backups.parallelJobs).option
+                == (ProcessInfo.processInfo.activeProcessorCount <= 2 ? "client-zstd:level=1" : "client-zstd:level=1,workers=2"),
+                "one thread on a small host, where parallel_jobs defaults to 1")
     }
 
     @Test func physicalProfileMistakesAreNamed() {
