@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "Backups",
             dependencies: [
-                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive",
+                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive", "BlockingWork",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

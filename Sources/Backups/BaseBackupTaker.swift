@@ -1,3 +1,4 @@
+import BlockingWork
 import Database
 import Foundation
 import Logging
@@ -53,19 +54,32 @@ struct BaseBackupTaker: Sendable {
         var options = [
             "--format=tar", "--wal-method=stream", "--checkpoint=\(profile.checkpoint.rawValue)",
             "--manifest-checksums=SHA256", "--compress=\(compression.option)", "--no-password",
+            // The copy is flushed as it grows (WritebackPacer), not in one burst at exit.
+            "--no-sync",
         ]
         if let rate = profile.maxRate { options.append("--max-rate=\(rate)") }
         logger.info("copying the cluster with pg_basebackup", metadata: [
             "backup.checkpoint": "\(profile.checkpoint.rawValue)", "backup.max_rate": "\(profile.maxRate ?? "unlimited")",
         ])
+        let pacer = WritebackPacer(directory: directory)
+        async let pacing: Void = pacer.run()
         do {
             try await ChildProcess.run(
                 tool, options + ["--label=orchestrator \(label)", "--pgdata=\(directory)"],
                 environment: connection.toolEnvironment, inheriting: [lock], priority: priority
             )
+            pacer.stop()
+            await pacing
         } catch let failure as ChildProcess.Failure {
+            pacer.stop()
+            await pacing
             throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")
+        } catch {
+            pacer.stop()
+            await pacing
+            throw error
         }
+        try await BlockingExecutor.shared.run(.jobs) { try pacer.finish() }
         let manifestData: Data
         do {
             manifestData = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + PostgresBackupManifest.fileName))

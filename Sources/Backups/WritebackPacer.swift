@@ -1,0 +1,69 @@
+import BlockingWork
+import Foundation
+import Support
+import Synchronization
+
+/// While `pg_basebackup --no-sync` writes its output, pushes each file's new data to disk every
+/// few megabytes, as the copy grows. Left to the kernel (or to pg_basebackup's own sync at exit)
+/// the whole copy, hundreds of megabytes, is flushed in one burst at the end, and the
+/// application's commits wait behind it for up to a second; written as it goes, the disk sees a
+/// steady stream the commits can interleave with. `finish()` then makes every file and the
+/// directory durable before the backup is catalogued.
+final class WritebackPacer: Sendable {
+    let directory: String
+    /// New data below this stays for the next round (or the final fsync).
+    static let step: Int64 = 8 << 20
+    private let stopped = Atomic<Bool>(false)
+    private let flushed = Mutex<[String: Int64]>([:])
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Runs until `stop()`, on a thread of the jobs lane.
+    func run() async {
+        _ = try? await BlockingExecutor.shared.run(.jobs) { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                flushRound(minimum: Self.step)
+                usleep(100_000)
+            }
+        }
+    }
+
+    func stop() { stopped.store(true, ordering: .relaxed) }
+
+    /// Flushes what is left, then fsyncs every file and the directory. Blocking.
+    func finish() throws {
+        flushRound(minimum: 1)
+        for name in Self.files(in: directory) {
+            let path = directory + "/" + name
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard descriptor >= 0 else { throw BackupError("cannot open \(path) to flush it: \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(path): \(String(cString: strerror(errno)))") }
+        }
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw BackupError("cannot open \(directory): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(directory): \(String(cString: strerror(errno)))") }
+    }
+
+    private func flushRound(minimum: Int64) {
+        for name in Self.files(in: directory) {
+            let descriptor = open(directory + "/" + name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            let size = Int64(info.st_size)
+            let done = flushed.withLock { $0[name] ?? 0 }
+            guard size - done >= minimum else { continue }
+            FileWriteback.flush(descriptor, offset: done, count: size - done)
+            flushed.withLock { $0[name] = size }
+        }
+    }
+
+    private static func files(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+}
