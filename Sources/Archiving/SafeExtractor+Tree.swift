@@ -59,9 +59,20 @@ extension SafeExtractor {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: Int64 = 0
+        // Writeback starts while the tree is still being extracted (the disk works beside the
+        // decompression), so the final syncfs waits only for the tail.
+        var writebackStarted: Int64 = 0
+        func startWriteback() {
+            guard written > writebackStarted else { return }
+            _ = sync_file_range(descriptor, off_t(writebackStarted), off_t(written - writebackStarted), Self.syncFileRangeWrite)
+            writebackStarted = written
+        }
         while true {
             let result = archive_read_data_block(reader, &block, &size, &offset)
-            if result == ARCHIVE_EOF { return written }
+            if result == ARCHIVE_EOF {
+                startWriteback()
+                return written
+            }
             guard result >= ARCHIVE_WARN else {
                 throw ArchiveError(.corrupt, "\(path) is damaged in \(entry.path): \(TarWriter.message(reader))")
             }
@@ -79,6 +90,11 @@ extension SafeExtractor {
                 done += count
             }
             written += Int64(size)
+            if written - writebackStarted >= Self.writebackStep { startWriteback() }
         }
     }
+
+    /// `SYNC_FILE_RANGE_WRITE`: start writing the range out, do not wait.
+    static let syncFileRangeWrite: UInt32 = 2
+    static let writebackStep: Int64 = 8 << 20
 }
