@@ -29,6 +29,8 @@ package struct PointInTimeDrill: Sendable {
         package let markersExpected: Int?
         package let markersFound: Int?
         package let error: String?
+        /// The drill's `pg_verifybackup` pass over the extracted copy (not counted in the RTO).
+        package var pgVerifybackupSeconds: Double?
     }
 
     /// How far back from the target markers are compared.
@@ -82,13 +84,15 @@ package struct PointInTimeDrill: Sendable {
             }
             outcome = Outcome(
                 backupID: result.backupID, passed: failure == nil, target: target, reachedTime: result.reachedTime, reachedLSN: result.reachedLSN,
-                rtoSeconds: result.secondsToQueryable, rpoSeconds: rpo, markersExpected: markers?.expected.count,
-                markersFound: markers?.found.count, error: failure
+                // The drill's extra pg_verifybackup pass is not part of a restore an operator runs.
+                rtoSeconds: result.secondsToQueryable - (result.pgVerifybackupSeconds ?? 0), rpoSeconds: rpo,
+                markersExpected: markers?.expected.count,
+                markersFound: markers?.found.count, error: failure, pgVerifybackupSeconds: result.pgVerifybackupSeconds
             )
         } catch {
             outcome = Outcome(
                 backupID: nil, passed: false, target: target, reachedTime: nil, reachedLSN: nil, rtoSeconds: nil, rpoSeconds: nil,
-                markersExpected: nil, markersFound: nil, error: "\(error)"
+                markersExpected: nil, markersFound: nil, error: "\(error)", pgVerifybackupSeconds: nil
             )
         }
         if let restored {

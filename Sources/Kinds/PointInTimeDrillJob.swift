@@ -51,6 +51,7 @@ package struct PointInTimeDrillJob: JobKind {
             "rpo_seconds": outcome.rpoSeconds.map(JSONValue.double) ?? .null,
             "reached_lsn": outcome.reachedLSN.map(JSONValue.string) ?? .null,
             "markers_checked": outcome.markersExpected.map { .int(Int64($0)) } ?? .null,
+            "pg_verifybackup_seconds": outcome.pgVerifybackupSeconds.map(JSONValue.double) ?? .null,
         ]
         if let target = outcome.target { result["target"] = .string(RecoveryTarget.time(target).description) }
         if let reached = outcome.reachedTime { result["reached_time"] = .string(RecoveryTarget.time(reached).description) }

@@ -26,6 +26,7 @@ struct PointInTimeDrillTests {
             let written = try await RecoveryMarkers.ids(from: .distantPast, to: target, on: catalog)
             #expect(outcome.markersExpected == written.count && outcome.markersFound == written.count, "\(outcome)")
             #expect((outcome.rtoSeconds ?? 0) > 0)
+            #expect(outcome.pgVerifybackupSeconds != nil, "pg_verifybackup checked the extracted copy")
 
             let row = try await catalog.query(
                 "SELECT status, method, markers_expected, markers_found, restore_seconds, target_time FROM orchestrator.restore_drills ORDER BY id DESC LIMIT 1"
