@@ -3,22 +3,25 @@ import Foundation
 
 extension SafeExtractor {
     /// Extracts an archive of directories and regular files only — a PostgreSQL base backup's
-    /// tar — in one pass, handing every file's bytes to `observe` as they are written (to check
-    /// them against a manifest without reading anything twice). A link, device or sparse entry
+    /// tar — in one pass, showing each entry to `entry` before it is written and every file's
+    /// bytes to `data` as they are written, as `TarReader.read` does (to check them against a
+    /// manifest without reading anything twice). A link, device or sparse entry
     /// is refused, so no entry can reach outside the directory and the two-pass link check of
     /// `extract` is not needed; names are still checked and written relative to the directory
     /// without following links. Files are synced with the directory's file system at the end.
     /// Blocking; use it from a dedicated thread.
     public static func extractTree(
         archive path: String, into directory: String,
-        observe: (ArchiveEntry, UnsafeRawBufferPointer) throws -> Void,
-        finished: (ArchiveEntry) throws -> Void
+        entry: (ArchiveEntry) throws -> Void = { _ in },
+        data: (ArchiveEntry, UnsafeRawBufferPointer) throws -> Void = { _, _ in }
     ) throws -> Summary {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let target = try ExtractionTarget(directory: directory)
         var entries = 0
         var bytes: Int64 = 0
-        try read(archive: path) { reader, header, entry in
+        try read(archive: path) { reader, header, current in
+            try entry(current)
+            let entry = current
             let components = try ExtractionCheck.components(of: entry)
             let time = timespec(tv_sec: archive_entry_mtime(header), tv_nsec: archive_entry_mtime_nsec(header))
             switch entry.kind {
@@ -29,13 +32,12 @@ extension SafeExtractor {
                 guard !components.isEmpty else { throw ArchiveError(.unsafeEntry, "refused: entry \(entry.path) would replace the target directory") }
                 let descriptor = try target.file(components)
                 do {
-                    bytes += try copySequential(from: reader, to: descriptor, entry: entry, archive: path, observe: observe)
+                    bytes += try copySequential(from: reader, to: descriptor, entry: entry, archive: path, observe: data)
                 } catch {
                     close(descriptor)
                     throw error
                 }
                 try target.finishFile(descriptor, path: components, size: entry.size, mode: mode_t(entry.mode), time: time)
-                try finished(entry)
             case .symlink, .hardlink, .other:
                 throw ArchiveError(.unsafeEntry, "refused: entry \(entry.path) is not a regular file or directory")
             }

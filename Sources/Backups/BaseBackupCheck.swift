@@ -1,5 +1,4 @@
 import Archiving
-import Crypto
 import Foundation
 import WALArchive
 
@@ -22,55 +21,15 @@ enum BaseBackupCheck {
         guard manifest.walRanges.first?.start == physical.startPosition, manifest.walRanges.last?.end == physical.stopPosition else {
             throw BackupError("backup_manifest's WAL range differs from the catalogued one (\(physical.startPosition)-\(physical.stopPosition))")
         }
-        var expected: [[UInt8]: PostgresBackupManifest.File] = [:]
-        for file in manifest.files { expected[file.path] = file }
-        var seen = Set<[UInt8]>()
-        var bytes: Int64 = 0
-
-        var current: (entry: ArchiveEntry, listed: PostgresBackupManifest.File, hasher: SHA256, size: Int64)?
-        func finishCurrent() throws {
-            guard let open = current else { return }
-            current = nil
-            let name = open.entry.path.description
-            guard open.size == open.listed.size else {
-                throw BackupError("\(physical.baseArchive): \(name) has \(open.size) bytes, backup_manifest says \(open.listed.size)")
-            }
-            if let sha = open.listed.sha256 {
-                let digest = open.hasher.finalize().map { String(format: "%02x", $0) }.joined()
-                guard digest == sha else { throw BackupError("\(physical.baseArchive): \(name) is corrupt: SHA-256 differs from backup_manifest") }
-            }
-            bytes += open.size
-        }
+        var match = BackupManifestMatch(manifest, archive: physical.baseArchive)
         do {
-            try TarReader.read(path: directory + "/" + physical.baseArchive, entry: { entry in
-                try finishCurrent()
-                switch entry.kind {
-                case .directory:
-                    return
-                case .file:
-                    guard let listed = expected[entry.path.bytes] else {
-                        throw BackupError("\(physical.baseArchive): \(entry.path) is not in backup_manifest")
-                    }
-                    guard seen.insert(entry.path.bytes).inserted else {
-                        throw BackupError("\(physical.baseArchive): \(entry.path) appears twice")
-                    }
-                    current = (entry, listed, SHA256(), 0)
-                case .symlink, .hardlink, .other:
-                    throw BackupError("\(physical.baseArchive): \(entry.path) is not a regular file or directory (tablespace links are not supported)")
-                }
-            }, data: { _, block in
-                current?.hasher.update(bufferPointer: block)
-                current?.size += Int64(block.count)
-            })
-            try finishCurrent()
+            try TarReader.read(path: directory + "/" + physical.baseArchive, entry: { try match.begin($0) }, data: { match.add($1) })
+            try match.end()
         } catch let error as ArchiveError {
             throw BackupError("\(physical.baseArchive) cannot be read end to end: \(error)")
         }
-        if let missing = manifest.files.first(where: { !seen.contains($0.path) }) {
-            throw BackupError("\(physical.baseArchive): \(String(decoding: missing.path, as: UTF8.self)) is listed in backup_manifest but missing")
-        }
         let segments = try checkWAL(directory: directory, physical: physical)
-        return Report(files: seen.count, bytes: bytes, segments: segments)
+        return Report(files: match.files, bytes: match.bytes, segments: segments)
     }
 
     /// Every segment from the start to the end of the backup, whole, with a matching header.
