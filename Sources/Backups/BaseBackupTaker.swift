@@ -5,7 +5,6 @@ import Logging
 import PostgresClient
 import Settings
 import Support
-import WALArchive
 
 /// Copies a whole cluster with `pg_basebackup` in tar format: the data directory as one
 /// compressed tar, the WAL streamed meanwhile as `pg_wal.tar` (so the copy is consistent on its
@@ -40,14 +39,7 @@ struct BaseBackupTaker: Sendable {
         }
         let facts = try await readServerFacts()
         if let root = walRepository {
-            let repository = try WALRepository(root: root)
-            if let bound = try WALClusterIdentity.bound(in: repository) {
-                do {
-                    try WALClusterIdentity.check(UInt64(bitPattern: facts.systemIdentifier), against: bound, repository: repository, what: "the server this profile copies")
-                } catch {
-                    throw BackupRequestError(error.message)
-                }
-            }
+            try RepositoryCluster.require(facts.systemIdentifier, repository: root, what: "the server this profile copies")
         }
         let version = try await DatabaseDumper.version(of: tool)
         let compression = Self.compressionOption(profile, workers: compressionWorkers)

@@ -4,7 +4,6 @@ import Logging
 import PostgresClient
 import Settings
 import Support
-import WALArchive
 
 /// Restores the cluster as it was at a moment, a WAL position or the end of the archive: picks
 /// the newest verified base backup that finished before the target, extracts it (every byte
@@ -96,14 +95,7 @@ package struct PointInTimeRestore: Sendable {
         }
         let manifest = try await BackupRestorer.manifest(of: record)
         guard let physical = manifest.physical else { throw BackupRequestError("backup \(record.id) is not physical") }
-        let walRepository = try WALRepository(root: repository)
-        if let bound = try WALClusterIdentity.bound(in: walRepository) {
-            do {
-                try WALClusterIdentity.check(UInt64(bitPattern: physical.systemIdentifier), against: bound, repository: walRepository, what: "backup \(record.id)")
-            } catch {
-                throw BackupRequestError(error.message)
-            }
-        }
+        try RepositoryCluster.require(physical.systemIdentifier, repository: repository, what: "backup \(record.id)")
         let dataDirectory = Self.absolute(request.dataDirectory)
         let socketDirectory = Self.absolute(request.socketDirectory ?? (dataDirectory as NSString).deletingLastPathComponent)
         guard (socketDirectory + "/.s.PGSQL.\(request.port)").utf8.count < 108 else {
@@ -206,10 +198,8 @@ package struct PointInTimeRestore: Sendable {
     /// PostgreSQL's own check of the extracted copy against `backup_manifest` (which stays in
     /// the backup), before any recovery setting changes a file.
     static func runPgVerifybackup(dataDirectory: String, backup: String, serverVersion: String) async throws {
-        let major = serverVersion.split(whereSeparator: { !$0.isNumber }).first.map(String.init) ?? ""
-        let versioned = "/usr/lib/postgresql/\(major)/bin/pg_verifybackup"
-        guard let tool = FileManager.default.isExecutableFile(atPath: versioned) ? versioned : ChildProcess.locate("pg_verifybackup") else {
-            throw BackupRequestError("pg_verifybackup not found; install the PostgreSQL client package (postgresql-client-\(major))")
+        guard let tool = ChildProcess.locate("pg_verifybackup", postgresMajor: serverVersion) else {
+            throw BackupRequestError("pg_verifybackup not found; install the PostgreSQL client package of the backup's version (\(serverVersion))")
         }
         do {
             try await ChildProcess.run(tool, ["--quiet", "--exit-on-error", "--manifest-path=\(backup)/\(PostgresBackupManifest.fileName)", dataDirectory])

@@ -18,15 +18,13 @@ struct ScratchServer: Sendable {
     var logFile: String { dataDirectory + "/" + Self.logName }
 
     init(dataDirectory: String, socketDirectory: String, port: Int, serverVersion: String, runAs: String?) throws {
-        let major = serverVersion.split(whereSeparator: { !$0.isNumber }).first.map(String.init) ?? ""
-        let candidates = ["/usr/lib/postgresql/\(major)/bin"] + [ChildProcess.locate("pg_ctl").map { ($0 as NSString).deletingLastPathComponent }].compactMap { $0 }
-        guard let directory = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0 + "/pg_ctl") }) else {
-            throw BackupRequestError("pg_ctl for PostgreSQL \(major) not found; install the server package of the backup's version (postgresql-\(major))")
+        guard let pgCtl = ChildProcess.locate("pg_ctl", postgresMajor: serverVersion) else {
+            throw BackupRequestError("pg_ctl for PostgreSQL \(serverVersion) not found; install the server package of the backup's major version")
         }
         self.dataDirectory = dataDirectory
         self.socketDirectory = socketDirectory
         self.port = port
-        self.binaries = directory
+        self.binaries = (pgCtl as NSString).deletingLastPathComponent
         self.runAs = getuid() == 0 ? (runAs ?? "postgres") : nil
     }
 
@@ -71,8 +69,13 @@ struct ScratchServer: Sendable {
     /// Stops whatever server runs from `dataDirectory` (a drill's scratch cluster), if any.
     static func stopped(dataDirectory: String, runAs: String) async {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid"),
-              let server = try? ScratchServer(dataDirectory: dataDirectory, socketDirectory: "", port: 0, serverVersion: PGVersion.of(dataDirectory), runAs: runAs) else { return }
+              let server = try? ScratchServer(dataDirectory: dataDirectory, socketDirectory: "", port: 0, serverVersion: Self.majorVersion(of: dataDirectory), runAs: runAs) else { return }
         await server.stop()
+    }
+
+    /// The major version a data directory was made by (`PG_VERSION`).
+    private static func majorVersion(of dataDirectory: String) -> String {
+        ((try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func pgCtl(_ arguments: [String]) async throws {
@@ -92,12 +95,5 @@ struct ScratchServer: Sendable {
         let size = (try? handle.seekToEnd()) ?? 0
         try? handle.seek(toOffset: size > UInt64(maxBytes) ? size - UInt64(maxBytes) : 0)
         return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-    }
-}
-
-/// The major version a data directory was made by (`PG_VERSION`).
-enum PGVersion {
-    static func of(_ dataDirectory: String) -> String {
-        ((try? String(contentsOfFile: dataDirectory + "/PG_VERSION", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

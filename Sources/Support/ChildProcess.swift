@@ -58,9 +58,16 @@ package enum ChildProcess {
         return outcome
     }
 
-    /// Finds a tool on PATH or in PostgreSQL's versioned bin directories (newest first).
-    package static func locate(_ tool: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    /// Finds a tool on PATH or in PostgreSQL's versioned bin directories (newest first). With
+    /// `postgresMajor` (a version such as "15" or "15.18 (Debian ...)"), that major version's bin
+    /// directory is tried first: a server tool must match the data directory it runs on.
+    package static func locate(
+        _ tool: String, postgresMajor: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
         var directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        if let major = postgresMajor?.split(whereSeparator: { !$0.isNumber }).first {
+            directories.insert("/usr/lib/postgresql/\(major)/bin", at: 0)
+        }
         let versioned = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         directories += versioned.compactMap(Int.init).sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
         for directory in directories {

@@ -29,10 +29,17 @@ package enum WALClusterIdentity {
         return value
     }
 
+    /// Refuses `identifier` when the repository holds another cluster's WAL; a repository not
+    /// bound yet (no segment pushed) accepts any.
+    package static func check(_ identifier: UInt64, in repository: WALRepository, what: String) throws(WALArchiveError) {
+        guard let bound = try bound(in: repository) else { return }
+        try check(identifier, against: bound, repository: repository, what: what)
+    }
+
     /// Binds the repository to `identifier` on first use; refuses another cluster's WAL.
     package static func bind(_ identifier: UInt64, in repository: WALRepository, file: WALFileName) throws(WALArchiveError) {
-        if let bound = try bound(in: repository) {
-            try check(identifier, against: bound, repository: repository, what: "segment \(file)")
+        if try bound(in: repository) != nil {
+            try check(identifier, in: repository, what: "segment \(file)")
             return
         }
         try DurableFiles.makeDirectories([repository.walDirectory])

@@ -74,6 +74,14 @@ struct ChildProcessTests {
     @Test func postgresToolsAreFound() {
         #expect(ChildProcess.locate("pg_dump")?.hasSuffix("/pg_dump") == true)
         #expect(ChildProcess.locate("no-such-tool-here") == nil)
+        // A server tool of the data directory's major version comes first, whatever PATH holds.
+        let majors = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init)
+        for major in majors {
+            let versioned = "/usr/lib/postgresql/\(major)/bin/pg_ctl"
+            guard FileManager.default.isExecutableFile(atPath: versioned) else { continue }
+            #expect(ChildProcess.locate("pg_ctl", postgresMajor: "\(major).3 (Debian \(major).3-1)") == versioned)
+            #expect(ChildProcess.locate("pg_ctl", postgresMajor: "\(major)") == versioned)
+        }
     }
 }
 
