@@ -12,25 +12,18 @@ enum ArchiveGapCheck {
 
     /// The first segment after `reached` that is missing while a later one of `timeline` is stored.
     static func gap(after reached: WALPosition, timeline: UInt32, segmentSize: Int64, repository root: String) throws -> Gap? {
-        let repository = try WALRepository(root: root)
+        let scan = try WALRepositoryScan.scan(try WALRepository(root: root))
+        guard let stored = scan.timelines.first(where: { $0.timeline == timeline }),
+              let first = stored.firstSegment, let last = stored.lastSegment else { return nil }
         let size = UInt64(segmentSize)
         // The replay position is the end of the last record: exactly on a boundary it still
         // belongs to the segment before.
         let reachedNumber = reached.value == 0 ? 0 : (reached.value - 1) / size
-        let timelineDirectory = repository.walDirectory + "/" + WALPosition.hex8(timeline)
-        var stored = Set<UInt64>()
-        let perLog = 0x1_0000_0000 / size
-        for log in (try? FileManager.default.contentsOfDirectory(atPath: timelineDirectory)) ?? [] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: timelineDirectory + "/" + log)) ?? [] where name.hasSuffix(".zst") {
-                guard let file = try? WALFileName(String(name.dropLast(4))), file.kind == .segment else { continue }
-                stored.insert(UInt64(file.log) * perLog + UInt64(file.segment))
-            }
-        }
-        guard let newest = stored.max(), newest > reachedNumber else { return nil }
-        var number = reachedNumber + 1
-        while stored.contains(number) { number += 1 }
-        guard number < newest else { return nil }
-        let name = { (n: UInt64) in WALPosition(n * size).segmentName(timeline: timeline, segmentSize: size) }
-        return Gap(missing: name(number), laterStored: name(newest))
+        // Names of one timeline sort as their positions do.
+        let next = WALPosition((reachedNumber + 1) * size).segmentName(timeline: timeline, segmentSize: size)
+        guard last >= next else { return nil }
+        if next < first { return Gap(missing: next, laterStored: last) }
+        guard let hole = stored.gaps.first(where: { $0.firstMissing >= next }) else { return nil }
+        return Gap(missing: hole.firstMissing, laterStored: last)
     }
 }

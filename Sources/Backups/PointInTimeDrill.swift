@@ -110,7 +110,8 @@ package struct PointInTimeDrill: Sendable {
     /// window is shorter than a few seconds.
     private func chooseTarget(profile: String?, mode: Mode, repository: String) async throws -> Date? {
         guard mode == .random else { return nil }
-        let newestArchived = try await Archiver.run { try WALRepositoryTime.newestSegmentTime(repository: repository) }
+        let walRepository = try WALRepository(root: repository)
+        let newestArchived = try await Archiver.run { try WALRepositoryScan.scan(walRepository).newestSegmentModified }
         return try await environment.withOrchestratorDatabase { connection in
             let oldest: Date? = try await connection.query(
                 """

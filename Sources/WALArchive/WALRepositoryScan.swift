@@ -39,6 +39,8 @@ package struct WALRepositoryScan: Sendable, Equatable {
         package var bytes: Int64 = 0
         /// Modification time of the timeline's newest file.
         package var newestModified: Date?
+        /// Modification time of the newest whole segment: the archive covers every moment up to about then.
+        package var newestSegmentModified: Date?
         package var gaps: [Gap] = []
         package var history = false
         package var partials: [String] = []
@@ -86,6 +88,7 @@ package struct WALRepositoryScan: Sendable, Equatable {
     package var bytes: Int64 { timelines.reduce(0) { $0 + $1.bytes } }
     package var gaps: [(timeline: Timeline, gap: Gap)] { timelines.flatMap { t in t.gaps.map { (t, $0) } } }
     package var newestModified: Date? { timelines.compactMap(\.newestModified).max() }
+    package var newestSegmentModified: Date? { timelines.compactMap(\.newestSegmentModified).max() }
 
     package static let defaultSegmentSize: Int64 = 16 << 20
 
@@ -143,18 +146,18 @@ package struct WALRepositoryScan: Sendable, Equatable {
         var sample: String?
         /// Adds a regular file's size and time; false for anything else (a directory or a link
         /// under a stored name is not an archived file, so it must not hide a gap).
-        func account(_ directory: String, _ entry: String) -> Bool {
+        func account(_ directory: String, _ entry: String) -> Date? {
             var info = stat()
-            guard lstat(directory + "/" + entry, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }
+            guard lstat(directory + "/" + entry, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
             timeline.bytes += Int64(info.st_size)
             let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
             timeline.newestModified = max(timeline.newestModified ?? modified, modified)
-            return true
+            return modified
         }
         for entry in try list(path) {
             if entry.hasPrefix(".") { continue }
             if entry == name + ".history.zst" {
-                timeline.history = account(path, entry)
+                timeline.history = account(path, entry) != nil
                 continue
             }
             guard entry.count == 16, entry.hasPrefix(name), hexValue(String(entry.suffix(8))) != nil else { strays += 1; continue }
@@ -162,10 +165,11 @@ package struct WALRepositoryScan: Sendable, Equatable {
             for file in try list(directory) {
                 if file.hasPrefix(".") { continue }
                 guard file.hasSuffix(".zst"), let parsed = try? WALFileName(String(file.dropLast(4))),
-                      parsed.timelineAndLog == entry, account(directory, file) else { strays += 1; continue }
+                      parsed.timelineAndLog == entry, let modified = account(directory, file) else { strays += 1; continue }
                 switch parsed.kind {
                 case .segment:
                     numbers.append(UInt64(parsed.log) << 32 | UInt64(parsed.segment))
+                    timeline.newestSegmentModified = max(timeline.newestSegmentModified ?? modified, modified)
                     if sample == nil { sample = directory + "/" + file }
                 case .partial: timeline.partials.append(parsed.name)
                 case .backup: timeline.backupLabels += 1
