@@ -29,21 +29,32 @@ package enum BackupPrivileges {
 
     /// Restores and drills create a database (a scratch one for drills).
     package static func createDatabaseProblem(on connection: PostgresConnection) async throws -> String? {
-        let row = try await connection.query(
-            "SELECT current_user AS role, rolcreatedb OR rolsuper AS creates FROM pg_roles WHERE rolname = current_user"
-        ).first
-        guard let row, try !row.decode("creates", as: Bool.self) else { return nil }
-        let role: String = try row.decode("role")
-        return "role \(role) may not create databases, which restores and drills do: ALTER ROLE \(try SQLIdentifier.quoted(role)) CREATEDB"
+        try await missing(.createDatabase, on: connection) { role, quoted in
+            "role \(role) may not create databases, which restores and drills do: ALTER ROLE \(quoted) CREATEDB"
+        }
     }
 
     /// pg_basebackup copies the cluster over a replication connection.
     package static func replicationProblem(on connection: PostgresConnection) async throws -> String? {
+        try await missing(.replication, on: connection) { role, quoted in
+            "role \(role) may not copy the cluster (pg_basebackup): ALTER ROLE \(quoted) REPLICATION, and allow it a replication line in pg_hba.conf"
+        }
+    }
+
+    /// A role attribute (a `pg_roles` column; superuser has them all).
+    private enum Attribute: String {
+        case createDatabase = "rolcreatedb", replication = "rolreplication"
+    }
+
+    /// nil when the current role has `attribute`, else `problem(role, quoted role)`.
+    private static func missing(
+        _ attribute: Attribute, on connection: PostgresConnection, problem: (String, String) -> String
+    ) async throws -> String? {
         let row = try await connection.query(
-            "SELECT current_user AS role, rolreplication OR rolsuper AS replicates FROM pg_roles WHERE rolname = current_user"
+            "SELECT current_user AS role, \(attribute.rawValue) OR rolsuper AS has FROM pg_roles WHERE rolname = current_user"
         ).first
-        guard let row, try !row.decode("replicates", as: Bool.self) else { return nil }
+        guard let row, try !row.decode("has", as: Bool.self) else { return nil }
         let role: String = try row.decode("role")
-        return "role \(role) may not copy the cluster (pg_basebackup): ALTER ROLE \(try SQLIdentifier.quoted(role)) REPLICATION, and allow it a replication line in pg_hba.conf"
+        return problem(role, try SQLIdentifier.quoted(role))
     }
 }
