@@ -144,9 +144,9 @@ package struct PointInTimeDrill: Sendable {
         guard sameCluster, let until else { return nil }
         let from = until.addingTimeInterval(-Self.markerWindow)
         let expected = try await environment.withOrchestratorDatabase { try await RecoveryMarkers.ids(from: from, to: until, on: $0) }
-        let copy = try await PostgresConnection.connect(ConnectionConfiguration(
-            connectionString: "dbname=\(PointInTimeRestore.conninfoQuoted(orchestrator.redactedParameters["dbname"] ?? "postgres")) host=\(PointInTimeRestore.conninfoQuoted(restored.socketDirectory)) port=\(restored.port) user=\(PointInTimeRestore.conninfoQuoted(orchestrator.redactedParameters["user"] ?? restored.user))",
-            applicationName: "orchestrator-drill"
+        let copy = try await PostgresConnection.connect(PointInTimeRestore.copyConnection(
+            socketDirectory: restored.socketDirectory, port: restored.port, user: orchestrator.redactedParameters["user"] ?? restored.user,
+            database: orchestrator.redactedParameters["dbname"] ?? "postgres", applicationName: "orchestrator-drill"
         ))
         defer { copy.close() }
         // Up to the target: everything in the window. To the end: what was written well before the

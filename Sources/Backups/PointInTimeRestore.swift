@@ -229,11 +229,9 @@ package struct PointInTimeRestore: Sendable {
     }
 
     private static func readReachedPoint(socketDirectory: String, port: Int, user: String) async throws -> (lsn: String?, time: Date?, timeline: Int32) {
-        let configuration = ConnectionConfiguration(
-            connectionString: "dbname=postgres host=\(conninfoQuoted(socketDirectory)) port=\(port) user=\(conninfoQuoted(user))",
-            applicationName: "orchestrator-pitr"
+        let session = try await PostgresConnection.connect(
+            copyConnection(socketDirectory: socketDirectory, port: port, user: user, database: "postgres", applicationName: "orchestrator-pitr")
         )
-        let session = try await PostgresConnection.connect(configuration)
         defer { session.close() }
         let row = try await session.query(
             """
@@ -250,8 +248,16 @@ package struct PointInTimeRestore: Sendable {
         return configuration.redactedParameters["user"]
     }
 
+    /// A connection to a restored copy over its private socket.
+    static func copyConnection(socketDirectory: String, port: Int, user: String, database: String, applicationName: String) -> ConnectionConfiguration {
+        ConnectionConfiguration(
+            connectionString: "dbname=\(conninfoQuoted(database)) host=\(conninfoQuoted(socketDirectory)) port=\(port) user=\(conninfoQuoted(user))",
+            applicationName: applicationName
+        )
+    }
+
     /// A conninfo value in single quotes, as libpq parses it.
-    static func conninfoQuoted(_ value: String) -> String {
+    private static func conninfoQuoted(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 

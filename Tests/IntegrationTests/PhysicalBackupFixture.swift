@@ -106,8 +106,8 @@ struct PhysicalBackupFixture: Sendable {
 
     /// A connection to a restored copy left running.
     func connect(to outcome: PointInTimeRestore.Outcome) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(ConnectionConfiguration(
-            connectionString: "postgresql:///postgres?host=\(outcome.socketDirectory)&port=\(outcome.port)&user=postgres", applicationName: "orchestrator-tests"
+        try await PostgresConnection.connect(PointInTimeRestore.copyConnection(
+            socketDirectory: outcome.socketDirectory, port: outcome.port, user: "postgres", database: "postgres", applicationName: "orchestrator-tests"
         ))
     }
 
