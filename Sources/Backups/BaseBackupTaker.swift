@@ -99,12 +99,7 @@ struct BaseBackupTaker: Sendable {
     /// The server's identity and settings, and whether this role may copy it at all — checked
     /// here so the error names the fix instead of quoting pg_basebackup.
     private func readServerFacts() async throws -> ServerFacts {
-        let session: PostgresConnection
-        do {
-            session = try await PostgresConnection.connect(connection)
-        } catch let error as PostgresError where error.isInvalidCatalog {
-            throw TargetDatabaseError("database \((connection.redactedParameters["dbname"] ?? "?").debugDescription) does not exist: \(error)")
-        }
+        let session = try await PostgresConnection.connect(target: connection)
         defer { session.close() }
         let row = try await session.query(
             """

@@ -28,12 +28,7 @@ struct DatabaseDumper: Sendable {
 
     /// Dumps into `directory` (`relative` names it in errors).
     func dump(into directory: String, named relative: String) async throws -> Result {
-        let session: PostgresConnection
-        do {
-            session = try await PostgresConnection.connect(connection)
-        } catch let error as PostgresError where error.isInvalidCatalog {
-            throw TargetDatabaseError("database \((connection.redactedParameters["dbname"] ?? "?").debugDescription) does not exist: \(error)")
-        }
+        let session = try await PostgresConnection.connect(target: connection)
         defer { session.close() }
         // Sessions (this one and pg_dump's) whose client died while they waited for a lock notice
         // within a second and end, instead of waiting on in the lock queue (PostgreSQL 14+).

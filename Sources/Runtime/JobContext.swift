@@ -48,12 +48,7 @@ package struct JobContext: Sendable {
     package func withDatabase<T: Sendable>(_ name: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let settings = try connectionConfiguration(forDatabase: name)
         let dbname = configuration.databases[name]?.dbname ?? name
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(settings)
-        } catch let error as PostgresError where error.isInvalidCatalog {
-            throw TargetDatabaseError("database \(dbname.debugDescription) does not exist: \(error)")
-        }
+        let connection = try await PostgresConnection.connect(target: settings, dbname: dbname)
         defer { connection.close() }
         // Server warnings (VACUUM "skipping ...") reach the run's log tail as they arrive.
         let logger = self.logger
