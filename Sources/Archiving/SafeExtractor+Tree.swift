@@ -66,7 +66,7 @@ extension SafeExtractor {
         var writebackStarted: Int64 = 0
         func startWriteback() {
             guard written > writebackStarted else { return }
-            _ = sync_file_range(descriptor, off_t(writebackStarted), off_t(written - writebackStarted), Self.syncFileRangeWrite)
+            FileWriteback.start(descriptor, offset: writebackStarted, count: written - writebackStarted)
             writebackStarted = written
         }
         while true {
@@ -96,7 +96,5 @@ extension SafeExtractor {
         }
     }
 
-    /// `SYNC_FILE_RANGE_WRITE`: start writing the range out, do not wait.
-    static let syncFileRangeWrite: UInt32 = 2
     static let writebackStep: Int64 = 8 << 20
 }

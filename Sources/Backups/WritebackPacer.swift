@@ -1,6 +1,6 @@
+import Archiving
 import BlockingWork
 import Foundation
-import Support
 import Synchronization
 
 /// While `pg_basebackup --no-sync` writes its output, pushes each file's new data to disk every
