@@ -41,6 +41,16 @@ enum DurableFiles {
         }
     }
 
+    /// `path` without trailing slashes; refused unless absolute (`what` names it in the error).
+    static func absoluteDirectory(_ path: String, what: String) throws(WALArchiveError) -> String {
+        guard path.hasPrefix("/") else {
+            throw WALArchiveError(.io, "the \(what) must be an absolute path, not \(WALFileName.shown(path))")
+        }
+        var trimmed = path
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])

@@ -17,12 +17,7 @@ package struct WALRepository: Sendable, Equatable {
     /// `root` must be an absolute path; it is not created here (a repository that vanished,
     /// e.g. an unmounted disk, must fail rather than be silently recreated).
     package init(root: String) throws(WALArchiveError) {
-        guard root.hasPrefix("/") else {
-            throw WALArchiveError(.io, "the repository must be an absolute path, not \(WALFileName.shown(root))")
-        }
-        var trimmed = root
-        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
-        self.root = trimmed
+        self.root = try DurableFiles.absoluteDirectory(root, what: "repository")
     }
 
     package var walDirectory: String { root == "/" ? "/wal" : root + "/wal" }

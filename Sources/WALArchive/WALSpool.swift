@@ -21,12 +21,7 @@ package struct WALSpool: Sendable {
 
     /// `directory` must be absolute. It is created (0750) when missing, but not its parent.
     package init(directory: String) throws(WALArchiveError) {
-        guard directory.hasPrefix("/") else {
-            throw WALArchiveError(.io, "the spool must be an absolute path, not \(WALFileName.shown(directory))")
-        }
-        var trimmed = directory
-        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
-        self.directory = trimmed
+        self.directory = try DurableFiles.absoluteDirectory(directory, what: "spool")
     }
 
     package var lockPath: String { directory + "/pusher.lock" }
