@@ -33,14 +33,22 @@ package struct BackupJob: JobKind {
 
     package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
         guard let profile = job.target else { throw PermanentJobError("backup needs a profile") }
+        return try await Self.backUp(profile: profile, job: job, context: context).result
+    }
+
+    /// Builds and verifies a backup of `profile` (logical or physical), then applies the
+    /// profile's retention — only after a successful, verified backup, so it never removes the
+    /// last good one. Shared by `backup` and `base-backup`.
+    static func backUp(profile: String, job: ClaimedJob, context: JobContext) async throws -> (record: BackupRecord, result: [String: JSONValue]) {
         let record = try await BackupBuilder(profileName: profile, configuration: context.configuration, environment: context.backups, jobID: job.id).run()
-        context.logger.info("backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])
-        // Retention runs only after a successful, verified backup, so it never removes the last good one.
+        context.logger.info("backup complete", metadata: [
+            "backup.id": "\(record.id)", "backup.method": "\(record.method.rawValue)", "backup.location": "\(record.location)",
+        ])
         let policy = context.configuration.backups.profiles[profile]?.retention ?? RetentionPolicy()
         let deleted = try await context.withOrchestratorDatabase { connection in
             try await BackupPruner(logger: context.logger).prune(profile: profile, policy: policy, dryRun: false, on: connection)
         }
-        return [
+        return (record, [
             "deleted_by_retention": .array(deleted.map { .int($0.id) }),
             "backup_id": .int(record.id),
             "label": .string(record.label),
@@ -48,7 +56,7 @@ package struct BackupJob: JobKind {
             "bytes": .int(record.bytes),
             "files": .int(Int64(record.fileCount)),
             "verified": .bool(true),
-        ]
+        ])
     }
 }
 

@@ -31,25 +31,14 @@ package struct BaseBackupJob: JobKind {
     }
 
     package func run(_ job: ClaimedJob, arguments: NoArguments, context: JobContext) async throws -> [String: JSONValue] {
-        guard let profileName = job.target, let profile = context.configuration.backups.profiles[profileName] else {
+        guard let profileName = job.target, context.configuration.backups.profiles[profileName] != nil else {
             throw PermanentJobError("base-backup needs a physical profile")
         }
-        let record = try await BackupBuilder(profileName: profileName, configuration: context.configuration, environment: context.backups, jobID: job.id).run()
-        context.logger.info("base backup complete", metadata: ["backup.id": "\(record.id)", "backup.location": "\(record.location)"])
-        // Retention only after a verified backup; WAL only after the backups it serves.
-        let deleted = try await context.withOrchestratorDatabase { connection in
-            try await BackupPruner(logger: context.logger).prune(profile: profileName, policy: profile.retention, dryRun: false, on: connection)
-        }
-        var result: [String: JSONValue] = [
-            "deleted_by_retention": .array(deleted.map { .int($0.id) }),
-            "backup_id": .int(record.id),
-            "label": .string(record.label),
-            "location": .string(record.location),
-            "bytes": .int(record.bytes),
-            "start_wal": record.startWAL.map(JSONValue.string) ?? .null,
-            "stop_lsn": record.stopLSN.map(JSONValue.string) ?? .null,
-            "verified": .bool(true),
-        ]
+        let (record, common) = try await BackupJob.backUp(profile: profileName, job: job, context: context)
+        var result = common
+        result["start_wal"] = record.startWAL.map(JSONValue.string) ?? .null
+        result["stop_lsn"] = record.stopLSN.map(JSONValue.string) ?? .null
+        // WAL only after the backups it serves.
         if let repository = context.configuration.walArchive?.repository {
             let wal = try await context.withOrchestratorDatabase { connection in
                 try await WALRetention(logger: context.logger).prune(repository: repository, dryRun: false, on: connection)
