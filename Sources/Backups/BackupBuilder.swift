@@ -44,7 +44,7 @@ package struct BackupBuilder: Sendable {
         defer { lock.release() }
         try Self.makeDirectory(partial)
         do {
-            var manifest = try await build(into: partial, label: label, started: started, lock: lock)
+            var (manifest, baseMembers) = try await build(into: partial, label: label, started: started, lock: lock)
             manifest.timings["total_before_verify_s"] = (ContinuousClock.now - clock).seconds
             let manifestData = try manifest.encoded()
             try Self.write(manifestData, to: partial + "/" + BackupManifest.fileName)
@@ -52,10 +52,11 @@ package struct BackupBuilder: Sendable {
 
             let verifyStarted = ContinuousClock.now
             let verifyStartedAt = Date()
-            // The dumps were read end to end when their rows were counted; reading them again
-            // here would double the backup's heaviest pass for no new fact.
+            // The dumps were read end to end when their rows were counted, and a base backup's
+            // data tar as it was written; reading them again here would double the backup's
+            // heaviest pass for no new fact.
             let report = try await BackupVerifier(logger: environment.logger, archiver: environment.archiver, priority: settings.priority)
-                .verify(directory: partial, manifestSHA256: manifestSHA, dumpsRead: true)
+                .verify(directory: partial, manifestSHA256: manifestSHA, dumpsRead: true, baseMembers: baseMembers)
             environment.logger.info("backup verified", metadata: [
                 "backup.files": "\(report.files)", "backup.bytes": "\(report.bytes)",
                 "verify.s": "\(String(format: "%.2f", (ContinuousClock.now - verifyStarted).seconds))",
@@ -82,20 +83,29 @@ package struct BackupBuilder: Sendable {
         }
     }
 
-    private func build(into directory: String, label: String, started: Date, lock: PartialBackupLock) async throws -> BackupManifest {
+    /// The manifest, and for a physical profile its data tar's members already matched.
+    private func build(
+        into directory: String, label: String, started: Date, lock: PartialBackupLock
+    ) async throws -> (BackupManifest, BaseBackupCheck.Members?) {
         var manifest = BackupManifest(
             format: BackupManifest.currentFormat, profile: profileName, label: label, host: HostInfo.hostName,
             orchestratorVersion: OrchestratorVersion.current, startedAt: started, finishedAt: started,
             databases: [], globals: nil, fileSets: [], files: [], timings: [:]
         )
+        var baseMembers: BaseBackupCheck.Members?
+        // Files already hashed as they were written, by their path in the backup.
+        var known: [String: FileDigest.Result] = [:]
         if profile.method == .physical {
             guard let key = profile.database else { throw BackupRequestError("physical profile \(profileName) names no database") }
             let clock = ContinuousClock.now
-            manifest.physical = try await BaseBackupTaker(
+            let taken = try await BaseBackupTaker(
                 connection: try environment.connectionConfiguration(forDatabase: key), profile: profile, label: label,
                 logger: environment.logger, lock: lock.descriptor, priority: settings.priority,
                 walRepository: environment.configuration.walArchive?.repository, compressionWorkers: settings.parallelJobs
             ).take(into: directory)
+            manifest.physical = taken.physical
+            baseMembers = taken.matched
+            known[taken.physical.baseArchive] = taken.baseArchiveDigest
             manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
         }
         if !profile.databases.isEmpty {
@@ -146,13 +156,18 @@ package struct BackupBuilder: Sendable {
         var records: [BackupManifest.FileRecord] = []
         for path in try BackupVerifier.files(under: directory).sorted() {
             let absolute = directory + "/" + path
-            let digest = try await Archiver.run { try FileDigest.sha256(ofFileAt: absolute) }
+            let digest: FileDigest.Result
+            if let hashed = known[path] {
+                digest = hashed
+            } else {
+                digest = try await Archiver.run { try FileDigest.sha256(ofFileAt: absolute) }
+            }
             records.append(.init(path: path, bytes: digest.bytes, sha256: digest.sha256))
         }
         manifest.timings["checksum_s"] = (ContinuousClock.now - clock).seconds
         manifest.files = records
         manifest.finishedAt = Date()
-        return manifest
+        return (manifest, baseMembers)
     }
 
     /// Roles and tablespaces. Role password hashes need superuser to read; others get the

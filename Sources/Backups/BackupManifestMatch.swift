@@ -5,14 +5,15 @@ import Crypto
 /// PostgreSQL's `backup_manifest`: each file listed, once, with the listed size and SHA-256;
 /// directories pass; links and devices are refused; at the end nothing listed is missing.
 /// Verification (`BaseBackupCheck`) and restore (`BaseBackupExtractor`) feed it the same way:
-/// `begin` at each entry, `add` for its bytes, `end` after the last one.
+/// `begin` at each entry, `add` for its bytes, `end` after the last one; members hashed before
+/// the manifest existed (`ArchiveMemberDigests`) go through the same checks with `match(_:)`.
 struct BackupManifestMatch {
     /// The tar's name, for messages.
     let archive: String
     private let listed: [PostgresBackupManifest.File]
     private let expected: [[UInt8]: PostgresBackupManifest.File]
     private var seen = Set<[UInt8]>()
-    private var current: (path: ArchivePath, file: PostgresBackupManifest.File, hasher: SHA256, size: Int64)?
+    private var current: (path: ArchivePath, file: PostgresBackupManifest.File, hasher: SHA256, size: Int64, known: String?)?
     /// Bytes of the files matched so far.
     private(set) var bytes: Int64 = 0
     var files: Int { seen.count }
@@ -38,7 +39,7 @@ struct BackupManifestMatch {
             guard seen.insert(entry.path.bytes).inserted else {
                 throw BackupError("\(archive): \(entry.path) appears twice")
             }
-            current = (entry.path, file, SHA256(), 0)
+            current = (entry.path, file, SHA256(), 0, nil)
         case .symlink, .hardlink, .other:
             throw BackupError("\(archive): \(entry.path) is not a regular file or directory (tablespace links are not supported)")
         }
@@ -47,6 +48,19 @@ struct BackupManifestMatch {
     mutating func add(_ block: UnsafeRawBufferPointer) {
         current?.hasher.update(bufferPointer: block)
         current?.size += Int64(block.count)
+    }
+
+    /// Every member recorded while the tar was read, then `end()`: the same checks, in the
+    /// tar's order, with the digests already taken.
+    mutating func match(_ members: [ArchiveMemberDigests.Member]) throws {
+        for member in members {
+            try begin(member.entry)
+            if current != nil {
+                current!.size = member.size
+                current!.known = member.sha256
+            }
+        }
+        try end()
     }
 
     /// After the last entry: closes it and checks nothing listed is missing.
@@ -63,7 +77,7 @@ struct BackupManifestMatch {
         guard open.size == open.file.size else {
             throw BackupError("\(archive): \(open.path) has \(open.size) bytes, backup_manifest says \(open.file.size)")
         }
-        if let sha = open.file.sha256, open.hasher.finalize().map({ String(format: "%02x", $0) }).joined() != sha {
+        if let sha = open.file.sha256, (open.known ?? open.hasher.finalize().map({ String(format: "%02x", $0) }).joined()) != sha {
             throw BackupError("\(archive): \(open.path) is corrupt: SHA-256 differs from backup_manifest")
         }
         bytes += open.size

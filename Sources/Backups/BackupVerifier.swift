@@ -30,8 +30,11 @@ package struct BackupVerifier: Sendable {
     }
 
     /// `dumpsRead`: the dumps were already read end to end and counted since the manifest was
-    /// written (a fresh backup); their files are still checked byte for byte.
-    package func verify(directory: String, manifestSHA256 expected: String?, dumpsRead: Bool = false) async throws -> Report {
+    /// written (a fresh backup); their files are still checked byte for byte. `baseMembers`:
+    /// likewise the base backup's data tar, matched against `backup_manifest` as it was written.
+    package func verify(
+        directory: String, manifestSHA256 expected: String?, dumpsRead: Bool = false, baseMembers: BaseBackupCheck.Members? = nil
+    ) async throws -> Report {
         let manifestPath = directory + "/" + BackupManifest.fileName
         var manifestInfo = stat()
         guard lstat(manifestPath, &manifestInfo) == 0 else {
@@ -67,7 +70,7 @@ package struct BackupVerifier: Sendable {
             }
         }
         if let physical = manifest.physical {
-            let checked = try await Archiver.run { try BaseBackupCheck.verify(directory: directory, physical: physical) }
+            let checked = try await Archiver.run { try BaseBackupCheck.verify(directory: directory, physical: physical, matched: baseMembers) }
             logger.info("base backup checked against backup_manifest", metadata: [
                 "backup.data_files": "\(checked.files)", "backup.data_bytes": "\(checked.bytes)", "backup.wal_segments": "\(checked.segments)",
             ])

@@ -8,19 +8,33 @@ import WALArchive
 /// missing, nothing unlisted is present, the manifest's own checksum holds, and the WAL tar
 /// holds every segment from the backup's start to its end, whole and with the header its name
 /// says. The first problem fails, naming the file. Blocking: run it on the blocking executor.
-enum BaseBackupCheck {
+package enum BaseBackupCheck {
     struct Report: Sendable, Equatable {
         let files: Int
         let bytes: Int64
         let segments: Int
     }
 
-    static func verify(directory: String, physical: BackupManifest.PhysicalBackup) throws -> Report {
+    /// Data files matched against `backup_manifest`.
+    package struct Members: Sendable, Equatable {
+        package let files: Int
+        package let bytes: Int64
+    }
+
+    /// `matched`: the data tar's members were already matched, as it was written (a fresh
+    /// backup, `BaseBackupFollower`); everything else is still checked.
+    static func verify(directory: String, physical: BackupManifest.PhysicalBackup, matched: Members? = nil) throws -> Report {
         let manifestData = try BackupFileOpener.contents(of: PostgresBackupManifest.fileName, under: directory, limit: 1 << 30)
         let manifest = try PostgresBackupManifest(data: manifestData)
         guard manifest.walRanges.first?.start == physical.startPosition, manifest.walRanges.last?.end == physical.stopPosition else {
             throw BackupError("backup_manifest's WAL range differs from the catalogued one (\(physical.startPosition)-\(physical.stopPosition))")
         }
+        let members = try matched ?? matchMembers(directory: directory, physical: physical, manifest: manifest)
+        let segments = try checkWAL(directory: directory, physical: physical)
+        return Report(files: members.files, bytes: members.bytes, segments: segments)
+    }
+
+    private static func matchMembers(directory: String, physical: BackupManifest.PhysicalBackup, manifest: PostgresBackupManifest) throws -> Members {
         var match = BackupManifestMatch(manifest, archive: physical.baseArchive)
         do {
             try TarReader.read(path: directory + "/" + physical.baseArchive, entry: { try match.begin($0) }, data: { match.add($1) })
@@ -28,8 +42,7 @@ enum BaseBackupCheck {
         } catch let error as ArchiveError {
             throw BackupError("\(physical.baseArchive) cannot be read end to end: \(error)")
         }
-        let segments = try checkWAL(directory: directory, physical: physical)
-        return Report(files: match.files, bytes: match.bytes, segments: segments)
+        return Members(files: match.files, bytes: match.bytes)
     }
 
     /// Every segment from the start to the end of the backup, whole, with a matching header.

@@ -33,7 +33,16 @@ struct BaseBackupTaker: Sendable {
         let walSegmentSize: Int64
     }
 
-    func take(into directory: String) async throws -> BackupManifest.PhysicalBackup {
+    /// What a copy produced: the catalog's facts, and its data tar already checked against
+    /// `backup_manifest` while it was written (`BaseBackupFollower`).
+    struct Taken: Sendable {
+        let physical: BackupManifest.PhysicalBackup
+        let matched: BaseBackupCheck.Members
+        /// The data tar as stored, hashed while it was followed.
+        let baseArchiveDigest: FileDigest.Result
+    }
+
+    func take(into directory: String) async throws -> Taken {
         guard let tool = ChildProcess.locate("pg_basebackup") else {
             throw BackupRequestError("pg_basebackup not found; install the PostgreSQL client package (postgresql-client)")
         }
@@ -53,23 +62,33 @@ struct BaseBackupTaker: Sendable {
         logger.info("copying the cluster with pg_basebackup", metadata: [
             "backup.checkpoint": "\(profile.checkpoint.rawValue)", "backup.max_rate": "\(profile.maxRate ?? "unlimited")",
         ])
+        let baseArchive = "base.tar" + compression.fileExtension
         let pacer = WritebackPacer(directory: directory)
         async let pacing: Void = pacer.run()
+        let follower = BaseBackupFollower(path: directory + "/" + baseArchive)
+        follower.start(priority: priority)
         do {
             try await ChildProcess.run(
                 tool, options + ["--label=orchestrator \(label)", "--pgdata=\(directory)"],
                 environment: connection.toolEnvironment, inheriting: [lock], priority: priority
             )
+            follower.file.writerFinished()
             pacer.stop()
             await pacing
-        } catch let failure as ChildProcess.Failure {
-            pacer.stop()
-            await pacing
-            throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")
         } catch {
+            follower.file.writerAbandoned()
             pacer.stop()
             await pacing
+            _ = await follower.outcome()
+            if let failure = error as? ChildProcess.Failure {
+                throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")
+            }
             throw error
+        }
+        let followed: BaseBackupFollower.Outcome
+        switch await follower.outcome() {
+        case .success(let outcome): followed = outcome
+        case .failure(let error): throw BackupError("\(baseArchive) cannot be read end to end: \(error)")
         }
         try await BlockingExecutor.shared.run(.jobs) { try pacer.finish() }
         let manifestData: Data
@@ -79,6 +98,8 @@ struct BaseBackupTaker: Sendable {
             throw BackupError("pg_basebackup wrote no backup_manifest: \(error.localizedDescription)")
         }
         let manifest = try PostgresBackupManifest(data: manifestData)
+        var match = BackupManifestMatch(manifest, archive: baseArchive)
+        try match.match(followed.members)
         guard manifest.walRanges.count == 1, let range = manifest.walRanges.first else {
             throw BackupError("the backup spans \(manifest.walRanges.count) timelines (the server was promoted during the copy); take it again")
         }
@@ -86,14 +107,15 @@ struct BaseBackupTaker: Sendable {
         let walArchive = ["pg_wal.tar" + compression.fileExtension, "pg_wal.tar"].first {
             FileManager.default.fileExists(atPath: directory + "/" + $0)
         }
-        return BackupManifest.PhysicalBackup(
+        let physical = BackupManifest.PhysicalBackup(
             serverVersion: facts.version, systemIdentifier: facts.systemIdentifier, timeline: range.timeline,
             startPosition: range.start, stopPosition: range.end,
             startSegment: range.start.segmentName(timeline: range.timeline, segmentSize: size),
             stopSegment: range.end.segmentName(timeline: range.timeline, segmentSize: size),
-            walSegmentSize: facts.walSegmentSize, baseArchive: "base.tar" + compression.fileExtension, walArchive: walArchive,
+            walSegmentSize: facts.walSegmentSize, baseArchive: baseArchive, walArchive: walArchive,
             pgBaseBackupVersion: version, pgBaseBackupOptions: options
         )
+        return Taken(physical: physical, matched: .init(files: match.files, bytes: match.bytes), baseArchiveDigest: followed.archive)
     }
 
     /// The server's identity and settings, and whether this role may copy it at all — checked

@@ -19,7 +19,7 @@ package enum ProcessPriority: String, Sendable, CaseIterable {
     /// Lowers the calling thread for good (a thread may lower itself without privilege, not
     /// raise itself back): only `LowPrioritySpawner`'s thread calls it. Should it fail, tools
     /// spawned there run at the worker's priority, which is safe.
-    func applyToCurrentThread() {
+    package func applyToCurrentThread() {
         guard self == .low else { return }
         // `who` 0 is the calling thread on Linux, for both calls.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.lowNiceness)

@@ -117,6 +117,34 @@ struct PhysicalBackupTests {
             #expect(leftovers.isEmpty, "a failed base backup leaves nothing visible: \(leftovers)")
         }
     }
+
+    /// pg_basebackup itself fails (here: no replication entry in pg_hba.conf) while the data
+    /// tar is being followed: the check stops with it, the job fails with the fix, nothing is left.
+    @Test func aCopyRefusedByTheServerFailsWithTheFixAndStopsItsCheck() async throws {
+        try await PhysicalBackupFixture.with { fixture in
+            let hba = fixture.primary.dataDirectory + "/pg_hba.conf"
+            try "local all all trust\n".write(toFile: hba, atomically: true, encoding: .utf8)
+            try PrivateCluster.handToServerUser(hba)
+            let primary = try await fixture.primaryConnection()
+            defer { primary.close() }
+            try await primary.execute("SELECT pg_reload_conf()")
+
+            let connection = try await fixture.harness.connect()
+            defer { connection.close() }
+            let id = try await fixture.harness.enqueue(kind: "base-backup", target: "base", on: connection)
+            let started = ContinuousClock.now
+            try await fixture.harness.worker(drain: true).run()
+            let job = try await JobQueueLookup.job(id, on: connection)
+            // A refused copy may be transient (a reload away): the attempt failed and is retried later.
+            #expect(job.state == "queued" || job.state == "failed", "state \(job.state)")
+            #expect(job.error?.contains("pg_basebackup failed") == true, "got: \(job.error ?? "nil")")
+            #expect(job.error?.contains("allow a replication connection for this role in pg_hba.conf") == true, "got: \(job.error ?? "nil")")
+            #expect(ContinuousClock.now - started < .seconds(60), "the job ended instead of waiting for a tar that never comes")
+            #expect(try await BackupCatalog.list(profile: "base", on: connection).isEmpty)
+            let leftovers = fixture.wal.files(in: fixture.wal.directory + "/backups/base").filter { !$0.hasSuffix(".lock") }
+            #expect(leftovers.isEmpty, "a failed base backup leaves nothing visible: \(leftovers)")
+        }
+    }
 }
 
 @Suite("Recovery markers")
