@@ -95,6 +95,9 @@ package struct BackupBuilder: Sendable {
         var baseMembers: BaseBackupCheck.Members?
         // Files already hashed as they were written, by their path in the backup.
         var known: [String: FileDigest.Result] = [:]
+        // A plain copy's files are listed, with their SHA-256, in backup_manifest (itself in
+        // manifest.json), and checked against it: not hashed a second time for manifest.json.
+        var plainDirectory: String?
         if profile.method == .physical {
             guard let key = profile.database else { throw BackupRequestError("physical profile \(profileName) names no database") }
             let clock = ContinuousClock.now
@@ -105,7 +108,8 @@ package struct BackupBuilder: Sendable {
             ).take(into: directory)
             manifest.physical = taken.physical
             baseMembers = taken.matched
-            known[taken.physical.baseArchive] = taken.baseArchiveDigest
+            if let digest = taken.baseArchiveDigest { known[taken.physical.baseArchive] = digest }
+            if taken.physical.isPlain { plainDirectory = taken.physical.baseArchive }
             manifest.timings["base_backup_s"] = (ContinuousClock.now - clock).seconds
         }
         if !profile.databases.isEmpty {
@@ -154,7 +158,7 @@ package struct BackupBuilder: Sendable {
         try Self.restrictPermissions(under: directory)
         let clock = ContinuousClock.now
         var records: [BackupManifest.FileRecord] = []
-        for path in try BackupVerifier.files(under: directory).sorted() {
+        for path in try BackupVerifier.files(under: directory).sorted() where !BackupVerifier.isInside(path, plainDirectory) {
             let absolute = directory + "/" + path
             let digest: FileDigest.Result
             if let hashed = known[path] {

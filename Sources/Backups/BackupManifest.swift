@@ -1,4 +1,5 @@
 import Foundation
+import Settings
 
 /// `manifest.json` at the root of every backup: what it holds and how to check every byte.
 /// Never holds a secret: no connection strings, only database names and server facts.
@@ -33,12 +34,17 @@ package struct BackupManifest: Sendable, Codable, Equatable {
         package var startSegment: String
         package var stopSegment: String
         package var walSegmentSize: Int64
-        /// The data directory's tar (compressed as `pg_basebackup` was asked to).
+        /// The data directory's tar (compressed as `pg_basebackup` was asked to), or in plain
+        /// format the directory holding the copy itself (`data`).
         package var baseArchive: String
         /// The WAL streamed during the backup (`pg_wal.tar`, maybe compressed); nil when not included.
         package var walArchive: String?
         package var pgBaseBackupVersion: String
         package var pgBaseBackupOptions: [String]
+        /// nil: tar (every backup before plain format existed).
+        package var format: BaseBackupFormat?
+
+        package var isPlain: Bool { format == .plain }
     }
 
     package struct DatabaseDump: Sendable, Codable, Equatable {

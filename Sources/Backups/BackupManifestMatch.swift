@@ -45,6 +45,12 @@ struct BackupManifestMatch {
         }
     }
 
+    /// An entry that is not the manifest's business (a plain backup's WAL): closes the one
+    /// before; its bytes are not matched.
+    mutating func skip() throws {
+        try endFile()
+    }
+
     mutating func add(_ block: UnsafeRawBufferPointer) {
         current?.hasher.update(bufferPointer: block)
         current?.size += Int64(block.count)

@@ -48,7 +48,7 @@ package struct BackupVerifier: Sendable {
         }
         let manifest = try BackupManifest.decode(manifestData)
         let tree = try await Archiver.run { try BackupTree(reading: directory) }
-        try Self.checkShape(of: tree, against: manifest)
+        try Self.checkShape(of: tree, against: manifest, copy: manifest.physical.flatMap { $0.isPlain ? $0.baseArchive : nil })
 
         var bytes: Int64 = 0
         for record in manifest.files {
@@ -71,6 +71,14 @@ package struct BackupVerifier: Sendable {
         }
         if let physical = manifest.physical {
             let checked = try await Archiver.run { try BaseBackupCheck.verify(directory: directory, physical: physical, matched: baseMembers) }
+            if physical.isPlain {
+                // PostgreSQL's own reading of the copy, mostly for its WAL: pg_waldump parses
+                // every record from start to stop. The checksums were compared just above.
+                try await PointInTimeRestore.runPgVerifybackup(
+                    dataDirectory: directory + "/" + physical.baseArchive, backup: directory, serverVersion: physical.serverVersion,
+                    skipChecksums: true, what: "the backup"
+                )
+            }
             logger.info("base backup checked against backup_manifest", metadata: [
                 "backup.data_files": "\(checked.files)", "backup.data_bytes": "\(checked.bytes)", "backup.wal_segments": "\(checked.segments)",
             ])
@@ -88,12 +96,13 @@ package struct BackupVerifier: Sendable {
 
     /// Nothing missing, nothing extra (files or directories), every file a regular file, and the
     /// promised permissions: files 0600, directories 0700. Names the first offending path.
-    static func checkShape(of tree: BackupTree, against manifest: BackupManifest) throws {
+    /// `copy`: a plain backup's data directory, whose files `backup_manifest` lists instead.
+    static func checkShape(of tree: BackupTree, against manifest: BackupManifest, copy: String? = nil) throws {
         // A link, FIFO or device is refused before anything is compared or read through it.
         if let odd = tree.entries.first(where: { !$0.isDirectory && $0.type != S_IFREG }) {
             throw BackupError("\(odd.path) is \(BackupFileOpener.kind(odd.type)), not a regular file; the backup was tampered with")
         }
-        let present = Set(tree.nonDirectories)
+        let present = Set(tree.nonDirectories.filter { !isInside($0, copy) })
         let listed = Set(manifest.files.map(\.path))
         if let missing = manifest.files.map(\.path).first(where: { !present.contains($0) }) {
             throw BackupError("\(missing) is missing")
@@ -101,8 +110,8 @@ package struct BackupVerifier: Sendable {
         if let extra = present.sorted().first(where: { !listed.contains($0) && $0 != BackupManifest.fileName }) {
             throw BackupError("\(extra) is not in the manifest")
         }
-        let needed = BackupTree.directories(holding: listed)
-        if let extra = tree.entries.first(where: { $0.isDirectory && !needed.contains($0.path) }) {
+        let needed = BackupTree.directories(holding: listed).union(copy.map { [$0] } ?? [])
+        if let extra = tree.entries.first(where: { $0.isDirectory && !needed.contains($0.path) && !isInside($0.path, copy) }) {
             throw BackupError("\(extra.path)/ is not in the manifest (an extra directory)")
         }
         for entry in [tree.root] + tree.entries {
@@ -124,6 +133,12 @@ package struct BackupVerifier: Sendable {
 
     private static func octal(_ permissions: mode_t) -> String {
         "0" + String(permissions, radix: 8)
+    }
+
+    /// Whether `path` (relative to a backup) lies below the directory `copy`.
+    static func isInside(_ path: String, _ copy: String?) -> Bool {
+        guard let copy else { return false }
+        return path.hasPrefix(copy + "/")
     }
 
     /// Everything but directories under `directory`, relative, not following symbolic links (a

@@ -29,6 +29,7 @@ package enum BaseBackupCheck {
         guard manifest.walRanges.first?.start == physical.startPosition, manifest.walRanges.last?.end == physical.stopPosition else {
             throw BackupError("backup_manifest's WAL range differs from the catalogued one (\(physical.startPosition)-\(physical.stopPosition))")
         }
+        if physical.isPlain { return try verifyPlain(directory: directory, physical: physical, manifest: manifest) }
         let members = try matched ?? matchMembers(directory: directory, physical: physical, manifest: manifest)
         let segments = try checkWAL(directory: directory, physical: physical)
         return Report(files: members.files, bytes: members.bytes, segments: segments)
@@ -48,7 +49,6 @@ package enum BaseBackupCheck {
     /// Every segment from the start to the end of the backup, whole, with a matching header.
     private static func checkWAL(directory: String, physical: BackupManifest.PhysicalBackup) throws -> Int {
         guard let walArchive = physical.walArchive else { return 0 }
-        let size = physical.walSegmentSize
         var found: [String: (size: Int64, header: [UInt8])] = [:]
         var currentName: String?
         do {
@@ -67,20 +67,27 @@ package enum BaseBackupCheck {
         } catch let error as ArchiveError {
             throw BackupError("\(walArchive) cannot be read end to end: \(error)")
         }
+        return try checkSegments(found, physical: physical, source: walArchive)
+    }
+
+    /// The segments found (name → size and first bytes) hold every one from the start to the
+    /// end of the backup, whole, with the header each name says; `source` names where they are.
+    static func checkSegments(_ found: [String: (size: Int64, header: [UInt8])], physical: BackupManifest.PhysicalBackup, source: String) throws -> Int {
+        let size = physical.walSegmentSize
         let first = physical.startPosition.value / UInt64(size)
         let last = physical.stopPosition.value / UInt64(size)
         for number in first...last {
             let name = WALPosition(number * UInt64(size)).segmentName(timeline: physical.timeline, segmentSize: UInt64(size))
             guard let file = found[name] else {
-                throw BackupError("\(walArchive) lacks WAL segment \(name), which the backup needs to be consistent")
+                throw BackupError("\(source) lacks WAL segment \(name), which the backup needs to be consistent")
             }
             guard file.size == size else {
-                throw BackupError("\(walArchive): segment \(name) has \(file.size) bytes, not \(size)")
+                throw BackupError("\(source): segment \(name) has \(file.size) bytes, not \(size)")
             }
             do {
                 try WALSegmentCheck.check(try WALFileName(name), size: size, header: file.header)
             } catch {
-                throw BackupError("\(walArchive): \(error)")
+                throw BackupError("\(source): \(error)")
             }
         }
         return Int(last - first + 1)

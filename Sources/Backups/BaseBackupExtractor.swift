@@ -23,6 +23,7 @@ enum BaseBackupExtractor {
             try Self.check(walArchive, bytes: digest.bytes, sha256: digest.sha256, in: listed)
         }
         var match = BackupManifestMatch(try PostgresBackupManifest(data: manifestData), archive: physical.baseArchive)
+        if physical.isPlain { return try copyPlain(backup: directory, physical: physical, match: &match, into: dataDirectory) }
         let summary: SafeExtractor.Summary
         do {
             summary = try SafeExtractor.extractTree(
@@ -42,6 +43,28 @@ enum BaseBackupExtractor {
             }
         }
         try FileManager.default.createDirectory(atPath: wal + "/archive_status", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return Summary(files: summary.entries, bytes: summary.bytes)
+    }
+
+    /// A plain backup's copy, file by file, each checked against `backup_manifest` as it is
+    /// written; its WAL (`pg_wal/`, not in the manifest) is copied as it is.
+    private static func copyPlain(
+        backup directory: String, physical: BackupManifest.PhysicalBackup, match: inout BackupManifestMatch, into dataDirectory: String
+    ) throws -> Summary {
+        let summary: SafeExtractor.Summary
+        do {
+            summary = try SafeExtractor.copyTree(
+                from: directory + "/" + physical.baseArchive, into: dataDirectory,
+                entry: { entry in
+                    if BaseBackupCheck.walFileName(entry) != nil { try match.skip() } else { try match.begin(entry) }
+                },
+                data: { match.add($1) }
+            )
+            try match.end()
+        } catch let error as ArchiveError {
+            throw BackupError("\(physical.baseArchive)/ cannot be restored: \(error)")
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory + "/pg_wal/archive_status", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return Summary(files: summary.entries, bytes: summary.bytes)
     }
 

@@ -37,10 +37,15 @@ struct BaseBackupTaker: Sendable {
     /// `backup_manifest` while it was written (`BaseBackupFollower`).
     struct Taken: Sendable {
         let physical: BackupManifest.PhysicalBackup
-        let matched: BaseBackupCheck.Members
-        /// The data tar as stored, hashed while it was followed.
-        let baseArchiveDigest: FileDigest.Result
+        /// nil in plain format: verification reads the copy.
+        let matched: BaseBackupCheck.Members?
+        /// The data tar as stored, hashed while it was followed (nil in plain format).
+        let baseArchiveDigest: FileDigest.Result?
     }
+
+    /// A plain backup's copy of the data directory, inside the backup.
+    static let plainDirectory = "data"
+
 
     func take(into directory: String) async throws -> Taken {
         guard let tool = ChildProcess.locate("pg_basebackup") else {
@@ -51,44 +56,57 @@ struct BaseBackupTaker: Sendable {
             try RepositoryCluster.require(facts.systemIdentifier, repository: root, what: "the server this profile copies")
         }
         let version = try await DatabaseDumper.version(of: tool)
+        let plain = profile.format == .plain
         let compression = Self.compressionOption(profile, workers: compressionWorkers)
         var options = [
-            "--format=tar", "--wal-method=stream", "--checkpoint=\(profile.checkpoint.rawValue)",
-            "--manifest-checksums=SHA256", "--compress=\(compression.option)", "--no-password",
+            "--format=\(plain ? "plain" : "tar")", "--wal-method=stream", "--checkpoint=\(profile.checkpoint.rawValue)",
+            "--manifest-checksums=SHA256", "--no-password",
             // The copy is flushed as it grows (WritebackPacer), not in one burst at exit.
             "--no-sync",
         ]
+        if !plain { options.append("--compress=\(compression.option)") }
         if let rate = profile.maxRate { options.append("--max-rate=\(rate)") }
         logger.info("copying the cluster with pg_basebackup", metadata: [
             "backup.checkpoint": "\(profile.checkpoint.rawValue)", "backup.max_rate": "\(profile.maxRate ?? "unlimited")",
+            "backup.format": "\(plain ? "plain" : "tar")",
         ])
-        let baseArchive = "base.tar" + compression.fileExtension
-        let pacer = WritebackPacer(directory: directory)
+        // Plain: the copy is the directory `data`; tar: the data directory's tar.
+        let baseArchive = plain ? Self.plainDirectory : "base.tar" + compression.fileExtension
+        let pacer = WritebackPacer(directory: directory, recursive: plain)
         async let pacing: Void = pacer.run()
-        let follower = BaseBackupFollower(path: directory + "/" + baseArchive)
-        follower.start(priority: priority)
+        let follower = plain ? nil : BaseBackupFollower(path: directory + "/" + baseArchive)
+        follower?.start(priority: priority)
         do {
             try await ChildProcess.run(
-                tool, options + ["--label=orchestrator \(label)", "--pgdata=\(directory)"],
+                tool, options + ["--label=orchestrator \(label)", "--pgdata=\(plain ? directory + "/" + baseArchive : directory)"],
                 environment: connection.toolEnvironment, inheriting: [lock], priority: priority
             )
-            follower.file.writerFinished()
+            follower?.file.writerFinished()
             pacer.stop()
             await pacing
         } catch {
-            follower.file.writerAbandoned()
+            follower?.file.writerAbandoned()
             pacer.stop()
             await pacing
-            _ = await follower.outcome()
+            _ = await follower?.outcome()
             if let failure = error as? ChildProcess.Failure {
                 throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")
             }
             throw error
         }
-        let followed: BaseBackupFollower.Outcome
-        switch await follower.outcome() {
+        var followed: BaseBackupFollower.Outcome?
+        switch await follower?.outcome() {
         case .success(let outcome): followed = outcome
         case .failure(let error): throw BackupError("\(baseArchive) cannot be read end to end: \(error)")
+        case nil: break
+        }
+        if plain {
+            // backup_manifest sits beside the copy, as in tar format: the data directory holds
+            // only what PostgreSQL wrote, and manifest.json lists backup_manifest at the top.
+            let inside = directory + "/" + baseArchive + "/" + PostgresBackupManifest.fileName
+            guard rename(inside, directory + "/" + PostgresBackupManifest.fileName) == 0 else {
+                throw BackupError("pg_basebackup wrote no backup_manifest in \(baseArchive): \(String(cString: strerror(errno)))")
+            }
         }
         try await BlockingExecutor.shared.run(.jobs) { try pacer.finish() }
         let manifestData: Data
@@ -98,13 +116,17 @@ struct BaseBackupTaker: Sendable {
             throw BackupError("pg_basebackup wrote no backup_manifest: \(error.localizedDescription)")
         }
         let manifest = try PostgresBackupManifest(data: manifestData)
-        var match = BackupManifestMatch(manifest, archive: baseArchive)
-        try match.match(followed.members)
+        var matched: BaseBackupCheck.Members?
+        if let followed {
+            var match = BackupManifestMatch(manifest, archive: baseArchive)
+            try match.match(followed.members)
+            matched = BaseBackupCheck.Members(files: match.files, bytes: match.bytes)
+        }
         guard manifest.walRanges.count == 1, let range = manifest.walRanges.first else {
             throw BackupError("the backup spans \(manifest.walRanges.count) timelines (the server was promoted during the copy); take it again")
         }
         let size = UInt64(facts.walSegmentSize)
-        let walArchive = ["pg_wal.tar" + compression.fileExtension, "pg_wal.tar"].first {
+        let walArchive = plain ? nil : ["pg_wal.tar" + compression.fileExtension, "pg_wal.tar"].first {
             FileManager.default.fileExists(atPath: directory + "/" + $0)
         }
         let physical = BackupManifest.PhysicalBackup(
@@ -113,9 +135,9 @@ struct BaseBackupTaker: Sendable {
             startSegment: range.start.segmentName(timeline: range.timeline, segmentSize: size),
             stopSegment: range.end.segmentName(timeline: range.timeline, segmentSize: size),
             walSegmentSize: facts.walSegmentSize, baseArchive: baseArchive, walArchive: walArchive,
-            pgBaseBackupVersion: version, pgBaseBackupOptions: options
+            pgBaseBackupVersion: version, pgBaseBackupOptions: options, format: plain ? .plain : nil
         )
-        return Taken(physical: physical, matched: .init(files: match.files, bytes: match.bytes), baseArchiveDigest: followed.archive)
+        return Taken(physical: physical, matched: matched, baseArchiveDigest: followed?.archive)
     }
 
     /// The server's identity and settings, and whether this role may copy it at all — checked

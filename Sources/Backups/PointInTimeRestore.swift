@@ -196,15 +196,20 @@ package struct PointInTimeRestore: Sendable {
     }
 
     /// PostgreSQL's own check of the extracted copy against `backup_manifest` (which stays in
-    /// the backup), before any recovery setting changes a file.
-    static func runPgVerifybackup(dataDirectory: String, backup: String, serverVersion: String) async throws {
+    /// the backup), before any recovery setting changes a file; or of a plain backup's copy in
+    /// place. `skipChecksums` when every file was just hashed against the manifest anyway.
+    static func runPgVerifybackup(
+        dataDirectory: String, backup: String, serverVersion: String, skipChecksums: Bool = false, what: String = "the restored copy"
+    ) async throws {
         guard let tool = ChildProcess.locate("pg_verifybackup", postgresMajor: serverVersion) else {
             throw BackupRequestError("pg_verifybackup not found; install the PostgreSQL client package of the backup's version (\(serverVersion))")
         }
         do {
-            try await ChildProcess.run(tool, ["--quiet", "--exit-on-error", "--manifest-path=\(backup)/\(PostgresBackupManifest.fileName)", dataDirectory])
+            try await ChildProcess.run(
+                tool, ["--quiet", "--exit-on-error", "--manifest-path=\(backup)/\(PostgresBackupManifest.fileName)"] + (skipChecksums ? ["--skip-checksums"] : []) + [dataDirectory]
+            )
         } catch let failure as ChildProcess.Failure {
-            throw BackupError("pg_verifybackup rejected the restored copy: \(failure)")
+            throw BackupError("pg_verifybackup rejected \(what): \(failure)")
         }
     }
 

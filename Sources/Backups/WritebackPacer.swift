@@ -11,13 +11,16 @@ import Synchronization
 /// directory durable before the backup is catalogued.
 final class WritebackPacer: Sendable {
     let directory: String
+    /// Also the files of every directory below (a plain-format copy), not only the top level.
+    let recursive: Bool
     /// New data below this stays for the next round (or the final fsync).
     static let step: Int64 = 8 << 20
     private let stopped = Atomic<Bool>(false)
     private let flushed = Mutex<[String: Int64]>([:])
 
-    init(directory: String) {
+    init(directory: String, recursive: Bool = false) {
         self.directory = directory
+        self.recursive = recursive
     }
 
     /// Runs until `stop()`, on a thread of the jobs lane.
@@ -35,21 +38,23 @@ final class WritebackPacer: Sendable {
     /// Flushes what is left, then fsyncs every file and the directory. Blocking.
     func finish() throws {
         flushRound(minimum: 1)
-        for name in Self.files(in: directory) {
+        for name in files() {
             let path = directory + "/" + name
             let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard descriptor >= 0 else { throw BackupError("cannot open \(path) to flush it: \(String(cString: strerror(errno)))") }
             defer { close(descriptor) }
             guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(path): \(String(cString: strerror(errno)))") }
         }
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw BackupError("cannot open \(directory): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(directory): \(String(cString: strerror(errno)))") }
+        for path in [directory] + subdirectories() {
+            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw BackupError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(path): \(String(cString: strerror(errno)))") }
+        }
     }
 
     private func flushRound(minimum: Int64) {
-        for name in Self.files(in: directory) {
+        for name in files() {
             let descriptor = open(directory + "/" + name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard descriptor >= 0 else { continue }
             defer { close(descriptor) }
@@ -63,7 +68,20 @@ final class WritebackPacer: Sendable {
         }
     }
 
-    private static func files(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    /// Paths relative to the directory (hidden names at the top left out; non-files are
+    /// skipped by the callers' checks).
+    private func files() -> [String] {
+        guard recursive else {
+            return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        }
+        return ((FileManager.default.enumerator(atPath: directory)?.allObjects as? [String]) ?? []).filter { !$0.hasPrefix(".") }
+    }
+
+    private func subdirectories() -> [String] {
+        guard recursive else { return [] }
+        return files().map { directory + "/" + $0 }.filter { path in
+            var info = stat()
+            return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        }
     }
 }

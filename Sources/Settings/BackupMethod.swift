@@ -11,3 +11,11 @@ package enum BackupMethod: String, Sendable, Codable, CaseIterable {
 package enum CheckpointMode: String, Sendable, Codable, CaseIterable {
     case spread, fast
 }
+
+/// How a physical backup stores the cluster: `tar` (default) as `pg_basebackup`'s compressed
+/// data-directory tar plus the WAL tar; `plain` as an uncompressed copy of the data directory
+/// (`data/`, with the WAL the copy needs in `data/pg_wal`) that `pg_verifybackup` reads as is
+/// and a restore copies file by file. Plain takes about three times the space.
+package enum BaseBackupFormat: String, Sendable, Codable, CaseIterable {
+    case tar, plain
+}

@@ -80,6 +80,8 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
     /// Physical profiles: `pg_basebackup --max-rate` (`20M`, `512k`); nil transfers at full speed.
     package var maxRate: String?
     package var checkpoint: CheckpointMode
+    /// Physical profiles: `tar` (nil, the default) or `plain`.
+    package var format: BaseBackupFormat?
     /// zstd level (1 is fast and still compresses WAL-heavy data well); nil uses the default of 1.
     package var compressionLevel: Int?
     /// Keys of `databases:` to dump.
@@ -98,16 +100,17 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
-        case method, database, maxRate = "max_rate", checkpoint, compressionLevel = "compression_level"
+        case method, database, maxRate = "max_rate", checkpoint, compressionLevel = "compression_level", format
     }
 
     package init(
         databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
         compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = [],
         method: BackupMethod = .logical, database: String? = nil, maxRate: String? = nil, checkpoint: CheckpointMode = .spread,
-        compressionLevel: Int? = nil
+        compressionLevel: Int? = nil, format: BaseBackupFormat? = nil
     ) {
         self.method = method
+        self.format = format
         self.database = database
         self.maxRate = maxRate
         self.checkpoint = checkpoint
@@ -136,6 +139,7 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
         maxRate = try c.decodeIfPresent(ScalarText.self, forKey: .maxRate)?.text
         checkpoint = try c.decode(.checkpoint, default: .spread)
         compressionLevel = try c.decodeIfPresent(Int.self, forKey: .compressionLevel)
+        format = try c.decodeIfPresent(BaseBackupFormat.self, forKey: .format)
     }
 }
 

@@ -112,8 +112,8 @@ extension Configuration {
                 problems += validatePhysical(profile, at: path)
                 continue
             }
-            check(profile.database == nil && profile.maxRate == nil && profile.compressionLevel == nil, path,
-                  "database, max_rate and compression_level are for physical profiles (method: physical); a logical profile lists databases:")
+            check(profile.database == nil && profile.maxRate == nil && profile.compressionLevel == nil && profile.format == nil, path,
+                  "database, max_rate, compression_level and format are for physical profiles (method: physical); a logical profile lists databases:")
             check(!profile.databases.isEmpty || !profile.paths.isEmpty, path, "names neither databases nor paths; nothing to back up")
             for (index, database) in profile.databases.enumerated() {
                 check(databases[database] != nil, "\(path).databases[\(index)]",
@@ -154,6 +154,10 @@ extension Configuration {
               "\(profile.compression.debugDescription) is not one of zstd, gzip, lz4, none")
         if let level = profile.compressionLevel {
             check((1...19).contains(level), "\(path).compression_level", "must be 1...19, got \(level)")
+        }
+        if profile.format == .plain {
+            check(profile.compressionLevel == nil && ["zstd", "none"].contains(profile.compression), "\(path).format",
+                  "a plain backup is stored uncompressed; remove compression and compression_level, or use format: tar")
         }
         if let rate = profile.maxRate {
             check(Self.isTransferRate(rate), "\(path).max_rate",

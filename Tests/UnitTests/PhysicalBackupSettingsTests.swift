@@ -52,7 +52,7 @@ struct PhysicalBackupSettingsTests {
         #expect(found.contains("backups.profiles.base.compression"), "\(found)")
         #expect(found.contains("backups.profiles.mixed: a physical profile copies the whole cluster"), "\(found)")
         #expect(found.contains("\"wal\" is reserved"), "\(found)")
-        #expect(found.contains("backups.profiles.logical: database, max_rate and compression_level are for physical profiles"), "\(found)")
+        #expect(found.contains("backups.profiles.logical: database, max_rate, compression_level and format are for physical profiles"), "\(found)")
         #expect(found.contains("wal_archive.repository"), "\(found)")
     }
 
