@@ -16,7 +16,9 @@ import Support
 /// * `backup_stale`, `drill_stale` — per backup profile: the newest verified backup or passed
 ///   drill is older than allowed, or there is none;
 /// * `wal_archive_behind`, `wal_archive_failing`, `wal_archive_gap` — from the newest health
-///   samples (`BuiltinAlertEvaluator+WALArchive.swift`).
+///   samples (`BuiltinAlertEvaluator+WALArchive.swift`);
+/// * `wal_stream_stopped`, `wal_slot_retained`, `wal_spool_behind` — the same, for the WAL
+///   receiver, replication slots and the spools (`BuiltinAlertEvaluator+WALStream.swift`).
 package struct BuiltinAlertEvaluator: Sendable {
     let configuration: Configuration
 
@@ -35,6 +37,9 @@ package struct BuiltinAlertEvaluator: Sendable {
         let wal = try await walArchive(now: now, on: connection)
         evaluation.conditions += wal.conditions
         evaluation.undecided.formUnion(wal.undecided)
+        let stream = try await walStream(now: now, on: connection)
+        evaluation.conditions += stream.conditions
+        evaluation.undecided.formUnion(stream.undecided)
         return evaluation
     }
 

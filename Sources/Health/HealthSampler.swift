@@ -43,9 +43,11 @@ package struct HealthSampler: Sendable {
         async let ports = tcpChecks()
         async let endpoints = httpChecks()
         async let repository = walRepository()
+        async let spools = walSpools()
+        async let stream = walStream()
         let (databaseSamples, databaseMs) = await sampleDatabases(previous: previous, takenAt: takenAt)
         let services = await units + ports + endpoints
-        let archive = await repository
+        let archive = await repository + spools + stream
 
         // CPU usage is averaged over the whole run, but never over less than cpu_interval_ms.
         try? await Task.sleep(until: started + .milliseconds(settings.cpuIntervalMs), clock: .continuous)
@@ -141,6 +143,32 @@ package struct HealthSampler: Sendable {
     private func walRepository() async -> [HealthSample] {
         guard let settings = configuration.walArchive, settings.scan else { return [] }
         return await Blocking.run { WALRepositorySampler.sample(settings) }
+    }
+
+    /// The stream and asynchronous spools, when configured, in the jobs lane.
+    private func walSpools() async -> [HealthSample] {
+        guard configuration.walStream != nil || configuration.walArchive?.async == true else { return [] }
+        let configuration = configuration
+        return await Blocking.run { WALSpoolSampler.sample(configuration) }
+    }
+
+    /// `wal_stream`'s receiver and slot, on a connection of its own to the stream's database
+    /// (one query). A server that cannot be asked leaves `wal.stream_active` without a number,
+    /// so its alert stays as it is rather than resolving.
+    private func walStream() async -> [HealthSample] {
+        guard let stream = configuration.walStream, let target = configuration.databases[stream.database] else { return [] }
+        // Health already reports the slots of a server it samples.
+        let sampled = settings.sampledDatabases(in: configuration).contains(stream.database)
+        let slotSubject = sampled ? nil : "\(target.urlEnv.map { "server:\($0)" } ?? "server")/slot/\(stream.slot)"
+        do {
+            let connection = try await PostgresConnection.connect(try connectionSettings(for: target))
+            defer { connection.close() }
+            return try await PostgresSampler(settings: settings).sampleStream(stream, slotSubject: slotSubject, on: connection)
+        } catch {
+            logger.warning("health: cannot sample the WAL stream", metadata: ["db.name": "\(stream.database)", "error": "\(error)"])
+            return [.failure(.postgres, WALSpoolSampler.streamSubject, "wal.stream_active",
+                             "cannot ask the server of database \(stream.database) about slot \(stream.slot): \(error)")]
+        }
     }
 
     /// All ports at once, each on its own blocking thread with its own timeout.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import Settings
 import Support
 
 /// Archive health as the newest health samples of each host tell it, for `status`: one line
@@ -45,11 +46,73 @@ package struct WALArchiveStatus: Sendable, Encodable {
         }
     }
 
+    /// What one host's newest samples say about `wal_stream`: the receiver as the server sees
+    /// it and, on the host that streams, its spool.
+    package struct Stream: Sendable, Encodable {
+        package let host: String
+        package let slot: String?
+        /// Nil when the server could not be asked.
+        package let active: Bool?
+        /// Why it is not streaming (or could not be asked), if so.
+        package let problem: String?
+        package let behindBytes: Double?
+        package let retainedBytes: Double?
+        package let walStatus: String?
+        package let spoolWaiting: Double?
+        package let spoolOldestSeconds: Double?
+        package let moveError: String?
+        package let sampledAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case host, slot, active, problem, behindBytes = "behind_bytes", retainedBytes = "retained_bytes", walStatus = "wal_status"
+            case spoolWaiting = "spool_waiting", spoolOldestSeconds = "spool_oldest_seconds", moveError = "move_error", sampledAt = "sampled_at"
+        }
+    }
+
+    /// What one host's newest samples say about `wal_archive.async`'s spool.
+    package struct AsyncSpool: Sendable, Encodable {
+        package let host: String
+        package let pusherRunning: Bool?
+        /// Segments PostgreSQL marked ready that are not stored yet; nil when unknown.
+        package let pending: Double?
+        package let oldestPendingSeconds: Double?
+        package let oldestPending: String?
+        package let failing: Bool
+        /// The spool's current failure (`.error` files), else why there are no numbers.
+        package let problem: String?
+        package let lastError: String?
+        package let sampledAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case host, pusherRunning = "pusher_running", pending, oldestPendingSeconds = "oldest_pending_seconds", oldestPending = "oldest_pending"
+            case failing, problem, lastError = "last_error", sampledAt = "sampled_at"
+        }
+    }
+
+    /// The session holding the stream lock: the streaming worker (its `application_name`).
+    package struct StreamLock: Sendable, Encodable {
+        package let pid: Int64
+        package let holder: String?
+        /// When that session connected (the lock is taken right after).
+        package let connectedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case pid, holder, connectedAt = "connected_at"
+        }
+    }
+
     package let servers: [Server]
     package let repositories: [Repository]
+    package let streams: [Stream]
+    package let asyncSpools: [AsyncSpool]
+    package let streamLock: StreamLock?
+
+    enum CodingKeys: String, CodingKey {
+        case servers, repositories, streams, asyncSpools = "async_spools", streamLock = "stream_lock"
+    }
 
     /// Reads `latest_health`; empty when no host samples archiving (no `wal_archive:`, or no
-    /// sampled server with `archive_mode` on).
+    /// sampled server with `archive_mode` on, and no `wal_stream:` or asynchronous spool).
     package static func load(on connection: PostgresConnection) async throws -> WALArchiveStatus {
         let rows = try await connection.query(
             """
@@ -70,7 +133,31 @@ package struct WALArchiveStatus: Sendable, Encodable {
         }
         var servers: [Server] = []
         var repositories: [Repository] = []
+        var streams: [Stream] = []
+        var asyncSpools: [AsyncSpool] = []
         for (host, subjects) in byKey.sorted(by: { $0.key < $1.key }) {
+            if let stream = subjects[WALSpoolSampler.streamSubject] {
+                let active = stream["wal.stream_active"]
+                let spool = stream["wal.stream_spool_segments"]
+                streams.append(Stream(
+                    host: host, slot: active?.details["slot"]?.stringValue, active: active?.value.map { $0 > 0 },
+                    problem: active?.message, behindBytes: stream["wal.stream_behind_bytes"]?.value,
+                    retainedBytes: active?.details["retained_bytes"].flatMap(Self.number), walStatus: active?.details["wal_status"]?.stringValue,
+                    spoolWaiting: spool?.value, spoolOldestSeconds: stream["wal.stream_spool_oldest_seconds"]?.value,
+                    moveError: stream["wal.stream_move_failing"]?.details["move_error"]?.stringValue,
+                    sampledAt: (active ?? spool ?? stream.values.first!).takenAt
+                ))
+            }
+            if let spool = subjects[WALSpoolSampler.asyncSubject] {
+                let pending = spool["wal.async_pending_segments"]
+                let failing = spool["wal.async_failing"]
+                asyncSpools.append(AsyncSpool(
+                    host: host, pusherRunning: spool["wal.async_pusher_running"]?.value.map { $0 > 0 }, pending: pending?.value,
+                    oldestPendingSeconds: spool["wal.async_oldest_pending_seconds"]?.value, oldestPending: pending?.details["oldest_pending"]?.stringValue,
+                    failing: (failing?.value ?? 0) > 0, problem: failing?.message ?? (pending?.value == nil ? pending?.message : nil),
+                    lastError: pending?.details["last_error"]?.stringValue, sampledAt: (pending ?? spool.values.first!).takenAt
+                ))
+            }
             for (subject, metrics) in subjects.sorted(by: { $0.key < $1.key }) {
                 if let failing = metrics["pg.archive_failing"] {
                     servers.append(Server(
@@ -90,6 +177,32 @@ package struct WALArchiveStatus: Sendable, Encodable {
                 problem: segments.value == nil ? segments.message : nil, gapLines: gapLines, sampledAt: segments.takenAt
             ))
         }
-        return WALArchiveStatus(servers: servers, repositories: repositories)
+        return WALArchiveStatus(servers: servers, repositories: repositories, streams: streams, asyncSpools: asyncSpools,
+                                streamLock: try await streamLock(on: connection))
+    }
+
+    /// The session holding `wal_stream`'s lock in this (the orchestrator's) database, if any:
+    /// `pg_locks` splits the 64-bit key into `classid` (high half) and `objid` (low half).
+    static func streamLock(on connection: PostgresConnection) async throws -> StreamLock? {
+        let key = UInt64(bitPattern: WALStreamSettings.lockKey)
+        guard let row = try await connection.query(
+            """
+            SELECT l.pid::int8 AS pid, a.application_name, a.backend_start
+            FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid::int8 = $1 AND l.objid::int8 = $2
+            """,
+            [Int64(key >> 32), Int64(key & 0xFFFF_FFFF)]
+        ).first else { return nil }
+        return StreamLock(pid: try row.decode("pid"), holder: try row.decodeIfPresent("application_name"), connectedAt: try row.decodeIfPresent("backend_start"))
+    }
+
+    static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let number): return Double(number)
+        case .double(let number): return number
+        default: return nil
+        }
     }
 }

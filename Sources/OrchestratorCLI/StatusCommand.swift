@@ -8,7 +8,7 @@ import Queue
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Workers alive, queued and running jobs, jobs finished in the last 24 hours, oldest queued job, failures in the last 24 hours, backup freshness, WAL archive health, firing alerts."
+        abstract: "Workers alive, queued and running jobs, jobs finished in the last 24 hours, oldest queued job, failures in the last 24 hours, backup freshness, WAL archive, stream and spool health, firing alerts."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -35,7 +35,8 @@ struct StatusCommand: AsyncParsableCommand {
                     print("backups \(profile.profile): verified \(Output.ago(profile.newestVerifiedAt)), drill \(Output.ago(profile.newestDrillAt))")
                     for warning in profile.warnings { print("warning: \(warning)") }
                 }
-                for line in Self.lines(wal, configured: environment.configuration.walArchive != nil) { print(line) }
+                for line in Self.lines(wal, configured: environment.configuration.walArchive != nil,
+                                       streaming: environment.configuration.walStream != nil) { print(line) }
                 print("alerts firing: \(alerts.count == 20 ? "20 or more" : String(alerts.count))\(alerts.isEmpty ? "" : " (orchestrator alerts list)")")
                 for alert in alerts {
                     print("  [\(alert.severity)] \(alert.summary)  since \(Output.ago(alert.firedAt))")
@@ -50,7 +51,7 @@ struct StatusCommand: AsyncParsableCommand {
 
 extension StatusCommand {
     /// The WAL archive's lines: per archiving server and per repository, then warnings.
-    static func lines(_ wal: WALArchiveStatus, configured: Bool) -> [String] {
+    static func lines(_ wal: WALArchiveStatus, configured: Bool, streaming: Bool = false) -> [String] {
         var lines: [String] = []
         var warnings: [String] = []
         for server in wal.servers {
@@ -71,10 +72,51 @@ extension StatusCommand {
             lines.append("wal repository@\(repository.host): \(Int(repository.timelines ?? 0)) timelines, \(Int(repository.segments ?? 0)) segments, \(size), \(newest), \(gaps == 0 ? "no gap" : "\(gaps) gaps")")
             warnings += repository.gapLines.map { "warning: \($0)" }
         }
+        for stream in wal.streams {
+            let slot = stream.slot ?? "?"
+            var parts: [String]
+            switch stream.active {
+            case true?: parts = ["streaming (slot \(slot))"]
+            case false?: parts = ["NOT streaming (slot \(slot))"]
+            case nil: parts = ["receiver unknown"]
+            }
+            if let behind = stream.behindBytes { parts.append("behind \(Self.megabytes(behind))") }
+            if let retained = stream.retainedBytes { parts.append("slot keeps \(Self.megabytes(retained))\(stream.walStatus.map { " (\($0))" } ?? "")") }
+            if let waiting = stream.spoolWaiting {
+                let oldest = (stream.spoolOldestSeconds ?? 0) > 0 ? ", oldest \(Int((stream.spoolOldestSeconds ?? 0) / 60)) min" : ""
+                parts.append("spool \(Int(waiting)) waiting\(oldest)")
+            }
+            lines.append("wal stream@\(stream.host): \(parts.joined(separator: ", "))")
+            if stream.active != true, let problem = stream.problem { warnings.append("warning: wal stream@\(stream.host): \(problem)") }
+            if let error = stream.moveError { warnings.append("warning: streamed WAL cannot be stored (\(stream.host)): \(error)") }
+        }
+        if streaming {
+            if let lock = wal.streamLock {
+                lines.append("wal stream lock: held by \(lock.holder.flatMap { $0.isEmpty ? nil : $0 } ?? "an unnamed session") (backend pid \(lock.pid)), connected \(Output.ago(lock.connectedAt))")
+            } else {
+                lines.append("wal stream lock: free (no worker streams; is a worker running with wal_stream?)")
+            }
+        }
+        for spool in wal.asyncSpools {
+            var parts = [spool.pusherRunning.map { $0 ? "pusher running" : "pusher idle" } ?? "pusher unknown"]
+            if let pending = spool.pending {
+                let oldest = pending > 0 ? " (oldest \(spool.oldestPending ?? "?"), waiting \(Int((spool.oldestPendingSeconds ?? 0) / 60)) min)" : ""
+                parts.append("\(Int(pending)) not stored yet\(oldest)")
+            } else if let problem = spool.problem {
+                parts.append(problem)
+            }
+            if let error = spool.lastError { parts.append("last error: \(error)") }
+            lines.append("wal async spool@\(spool.host): \(parts.joined(separator: ", "))")
+            if spool.failing { warnings.append("warning: asynchronous archiving failing (\(spool.host)): \(spool.problem ?? "see the spool's .error files")") }
+        }
         if configured && wal.servers.isEmpty && wal.repositories.isEmpty {
             lines.append("wal archive: no health sample yet (run the health kind on the archiving host)")
         }
         return lines + warnings
+    }
+
+    static func megabytes(_ bytes: Double) -> String {
+        String(format: "%.1f MB", bytes / 1_048_576)
     }
 }
 

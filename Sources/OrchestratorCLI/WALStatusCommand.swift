@@ -4,7 +4,8 @@ import Support
 import WALArchive
 
 /// `orchestrator wal status`: the repository's timelines, ranges, holes and size, from
-/// directory listings alone (read-only; no database). Exit 1 when a timeline has a gap.
+/// directory listings alone (read-only; no database), and, from the configuration, what waits
+/// in `wal_stream`'s spool and asynchronous archiving's. Exit 1 when a timeline has a gap.
 struct WALStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -25,15 +26,17 @@ struct WALStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let root: String
+        var spools = Spools()
         if let repository {
             root = repository
         } else {
-            let configured = try global.environment().configuration.walArchive
-            guard let configured else {
+            let configuration = try global.environment().configuration
+            guard let configured = configuration.walArchive else {
                 printError("no repository: pass --repository DIR or add wal_archive: {repository: DIR} to the configuration")
                 throw ExitCodes.configuration
             }
             root = configured.repository
+            spools = await Spools.read(configuration)
         }
         let scan: WALRepositoryScan
         do throws(WALArchiveError) {
@@ -41,12 +44,15 @@ struct WALStatusCommand: AsyncParsableCommand {
             scan = try await Blocking.run { () throws(WALArchiveError) in try WALRepositoryScan.scan(location) }
         } catch {
             printError("wal status: \(error.message)")
+            // What waits in the spools matters most when the repository cannot take it.
+            if !global.json { for line in spools.lines() { print(line) } }
             throw Self.unreadable
         }
         if global.json {
-            try Output.printJSON(Report(scan))
+            try Output.printJSON(Report(scan, spools: spools))
         } else {
             print(Self.text(scan))
+            for line in spools.lines() { print(line) }
         }
         if !scan.gaps.isEmpty { throw ExitCodes.failure }
     }
@@ -79,8 +85,16 @@ struct WALStatusCommand: AsyncParsableCommand {
         let bytes: Int64
         let newestModified: Date?
         let notes: [String]
+        let streamSpool: WALStreamSpoolState?
+        let streamSpoolProblem: String?
+        let asyncSpool: WALAsyncSpoolState?
+        let asyncSpoolProblem: String?
 
-        init(_ scan: WALRepositoryScan) {
+        init(_ scan: WALRepositoryScan, spools: Spools = Spools()) {
+            streamSpool = spools.stream
+            streamSpoolProblem = spools.streamProblem
+            asyncSpool = spools.async
+            asyncSpoolProblem = spools.asyncProblem
             repository = scan.repository
             segmentSize = scan.segmentSize
             healthy = scan.gaps.isEmpty
@@ -93,6 +107,7 @@ struct WALStatusCommand: AsyncParsableCommand {
 
         enum CodingKeys: String, CodingKey {
             case repository, segmentSize = "segment_size", healthy, timelines, segments, bytes, newestModified = "newest_modified", notes
+            case streamSpool = "stream_spool", streamSpoolProblem = "stream_spool_problem", asyncSpool = "async_spool", asyncSpoolProblem = "async_spool_problem"
         }
     }
 }

@@ -9,7 +9,7 @@ extension Worker {
     /// The session advisory lock (on the orchestrator's database) that makes one worker, on any
     /// host, the one that streams: held by its connection, so it goes when that worker stops,
     /// crashes or loses the connection, and another worker takes over.
-    static let walStreamLockKey: Int64 = 0x6F72_6368_7761_6C73  // "orchwals"
+    static var walStreamLockKey: Int64 { WALStreamSettings.lockKey }
 
     /// How often a worker that does not stream asks for the lock: one cheap query.
     static let walStreamStandbyInterval: Duration = .seconds(15)
@@ -21,7 +21,13 @@ extension Worker {
             let lock = ConnectionHolder(connector: connector, logger: logger, purpose: "wal stream")
             do {
                 let held: Bool = try await lock.use { connection in
-                    try await connection.query("SELECT pg_try_advisory_lock($1) AS held", [Self.walStreamLockKey]).first!.decode("held")
+                    let held: Bool = try await connection.query("SELECT pg_try_advisory_lock($1) AS held", [Self.walStreamLockKey]).first!.decode("held")
+                    // Names the streaming worker to `status`, which finds the lock's session in pg_locks.
+                    if held {
+                        _ = try await connection.query("SELECT set_config('application_name', $1, false)",
+                                                       [String((WALStreamSettings.lockHolderPrefix + identity.id).prefix(63))])
+                    }
+                    return held
                 }
                 if held {
                     logger.info("streaming WAL", metadata: ["db.name": "\(settings.database)", "wal.slot": "\(settings.slot)", "wal.spool": "\(settings.spool)"])
@@ -95,16 +101,21 @@ extension Worker {
             logger.error("WAL stream repository is not usable", metadata: ["error": "\(error)"])
             return
         }
-        var lastProblem: String?
+        // An error file left by an earlier streamer is removed after this one's first good round.
+        var lastProblem: String? = ""
         while !Task.isCancelled {
             do {
                 let moved = try await Blocking.run { () throws(WALArchiveError) in try spool.moveCompleted() }
                 if !moved.isEmpty { logger.debug("streamed WAL stored", metadata: ["wal.files": "\(moved.joined(separator: ","))"]) }
+                if lastProblem != nil { await Blocking.run { spool.clearMoveError() } }
                 lastProblem = nil
             } catch {
                 if error.message != lastProblem {
                     logger.error("cannot store streamed WAL; will retry", metadata: ["error": "\(error.message)"])
                     lastProblem = error.message
+                    // Kept in the spool too, where health sampling and `wal status` read it.
+                    let message = error.message
+                    await Blocking.run { spool.recordMoveError(message) }
                 }
             }
             do { try await Task.sleep(for: .seconds(1)) } catch { return }

@@ -19,11 +19,22 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
     package var walArchiveFailing: BuiltinAlertRule
     /// The repository misses segments between a timeline's first and last; one alert per timeline.
     package var walArchiveGap: BuiltinAlertRule
+    /// `wal_stream`'s slot has had no receiver connected for `after_minutes`: nothing is
+    /// archived meanwhile, and the slot keeps all WAL since on the server's disk.
+    package var walStreamStopped: BuiltinAlertRule
+    /// A replication slot keeps more than `above_mb` of WAL on its server: a stuck or
+    /// abandoned slot fills the server's disk, so critical by default.
+    package var walSlotRetained: BuiltinAlertRule
+    /// Segments wait in a spool (the stream spool's completed segments, or those the
+    /// asynchronous pusher has not stored) longer than `after_minutes` (default
+    /// `wal_archive.warn_behind_minutes`).
+    package var walSpoolBehind: BuiltinAlertRule
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobFailed = "job_failed", scheduleOverdue = "schedule_overdue", workerHeartbeat = "worker_heartbeat"
         case backupStale = "backup_stale", drillStale = "drill_stale"
         case walArchiveBehind = "wal_archive_behind", walArchiveFailing = "wal_archive_failing", walArchiveGap = "wal_archive_gap"
+        case walStreamStopped = "wal_stream_stopped", walSlotRetained = "wal_slot_retained", walSpoolBehind = "wal_spool_behind"
     }
 
 
@@ -35,8 +46,14 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         drillStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
         walArchiveBehind: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
         walArchiveFailing: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
-        walArchiveGap: BuiltinAlertRule = BuiltinAlertRule(severity: .critical)
+        walArchiveGap: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
+        walStreamStopped: BuiltinAlertRule = BuiltinAlertRule(severity: .critical, limit: 5),
+        walSlotRetained: BuiltinAlertRule = BuiltinAlertRule(severity: .critical, limit: Self.defaultSlotRetainedMB),
+        walSpoolBehind: BuiltinAlertRule = BuiltinAlertRule(severity: .warning)
     ) {
+        self.walStreamStopped = walStreamStopped
+        self.walSlotRetained = walSlotRetained
+        self.walSpoolBehind = walSpoolBehind
         self.walArchiveBehind = walArchiveBehind
         self.walArchiveFailing = walArchiveFailing
         self.walArchiveGap = walArchiveGap
@@ -59,10 +76,17 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         walArchiveBehind = try c.decodeIfPresent(Keyed<WALArchiveBehindKeys>.self, forKey: .walArchiveBehind)?.rule ?? defaults.walArchiveBehind
         walArchiveFailing = try c.decodeIfPresent(Keyed<WALArchiveFailingKeys>.self, forKey: .walArchiveFailing)?.rule ?? defaults.walArchiveFailing
         walArchiveGap = try c.decodeIfPresent(Keyed<WALArchiveGapKeys>.self, forKey: .walArchiveGap)?.rule ?? defaults.walArchiveGap
+        walStreamStopped = try c.decodeIfPresent(Keyed<WALStreamStoppedKeys>.self, forKey: .walStreamStopped)?.rule ?? defaults.walStreamStopped
+        walSlotRetained = try c.decodeIfPresent(Keyed<WALSlotRetainedKeys>.self, forKey: .walSlotRetained)?.rule ?? defaults.walSlotRetained
+        walSpoolBehind = try c.decodeIfPresent(Keyed<WALSpoolBehindKeys>.self, forKey: .walSpoolBehind)?.rule ?? defaults.walSpoolBehind
     }
+
+    /// 2 GB: a slot whose receiver keeps up holds a segment or two; this much is a receiver
+    /// stopped for a good while on a busy server, still far from filling a small host's disk.
+    package static let defaultSlotRetainedMB = 2048
 }
 
-/// One built-in alert: on or off, its severity, and its limit (hours, minutes or days: the key
+/// One built-in alert: on or off, its severity, and its limit (hours, minutes, days or MB: the key
 /// says which). A nil limit takes the related `backups:` setting.
 package struct BuiltinAlertRule: Sendable, Equatable {
     package var enabled: Bool
@@ -145,6 +169,21 @@ enum WALArchiveFailingKeys: BuiltinRuleKeys {
 enum WALArchiveGapKeys: BuiltinRuleKeys {
     static let limitKey: String? = nil
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walArchiveGap }
+}
+
+enum WALStreamStoppedKeys: BuiltinRuleKeys {
+    static let limitKey: String? = "after_minutes"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walStreamStopped }
+}
+
+enum WALSlotRetainedKeys: BuiltinRuleKeys {
+    static let limitKey: String? = "above_mb"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walSlotRetained }
+}
+
+enum WALSpoolBehindKeys: BuiltinRuleKeys {
+    static let limitKey: String? = "after_minutes"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().walSpoolBehind }
 }
 
 struct Keyed<Keys: BuiltinRuleKeys>: Decodable {

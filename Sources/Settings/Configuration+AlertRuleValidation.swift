@@ -53,6 +53,9 @@ extension Configuration {
             ("backup_stale", "after_hours", builtin.backupStale, 1...8760),
             ("drill_stale", "after_days", builtin.drillStale, 1...3650),
             ("wal_archive_behind", "after_minutes", builtin.walArchiveBehind, 1...10_080),
+            ("wal_stream_stopped", "after_minutes", builtin.walStreamStopped, 1...10_080),
+            ("wal_slot_retained", "above_mb", builtin.walSlotRetained, 16...16_777_216),
+            ("wal_spool_behind", "after_minutes", builtin.walSpoolBehind, 1...10_080),
         ]
         for (name, key, rule, range) in limits {
             if let limit = rule.limit {

@@ -10,6 +10,12 @@ import Foundation
 ///       slot: orchestrator       # created when missing
 ///       spool: /var/lib/orchestrator/wal-stream
 package struct WALStreamSettings: Sendable, Decodable, Equatable {
+    /// The session advisory lock (on the orchestrator's database) held by the worker that
+    /// streams; `status` names the session holding it.
+    package static let lockKey: Int64 = 0x6F72_6368_7761_6C73  // "orchwals"
+    /// The streaming worker's `application_name` on that lock's session, before its worker id.
+    package static let lockHolderPrefix = "orchestrator wal stream "
+
     package var database: String
     package var slot: String
     /// Where pg_receivewal writes (the worker's user owns it); completed segments leave it for the repository.

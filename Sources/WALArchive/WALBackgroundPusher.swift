@@ -33,20 +33,52 @@ package struct WALBackgroundPusher: Sendable {
         log("started (pid \(getpid()), pushing from \(walDirectory) into \(push.repository.root))")
         var idleSince = ContinuousClock.now
         var pushed = 0
+        var state = WALPusherState.read(in: spool) ?? WALPusherState()
+        state.pid = getpid()
+        var reported: WALPusherState?
         while true {
             let ready = readyFiles()
             dropStatuses(notIn: Set(ready.map(\.name)))
-            let batch = Array(ready.filter { !spool.hasStatus($0) }.prefix(pushAhead))
+            // Not stored yet: no `.ok` (an `.error` one waits for PostgreSQL's retry, still pending).
+            let unstored = ready.filter { !spool.isStored($0) }
+            note(unstored, in: &state)
+            if reported.map({ !$0.sameReport(as: state) }) ?? true {
+                state.updatedAt = Date()
+                state.write(in: spool)
+                reported = state
+            }
+            let batch = Array(unstored.filter { !spool.hasStatus($0) }.prefix(pushAhead))
             if batch.isEmpty {
                 if ContinuousClock.now - idleSince >= idleTimeout { break }
                 Self.sleep(pollInterval)
                 continue
             }
-            for failure in pushAll(batch) { log(failure) }
+            let failures = pushAll(batch)
+            for failure in failures { log(failure) }
+            if let last = failures.last {
+                state.lastError = last
+                state.lastErrorAt = Date()
+            }
             pushed += batch.count
             idleSince = ContinuousClock.now
         }
         log("idle, exiting after \(pushed) files")
+    }
+
+    /// Updates the backlog in `state`: how many wait, and since when the oldest one has (read
+    /// only when the oldest changes: one `stat`).
+    private func note(_ unstored: [WALFileName], in state: inout WALPusherState) {
+        state.pending = unstored.count
+        guard let oldest = unstored.first else {
+            state.oldestPending = nil
+            state.oldestPendingSince = nil
+            return
+        }
+        guard oldest.name != state.oldestPending else { return }
+        state.oldestPending = oldest.name
+        var info = stat()
+        state.oldestPendingSince = stat(walDirectory + "/archive_status/" + oldest.name + ".ready", &info) == 0
+            ? Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec)) : Date()
     }
 
     /// Files PostgreSQL waits to archive, oldest first (by name: a timeline's history file sorts

@@ -5,6 +5,7 @@ import Foundation
 ///
 ///     <spool>/pusher.lock                       flock held by the running pusher (its pid inside)
 ///     <spool>/pusher.log                        the pusher's standard error
+///     <spool>/pusher.state                      what it last saw: backlog, last error (WALPusherState)
 ///     <spool>/000000010000000000000007.ok       stored durably; the identity of the pushed file
 ///     <spool>/000000010000000000000008.error    not stored; the reason
 ///
@@ -53,6 +54,11 @@ package struct WALSpool: Sendable {
             return .error(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return nil
+    }
+
+    /// Whether the pusher stored `file` (it has an `.ok`).
+    package func isStored(_ file: WALFileName) -> Bool {
+        access(statusPath(file, ok: true), F_OK) == 0
     }
 
     package func hasStatus(_ file: WALFileName) -> Bool {

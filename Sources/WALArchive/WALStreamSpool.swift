@@ -8,6 +8,10 @@ package struct WALStreamSpool: Sendable {
     package let directory: String
     package let push: WALPush
 
+    /// Where the mover leaves its error while moving fails (pg_receivewal ignores names that
+    /// are not WAL files), for health sampling and `wal status`.
+    package static let moveErrorName = "mover.error"
+
     package init(directory: String, push: WALPush) {
         self.directory = directory
         self.push = push
@@ -34,5 +38,16 @@ package struct WALStreamSpool: Sendable {
             moved.append(file.name)
         }
         return moved
+    }
+
+    /// Leaves `message` where health sampling reads it; best effort (a spool that cannot take
+    /// it cannot take segments either, and the log has the error too).
+    package func recordMoveError(_ message: String) {
+        AdvisoryFile.write(message + "\n", to: directory + "/" + Self.moveErrorName)
+    }
+
+    /// Removes the recorded error once a round of moves succeeded.
+    package func clearMoveError() {
+        unlink(directory + "/" + Self.moveErrorName)
     }
 }

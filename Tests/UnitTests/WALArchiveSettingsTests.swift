@@ -65,4 +65,27 @@ struct WALArchiveConfigurationTests {
         #expect(builtin.walArchiveFailing.severity == .warning && !builtin.walArchiveGap.enabled)
         #expect(throws: ConfigurationErrors.self) { try Configuration.parse(yaml: "alerts:\n  builtin:\n    wal_archive_gap: {after_minutes: 3}\n") }
     }
+
+    @Test func theStreamAndSpoolAlertsDefaultSafelyAndTakeOnlyTheirOwnLimit() throws {
+        let defaults = try Configuration.parse(yaml: "{}\n").alerts.builtin
+        #expect(defaults.walStreamStopped == BuiltinAlertRule(severity: .critical, limit: 5))
+        #expect(defaults.walSlotRetained == BuiltinAlertRule(severity: .critical, limit: 2048), "a slot filling the disk is critical")
+        #expect(defaults.walSpoolBehind == BuiltinAlertRule(severity: .warning), "no limit: wal_archive.warn_behind_minutes")
+        let yaml = """
+            alerts:
+              builtin:
+                wal_stream_stopped: {after_minutes: 15, severity: warning}
+                wal_slot_retained: {above_mb: 512}
+                wal_spool_behind: {enabled: false}
+            """
+        let tuned = try Configuration.parse(yaml: yaml)
+        #expect(tuned.alerts.builtin.walStreamStopped == BuiltinAlertRule(severity: .warning, limit: 15))
+        #expect(tuned.alerts.builtin.walSlotRetained.limit == 512 && !tuned.alerts.builtin.walSpoolBehind.enabled)
+        #expect(tuned.validate().isEmpty)
+        // Each takes its own unit only: minutes are not megabytes.
+        #expect(throws: ConfigurationErrors.self) { try Configuration.parse(yaml: "alerts:\n  builtin:\n    wal_slot_retained: {after_minutes: 3}\n") }
+        #expect(throws: ConfigurationErrors.self) { try Configuration.parse(yaml: "alerts:\n  builtin:\n    wal_stream_stopped: {above_mb: 3}\n") }
+        let bad = try Configuration.parse(yaml: "alerts:\n  builtin:\n    wal_slot_retained: {above_mb: 0}\n    wal_stream_stopped: {after_minutes: 0}\n")
+        #expect(bad.validate().map(\.path).sorted() == ["alerts.builtin.wal_slot_retained.above_mb", "alerts.builtin.wal_stream_stopped.after_minutes"])
+    }
 }
