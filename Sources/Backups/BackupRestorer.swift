@@ -37,10 +37,14 @@ package struct BackupRestorer: Sendable {
 
     let environment: BackupEnvironment
     let parallelJobs: Int
+    /// `pg_restore`'s priority: normal for a restore an operator waits for; a drill, routine
+    /// work beside the application, runs at `backups.priority`.
+    let priority: ProcessPriority
 
-    package init(environment: BackupEnvironment) {
+    package init(environment: BackupEnvironment, priority: ProcessPriority = .normal) {
         self.environment = environment
         self.parallelJobs = environment.configuration.backups.parallelJobs
+        self.priority = priority
     }
 
     /// Loads a backup's manifest from disk, refusing one whose manifest differs from the catalog.
@@ -148,6 +152,6 @@ package struct BackupRestorer: Sendable {
         if !keepOwners { arguments += ["--no-owner", "--no-privileges"] }
         arguments.append(record.location + "/" + dump.path)
         environment.logger.info("restoring database", metadata: ["backup.id": "\(record.id)", "db.name": "\(database)"])
-        try await ChildProcess.run(pgRestore, arguments, environment: server.withDatabase(database).toolEnvironment)
+        try await ChildProcess.run(pgRestore, arguments, environment: server.withDatabase(database).toolEnvironment, priority: priority)
     }
 }

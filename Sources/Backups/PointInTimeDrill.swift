@@ -72,6 +72,7 @@ package struct PointInTimeDrill: Sendable {
             timeoutSeconds: 6 * 3600
         )
         request.runPgVerifybackup = true
+        request.priority = settings.priority
         var outcome: Outcome
         var restored: PointInTimeRestore.Outcome?
         do {

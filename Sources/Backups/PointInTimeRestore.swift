@@ -34,6 +34,10 @@ package struct PointInTimeRestore: Sendable {
         /// file was already checked while extracted; this is PostgreSQL's own second opinion,
         /// including a parse of the WAL the backup holds).
         package var runPgVerifybackup = false
+        /// The scratch server's priority (its processes inherit it): normal for a restore an
+        /// operator waits for; a drill, routine work beside the application, runs at
+        /// `backups.priority`.
+        package var priority: ProcessPriority = .normal
 
         package init(
             target: RecoveryTarget, dataDirectory: String, port: Int, socketDirectory: String? = nil, backupID: Int64? = nil,
@@ -104,7 +108,7 @@ package struct PointInTimeRestore: Sendable {
         try Self.prepareEmptyDirectory(dataDirectory)
         let server = try ScratchServer(
             dataDirectory: dataDirectory, socketDirectory: socketDirectory, port: request.port,
-            serverVersion: physical.serverVersion, runAs: request.runAs
+            serverVersion: physical.serverVersion, runAs: request.runAs, priority: request.priority
         )
         var started = false
         do {

@@ -33,7 +33,7 @@ package struct RestoreDrill: Sendable {
             throw BackupRequestError("backup \(record.id) is physical; drill it with pitr-drill")
         }
         let started = Date()
-        let restorer = BackupRestorer(environment: environment)
+        let restorer = BackupRestorer(environment: environment, priority: environment.configuration.backups.priority)
         var restoreSeconds = 0.0
         var tablesChecked = 0
         var mismatches: [Mismatch] = []

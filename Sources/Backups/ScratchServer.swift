@@ -13,11 +13,14 @@ struct ScratchServer: Sendable {
     let binaries: String
     /// The user the server runs as when this process is root; nil otherwise.
     let runAs: String?
+    /// Given to pg_ctl and so to the postmaster and every backend it starts.
+    let priority: ProcessPriority
 
     static let logName = "orchestrator_pitr.log"
     var logFile: String { dataDirectory + "/" + Self.logName }
 
-    init(dataDirectory: String, socketDirectory: String, port: Int, serverVersion: String, runAs: String?) throws {
+    init(dataDirectory: String, socketDirectory: String, port: Int, serverVersion: String, runAs: String?, priority: ProcessPriority = .normal) throws {
+        self.priority = priority
         guard let pgCtl = ChildProcess.locate("pg_ctl", postgresMajor: serverVersion) else {
             throw BackupRequestError("pg_ctl for PostgreSQL \(serverVersion) not found; install the server package of the backup's major version")
         }
@@ -82,9 +85,9 @@ struct ScratchServer: Sendable {
         let command = [binaries + "/pg_ctl", "--pgdata=\(dataDirectory)"] + arguments
         if let user = runAs {
             guard let runuser = ChildProcess.locate("runuser") else { throw BackupRequestError("runuser not found (util-linux)") }
-            try await ChildProcess.run(runuser, ["-u", user, "--"] + command)
+            try await ChildProcess.run(runuser, ["-u", user, "--"] + command, priority: priority)
         } else {
-            try await ChildProcess.run(command[0], Array(command.dropFirst()))
+            try await ChildProcess.run(command[0], Array(command.dropFirst()), priority: priority)
         }
     }
 

@@ -1,6 +1,7 @@
 @testable import Backups
 import Foundation
 import PostgresClient
+import Support
 import TestSupport
 import Testing
 
@@ -40,13 +41,29 @@ struct PointInTimeRecoveryTests {
             let archiving: String = try await copy.query("SELECT current_setting('archive_mode') AS m").single().decode("m")
             #expect(archiving == "off", "a restored copy never archives into the production repository")
 
-            let latest = try await fixture.restorer.run(fixture.restoreRequest(.latest, name: "latest"))
+            #expect(try Self.niceness(ofServerIn: atMoment.dataDirectory) == 0, "a restore an operator waits for runs at normal priority")
+
+            // As a drill does: the scratch server (and so every backend) runs at backups.priority.
+            var lowered = fixture.restoreRequest(.latest, name: "latest")
+            lowered.priority = .low
+            let latest = try await fixture.restorer.run(lowered)
             defer { fixture.stop(latest) }
+            #expect(try Self.niceness(ofServerIn: latest.dataDirectory) == ProcessPriority.lowNiceness)
             let everything = try await fixture.connect(to: latest)
             defer { everything.close() }
             let all: String = try await everything.query("SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM markers").single().decode("ids")
             #expect(all == "0,1,2")
         }
+    }
+
+    /// The nice value of the postmaster running from `dataDirectory` (field 19 of its stat).
+    static func niceness(ofServerIn dataDirectory: String) throws -> Int32? {
+        let pidText = try String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first ?? ""
+        let stat = try String(contentsOfFile: "/proc/\(pidText.trimmingCharacters(in: .whitespaces))/stat", encoding: .utf8)
+        // The command name (field 2) may hold spaces: count from the closing parenthesis.
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return Int32(fields[16])
     }
 
     @Test func aMissingSegmentIsNamedByTheRestore() async throws {
