@@ -3,12 +3,17 @@ import Foundation
 import Testing
 
 @Suite("Tar archives")
-struct ArchivingTests {
+final class ArchivingTests {
     let scratch: URL
 
     init() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("archiving-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    // Each test runs on an instance of its own: its scratch directory goes with it, whatever the test did.
+    deinit {
+        try? FileManager.default.removeItem(at: scratch)
     }
 
     private func makeTree() throws -> URL {

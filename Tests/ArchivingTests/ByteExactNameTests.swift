@@ -6,12 +6,17 @@ import TestSupport
 /// Names are bytes: UTF-8, invalid UTF-8, newlines and paths near 4,000 bytes go into an
 /// archive and come back out identically, in the C locale this test process runs in.
 @Suite("Byte-exact names")
-struct ByteExactNameTests {
+final class ByteExactNameTests {
     let scratch: String
 
     init() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("names-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    // Each test runs on an instance of its own: its scratch directory goes with it, whatever the test did.
+    deinit {
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 
     static let invalid = ArchivePath(bytes: Array("bad".utf8) + [0xff, 0xfe] + Array(".txt".utf8))

@@ -6,12 +6,17 @@ import Testing
 /// the end the writer declares, sees every stored byte once, and stops promptly when the writer
 /// gives up.
 @Suite("Archives read while they are written")
-struct GrowingFileTests {
+final class GrowingFileTests {
     let scratch: String
 
     init() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("growing-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    // Each test runs on an instance of its own: its scratch directory goes with it, whatever the test did.
+    deinit {
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 
     /// A finished zstd tar with a few small files and one spanning many read buffers.
@@ -53,10 +58,9 @@ struct GrowingFileTests {
     }
 
     @Test func theReaderFollowsTheWriterToTheEndAndSeesEveryStoredByte() throws {
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let complete = try makeArchive()
         let path = scratch + "/growing.tar.zst"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let file = GrowingFile(path: path)
         write(complete, to: path) { file.writerFinished() }.start()
 
@@ -81,13 +85,12 @@ struct GrowingFileTests {
     }
 
     @Test func aFileCreatedOnlyLaterIsWaitedFor() throws {
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let complete = try makeArchive()
         let path = scratch + "/late.tar.zst"
         let file = GrowingFile(path: path)
         Thread {
             usleep(200_000)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             let handle = FileHandle(forWritingAtPath: path)!
             handle.write(complete)
             try? handle.close()
@@ -99,10 +102,9 @@ struct GrowingFileTests {
     }
 
     @Test func aWriterThatGivesUpStopsTheReaderWithThatCause() throws {
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let complete = try makeArchive()
         let path = scratch + "/abandoned.tar.zst"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let file = GrowingFile(path: path)
         write(complete, to: path, upTo: complete.count / 2) { file.writerAbandoned() }.start()
         do {
@@ -115,7 +117,6 @@ struct GrowingFileTests {
     }
 
     @Test func aFinishedButTruncatedFileIsDamagedAndAMissingOneIsNamed() throws {
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let complete = try makeArchive()
         let path = scratch + "/truncated.tar.zst"
         try complete.prefix(complete.count / 2).write(to: URL(fileURLWithPath: path))

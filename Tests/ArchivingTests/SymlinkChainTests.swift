@@ -5,13 +5,18 @@ import Testing
 /// Links are judged by where they resolve once everything is extracted, following the other
 /// links of the archive, in whatever order they come.
 @Suite("Symbolic link chains")
-struct SymlinkChainTests {
+final class SymlinkChainTests {
     let scratch: String
 
     init() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("chains-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch + "/src/dir", withIntermediateDirectories: true)
         try Data("payload".utf8).write(to: URL(fileURLWithPath: scratch + "/src/file"))
+    }
+
+    // Each test runs on an instance of its own: its scratch directory goes with it, whatever the test did.
+    deinit {
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 
     enum Item {
