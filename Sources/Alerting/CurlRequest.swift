@@ -1,3 +1,5 @@
+import Foundation
+
 /// One transfer to perform: an HTTP(S) POST or GET, or an SMTP(S) mail submission.
 public struct CurlRequest: Sendable {
     /// The HTTP method. Redirects are never followed: the caller sees the 3xx status.
@@ -49,6 +51,11 @@ public struct CurlRequest: Sendable {
     public var timeout: Duration
     /// The response body is kept up to this many bytes; the rest is read and dropped.
     public var maxResponseBytes: Int
+    /// Over a fresh TLS connection, reads the server certificate's expiry
+    /// (`CurlResponse.certificateExpiry`); a reused connection would show no handshake.
+    public var certificateExpiry = false
+    /// PEM bundle of the certificate authorities to trust instead of the system's (an internal CA).
+    public var caFile: String?
 
     public init(
         url: String, protocols: Protocols = .http, method: Method = .post, headers: [String] = [], body: [UInt8] = [], mail: MailEnvelope? = nil,
@@ -82,13 +89,19 @@ public struct CurlResponse: Sendable, Equatable {
     public let retryAfterSeconds: Int?
     /// From the start of the transfer (name resolution included) to its end, as libcurl measured it.
     public let elapsed: Duration
+    /// The server certificate's "not after", when asked for over TLS and libcurl reported it.
+    public let certificateExpiry: Date?
 
-    public init(statusCode: Int, body: [UInt8], bodyTruncated: Bool = false, retryAfterSeconds: Int? = nil, elapsed: Duration = .zero) {
+    public init(
+        statusCode: Int, body: [UInt8], bodyTruncated: Bool = false, retryAfterSeconds: Int? = nil, elapsed: Duration = .zero,
+        certificateExpiry: Date? = nil
+    ) {
         self.statusCode = statusCode
         self.body = body
         self.bodyTruncated = bodyTruncated
         self.retryAfterSeconds = retryAfterSeconds
         self.elapsed = elapsed
+        self.certificateExpiry = certificateExpiry
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }

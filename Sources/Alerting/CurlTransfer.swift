@@ -44,6 +44,11 @@ struct CurlTransfer {
         set(orchestrator_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context))
         if let username = request.username { set(orchestrator_curl_setopt_string(handle, CURLOPT_USERNAME, username)) }
         if let password = request.password { set(orchestrator_curl_setopt_string(handle, CURLOPT_PASSWORD, password)) }
+        if let caFile = request.caFile { set(orchestrator_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
+        if request.certificateExpiry {
+            set(orchestrator_curl_setopt_long(handle, CURLOPT_CERTINFO, 1))
+            set(orchestrator_curl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1))
+        }
         if request.security == .startTLS {
             set(orchestrator_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)))
         }
@@ -89,7 +94,8 @@ struct CurlTransfer {
         _ = orchestrator_curl_getinfo_off_t(handle, CURLINFO_TOTAL_TIME_T, &microseconds)
         return CurlResponse(
             statusCode: status, body: state.received, bodyTruncated: state.truncated,
-            retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil, elapsed: .microseconds(Int64(max(0, microseconds)))
+            retryAfterSeconds: retryAfter > 0 ? Int(retryAfter) : nil, elapsed: .microseconds(Int64(max(0, microseconds))),
+            certificateExpiry: request.certificateExpiry ? CertificateExpiry.leaf(of: handle) : nil
         )
     }
 

@@ -34,6 +34,9 @@ static inline CURLcode orchestrator_curl_getinfo_long(CURL *handle, CURLINFO inf
 static inline CURLcode orchestrator_curl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode orchestrator_curl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
+    return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
+}
 /* CURL_GLOBAL_DEFAULT is a macro expression Swift does not import. */
 static inline CURLcode orchestrator_curl_global_init(void) {
     return curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -18,8 +18,10 @@ enum HTTPProbe {
         let redactor = Redactor(secrets: querySecrets(check.url))
         var details: [String: JSONValue] = ["url": .string(shown), "expect_status": .int(Int64(check.expectStatus))]
         let timeout = Duration.milliseconds(check.timeoutMs)
-        let request = CurlRequest(url: check.url, protocols: .http, method: .get, headers: ["User-Agent: \(userAgent)"],
+        var request = CurlRequest(url: check.url, protocols: .http, method: .get, headers: ["User-Agent: \(userAgent)"],
                                   connectTimeout: timeout, timeout: timeout, maxResponseBytes: keptBodyBytes)
+        request.caFile = check.caFile
+        request.certificateExpiry = check.url.lowercased().hasPrefix("https://")
         let response: CurlResponse
         do {
             response = try await transport.perform(request)
@@ -31,10 +33,18 @@ enum HTTPProbe {
         let status = response.statusCode
         let milliseconds = Double(response.elapsed.components.seconds) * 1000 + Double(response.elapsed.components.attoseconds) / 1e15
         details["status"] = .int(Int64(status))
-        let measured = [
+        var measured = [
             HealthSample(.service, name, "http.status", value: Double(status), unit: "status"),
             HealthSample(.service, name, "http.response_ms", value: milliseconds, unit: "milliseconds"),
         ]
+        if let expiry = response.certificateExpiry {
+            let days = expiry.timeIntervalSinceNow / 86_400
+            measured.append(HealthSample(
+                .service, name, "http.cert_days_left", value: (days * 10).rounded() / 10, unit: "days",
+                message: "\(shown): certificate expires \(ISO8601DateFormatter().string(from: expiry))",
+                details: ["expires_at": .string(ISO8601DateFormatter().string(from: expiry))]
+            ))
+        }
         guard status == check.expectStatus else {
             var message = "\(shown): answered HTTP \(status), expected \(check.expectStatus)"
             if (300...399).contains(status) {

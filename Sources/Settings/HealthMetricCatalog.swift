@@ -19,6 +19,6 @@ package enum HealthMetricCatalog {
         "pg.archive_failed_total", "pg.archive_failing", "pg.archive_last_archived_seconds", "pg.archive_last_failed_seconds",
         "pg.archive_pending_segments", "pg.archive_behind_seconds",
         "wal.timelines", "wal.segments", "wal.bytes", "wal.gaps", "wal.missing_segments", "wal.newest_age_seconds",
-        "systemd.active", "tcp.up", "tcp.connect_ms", "http.up", "http.status", "http.response_ms", "check.value",
+        "systemd.active", "tcp.up", "tcp.connect_ms", "http.up", "http.status", "http.response_ms", "http.cert_days_left", "check.value",
     ]
 }

@@ -34,6 +34,10 @@ extension Configuration {
                   "must be an http:// or https:// URL without spaces and without user:password@ (secrets never go in this file)")
             check((100...599).contains(http.expectStatus), "\(path).expect_status", "must be an HTTP status 100...599, got \(http.expectStatus)")
             check((1...120_000).contains(http.timeoutMs), "\(path).timeout_ms", "must be 1...120000, got \(http.timeoutMs)")
+            if let caFile = http.caFile {
+                check(caFile.hasPrefix("/") && http.url.lowercased().hasPrefix("https://"), "\(path).ca_file",
+                      "must be an absolute path to a PEM file, for an https:// URL, got \(caFile.debugDescription)")
+            }
         }
         for (name, sql) in health.sql.sorted(by: { $0.key < $1.key }) {
             let path = "health.sql.\(name)"

@@ -105,15 +105,19 @@ package struct HTTPCheck: Sendable, Decodable, Equatable {
     package var url: String
     package var expectStatus: Int
     package var timeoutMs: Int
+    /// PEM file of the certificate authorities to trust for this URL instead of the system's
+    /// (a service behind an internal CA); the certificate is still verified.
+    package var caFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, expectStatus = "expect_status", timeoutMs = "timeout_ms"
+        case url, expectStatus = "expect_status", timeoutMs = "timeout_ms", caFile = "ca_file"
     }
 
-    package init(url: String, expectStatus: Int = 200, timeoutMs: Int = 5000) {
+    package init(url: String, expectStatus: Int = 200, timeoutMs: Int = 5000, caFile: String? = nil) {
         self.url = url
         self.expectStatus = expectStatus
         self.timeoutMs = timeoutMs
+        self.caFile = caFile
     }
 
     package init(from decoder: any Decoder) throws {
@@ -122,6 +126,7 @@ package struct HTTPCheck: Sendable, Decodable, Equatable {
         url = try c.decode(String.self, forKey: .url)
         expectStatus = try c.decode(.expectStatus, default: 200)
         timeoutMs = try c.decode(.timeoutMs, default: 5000)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
     }
 }
 

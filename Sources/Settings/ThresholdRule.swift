@@ -61,6 +61,8 @@ package struct ThresholdRule: Sendable, Decodable, Equatable {
         ThresholdRule(metric: "systemd.active", critical: 1, below: true),
         ThresholdRule(metric: "tcp.up", critical: 1, below: true),
         ThresholdRule(metric: "http.up", critical: 1, below: true),
+        // An HTTPS endpoint's certificate: three weeks to renew it, one week before it is urgent.
+        ThresholdRule(metric: "http.cert_days_left", warning: 21, critical: 7, below: true),
     ]
 
     /// Whether `value` crosses `level` in this rule's direction (strictly: 90 % is not above 90).
