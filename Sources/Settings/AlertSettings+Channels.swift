@@ -44,6 +44,9 @@ extension AlertSettings {
     /// Nothing is sent. Run by `config check`.
     package func checkSecrets(environment: [String: String] = ProcessInfo.processInfo.environment) -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
+        if heartbeatURLSecret.isConfigured {
+            do { _ = try heartbeatURLSecret.resolve(path: "alerts.heartbeat_url", environment: environment) } catch { problems.append(error) }
+        }
         for name in channels.keys.sorted() {
             do {
                 _ = try channel(named: name, environment: environment)

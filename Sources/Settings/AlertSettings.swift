@@ -12,17 +12,27 @@ package struct AlertSettings: Sendable, Decodable, Equatable {
     package var channelsFor: ChannelRouting?
     /// Alerts about the orchestrator itself.
     package var builtin: BuiltinAlertSettings
+    /// A dead man's switch: a URL (a Healthchecks-style endpoint) fetched after every successful
+    /// `check-alerts`, so someone else notices when the host, the workers or alerting stop.
+    /// Written here (`heartbeat_url`) or, when it carries a token, read from
+    /// `heartbeat_url_env` / `heartbeat_url_file`.
+    package var heartbeatURL: String?
+    package var heartbeatURLSecret: SecretReference
 
     package static let defaultRepeatMinutes = 240
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case channels, thresholds, repeatMinutes = "repeat_minutes", channelsFor = "channels_for", builtin
+        case heartbeatURL = "heartbeat_url", heartbeatURLEnv = "heartbeat_url_env", heartbeatURLFile = "heartbeat_url_file"
     }
 
     package init(
         channels: [String: AlertChannelSettings] = [:], thresholds: [ThresholdRule] = [], repeatMinutes: Int = defaultRepeatMinutes,
-        channelsFor: ChannelRouting? = nil, builtin: BuiltinAlertSettings = BuiltinAlertSettings()
+        channelsFor: ChannelRouting? = nil, builtin: BuiltinAlertSettings = BuiltinAlertSettings(),
+        heartbeatURL: String? = nil, heartbeatURLSecret: SecretReference = SecretReference()
     ) {
+        self.heartbeatURL = heartbeatURL
+        self.heartbeatURLSecret = heartbeatURLSecret
         self.channels = channels
         self.thresholds = thresholds
         self.repeatMinutes = repeatMinutes
@@ -38,7 +48,15 @@ package struct AlertSettings: Sendable, Decodable, Equatable {
         repeatMinutes = try c.decode(.repeatMinutes, default: Self.defaultRepeatMinutes)
         channelsFor = try c.decodeIfPresent(ChannelRouting.self, forKey: .channelsFor)
         builtin = try c.decode(.builtin, default: BuiltinAlertSettings())
+        heartbeatURL = try c.decodeIfPresent(String.self, forKey: .heartbeatURL)
+        heartbeatURLSecret = SecretReference(
+            environmentVariable: try c.decodeIfPresent(String.self, forKey: .heartbeatURLEnv),
+            file: try c.decodeIfPresent(String.self, forKey: .heartbeatURLFile)
+        )
     }
+
+    /// Whether a heartbeat URL is configured, written or as a secret.
+    package var hasHeartbeat: Bool { heartbeatURL != nil || heartbeatURLSecret.isConfigured }
 
     /// The channel names an alert of this severity goes to.
     package func channelNames(for severity: AlertSeverity) -> [String] {

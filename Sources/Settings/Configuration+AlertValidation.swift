@@ -24,6 +24,13 @@ extension Configuration {
             return scheme == "http" || scheme == "https"
         }
 
+        checkSecret(alerts.heartbeatURLSecret, "alerts.heartbeat_url", required: false)
+        check(alerts.heartbeatURL == nil || !alerts.heartbeatURLSecret.isConfigured, "alerts.heartbeat_url",
+              "set one of heartbeat_url, heartbeat_url_env or heartbeat_url_file")
+        if let url = alerts.heartbeatURL {
+            check(isHTTPURL(url), "alerts.heartbeat_url", "must be an http:// or https:// URL, got \(HeartbeatURL.display(url).debugDescription)")
+        }
+
         for (name, channel) in alerts.channels.sorted(by: { $0.key < $1.key }) {
             let path = "alerts.channels.\(name)"
             check(isConfigName(name), path, "name must be lower-case letters, digits, _ or -")
