@@ -9,6 +9,11 @@ extension SafeExtractor {
     /// is refused, so no entry can reach outside the directory and the two-pass link check of
     /// `extract` is not needed; names are still checked and written relative to the directory
     /// without following links. Files are synced with the directory's file system at the end.
+    ///
+    /// Decompression and tar parsing run on a thread of their own while `entry`, `data` and the
+    /// writes run on the caller's (`TarReader.pipelined`): on a base backup, hashing and writing
+    /// are most of the work, and the two halves then overlap. Entries are still handled one at
+    /// a time, in the archive's order; the first error from either side stops both.
     /// Blocking; use it from a dedicated thread.
     public static func extractTree(
         archive path: String, into directory: String,
@@ -19,29 +24,44 @@ extension SafeExtractor {
         let target = try ExtractionTarget(directory: directory)
         var entries = 0
         var bytes: Int64 = 0
-        try read(archive: path) { reader, header, current in
-            try entry(current)
-            let entry = current
-            let components = try ExtractionCheck.components(of: entry)
-            let time = timespec(tv_sec: archive_entry_mtime(header), tv_nsec: archive_entry_mtime_nsec(header))
-            switch entry.kind {
-            case .directory:
-                guard !components.isEmpty else { return }
-                try target.directory(components, mode: mode_t(entry.mode), time: time)
-            case .file:
-                guard !components.isEmpty else { throw ArchiveError(.unsafeEntry, "refused: entry \(entry.path) would replace the target directory") }
-                let descriptor = try target.file(components)
-                do {
-                    bytes += try copySequential(from: reader, to: descriptor, entry: entry, archive: path, observe: data)
-                } catch {
-                    close(descriptor)
-                    throw error
-                }
-                try target.finishFile(descriptor, path: components, size: entry.size, mode: mode_t(entry.mode), time: time)
-            case .symlink, .hardlink, .other:
-                throw ArchiveError(.unsafeEntry, "refused: entry \(entry.path) is not a regular file or directory")
-            }
+        // The file being written; its bytes follow its header.
+        var writing: TreeFile?
+        func finishOpen() throws {
+            guard var file = writing else { return }
+            writing = nil
+            file.startWriteback()
+            bytes += file.written
+            // finishFile closes the descriptor, also when it fails.
+            try target.finishFile(file.descriptor, path: file.components, size: file.entry.size, mode: mode_t(file.entry.mode), time: file.time)
             entries += 1
+        }
+        do {
+            try TarReader.pipelined(path: path, refuseSparse: true, header: { header in
+                try finishOpen()
+                try entry(header.entry)
+                let current = header.entry
+                let components = try ExtractionCheck.components(of: current)
+                switch current.kind {
+                case .directory:
+                    guard !components.isEmpty else { return }
+                    try target.directory(components, mode: mode_t(current.mode), time: header.time)
+                    entries += 1
+                case .file:
+                    guard !components.isEmpty else { throw ArchiveError(.unsafeEntry, "refused: entry \(current.path) would replace the target directory") }
+                    writing = TreeFile(descriptor: try target.file(components), entry: current, components: components, time: header.time)
+                case .symlink, .hardlink, .other:
+                    throw ArchiveError(.unsafeEntry, "refused: entry \(current.path) is not a regular file or directory")
+                }
+            }, data: { block in
+                // Only a file's entry has bytes to write (a directory's, if any, are skipped).
+                guard writing != nil else { return }
+                try data(writing!.entry, block)
+                try writing!.append(block)
+            })
+            try finishOpen()
+        } catch {
+            if let writing { close(writing.descriptor) }
+            throw error
         }
         try target.finish()
         let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -52,49 +72,44 @@ extension SafeExtractor {
         return Summary(entries: entries, bytes: bytes)
     }
 
-    /// Writes the entry's blocks in order, showing each to `observe`; a hole (sparse entry) is refused.
-    private static func copySequential(
-        from reader: OpaquePointer, to descriptor: Int32, entry: ArchiveEntry, archive path: String,
-        observe: (ArchiveEntry, UnsafeRawBufferPointer) throws -> Void
-    ) throws -> Int64 {
-        var written: Int64 = 0
-        var block: UnsafeRawPointer?
-        var size = 0
-        var offset: Int64 = 0
-        // Writeback starts while the tree is still being extracted (the disk works beside the
-        // decompression), so the final syncfs waits only for the tail.
-        var writebackStarted: Int64 = 0
-        func startWriteback() {
-            guard written > writebackStarted else { return }
-            FileWriteback.start(descriptor, offset: writebackStarted, count: written - writebackStarted)
-            writebackStarted = written
-        }
-        while true {
-            let result = archive_read_data_block(reader, &block, &size, &offset)
-            if result == ARCHIVE_EOF {
-                startWriteback()
-                return written
-            }
-            guard result >= ARCHIVE_WARN else {
-                throw ArchiveError(.corrupt, "\(path) is damaged in \(entry.path): \(TarWriter.message(reader))")
-            }
-            guard let block, size > 0 else { continue }
-            guard offset == written else { throw ArchiveError(.unsafeEntry, "refused: entry \(entry.path) is sparse") }
-            let buffer = UnsafeRawBufferPointer(start: block, count: size)
-            try observe(entry, buffer)
-            var done = 0
-            while done < size {
-                let count = write(descriptor, block + done, size - done)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else {
-                    throw ArchiveError(.io, "cannot write \(entry.path): \(String(cString: strerror(errno)))")
-                }
-                done += count
-            }
-            written += Int64(size)
-            if written - writebackStarted >= Self.writebackStep { startWriteback() }
-        }
+    static let writebackStep: Int64 = 8 << 20
+}
+
+/// A file of `extractTree` being written, its bytes arriving in pieces.
+private struct TreeFile {
+    let descriptor: Int32
+    let entry: ArchiveEntry
+    let components: [[UInt8]]
+    let time: timespec
+    private(set) var written: Int64 = 0
+    private var writebackStarted: Int64 = 0
+
+    init(descriptor: Int32, entry: ArchiveEntry, components: [[UInt8]], time: timespec) {
+        self.descriptor = descriptor
+        self.entry = entry
+        self.components = components
+        self.time = time
     }
 
-    static let writebackStep: Int64 = 8 << 20
+    mutating func append(_ block: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < block.count {
+            let count = write(descriptor, block.baseAddress! + done, block.count - done)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw ArchiveError(.io, "cannot write \(entry.path): \(String(cString: strerror(errno)))")
+            }
+            done += count
+        }
+        written += Int64(block.count)
+        if written - writebackStarted >= SafeExtractor.writebackStep { startWriteback() }
+    }
+
+    /// Writeback starts while the tree is still being extracted (the disk works beside the
+    /// decompression), so the final syncfs waits only for the tail.
+    mutating func startWriteback() {
+        guard written > writebackStarted else { return }
+        FileWriteback.start(descriptor, offset: writebackStarted, count: written - writebackStarted)
+        writebackStarted = written
+    }
 }

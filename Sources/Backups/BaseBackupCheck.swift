@@ -38,7 +38,7 @@ package enum BaseBackupCheck {
     private static func matchMembers(directory: String, physical: BackupManifest.PhysicalBackup, manifest: PostgresBackupManifest) throws -> Members {
         var match = BackupManifestMatch(manifest, archive: physical.baseArchive)
         do {
-            try TarReader.read(path: directory + "/" + physical.baseArchive, entry: { try match.begin($0) }, data: { match.add($1) })
+            try TarReader.readPipelined(path: directory + "/" + physical.baseArchive, entry: { try match.begin($0) }, data: { match.add($1) })
             try match.end()
         } catch let error as ArchiveError {
             throw BackupError("\(physical.baseArchive) cannot be read end to end: \(error)")

@@ -233,7 +233,7 @@ private func threadEntry(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableR
 #if !canImport(Darwin)
 /// `pthread_setname_np`, which Swift's Glibc module does not export (it needs `_GNU_SOURCE`):
 /// the name shows in `top -H` and `ps -T`. Looked up once; a null handle is RTLD_DEFAULT.
-private let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
+let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
     guard let symbol = dlsym(nil, "pthread_setname_np") else { return nil }
     return unsafeBitCast(symbol, to: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
 }()
