@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .executableTarget(
@@ -22,9 +25,22 @@ let package = Package(
         .target(
             name: "OrchestratorCLI",
             dependencies: [
-                "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
+                "OrchestratorWeb", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
                 "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The operator dashboard: HTTP server, pages, /metrics. Reads through the domain modules.
+        .target(
+            name: "OrchestratorWeb",
+            dependencies: [
+                "Alerts", "Health", "Backups", "Queue", "Database", "Settings", "PostgresClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -193,9 +209,11 @@ let package = Package(
             dependencies: [
                 "orchestrator", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling",
                 "Queue", "Database", "Settings", "Cron", "Support", "PostgresClient", "TestSupport", "Archiving", "Alerting",
-                "WALArchive", "BlockingWork",
+                "WALArchive", "BlockingWork", "OrchestratorWeb",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

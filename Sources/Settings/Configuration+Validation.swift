@@ -55,6 +55,7 @@ extension Configuration {
         problems += validateAlertRules()
         problems += validateHealth()
         problems += validateHistory()
+        problems += validateWeb()
         problems += walStream?.problems(databases: databases, repository: walArchive?.repository) ?? []
         for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
             let path = "retention.\(name)"

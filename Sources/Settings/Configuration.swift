@@ -28,12 +28,14 @@ package struct Configuration: Sendable, Decodable {
     package var walArchive: WALArchiveSettings?
     /// WAL streamed by a supervised `pg_receivewal`; nil when not configured.
     package var walStream: WALStreamSettings?
+    /// The dashboard served by `orchestrator serve`.
+    package var web: WebSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
         case alerts, health, history, walArchive = "wal_archive"
-        case walStream = "wal_stream"
+        case walStream = "wal_stream", web
     }
 
     package init(
@@ -42,8 +44,10 @@ package struct Configuration: Sendable, Decodable {
         schedules: [ScheduleDefinition] = [], kinds: [String: KindSettings] = [:], backups: BackupSettings = BackupSettings(),
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
         alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
-        history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil, walStream: WALStreamSettings? = nil
+        history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil, walStream: WALStreamSettings? = nil,
+        web: WebSettings = WebSettings()
     ) {
+        self.web = web
         self.walArchive = walArchive
         self.walStream = walStream
         self.history = history
@@ -79,6 +83,7 @@ package struct Configuration: Sendable, Decodable {
         history = try c.decode(.history, default: HistorySettings())
         walArchive = try c.decodeIfPresent(WALArchiveSettings.self, forKey: .walArchive)
         walStream = try c.decodeIfPresent(WALStreamSettings.self, forKey: .walStream)
+        web = try c.decode(.web, default: WebSettings())
         // History is pruned without the operator listing a schedule; their own one wins.
         if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }

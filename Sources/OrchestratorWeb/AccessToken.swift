@@ -1,0 +1,36 @@
+import Crypto
+import Foundation
+
+/// The dashboard's bearer token and the session cookie derived from it. The cookie holds an
+/// HMAC of the token, not the token, so a copied cookie does not reveal what `/metrics`
+/// scrapers use; both comparisons take the same time whatever the guess.
+package struct AccessToken: Sendable {
+    package static let cookieName = "orchestrator_session"
+
+    private let tokenDigest: [UInt8]
+    /// The session cookie's value (hex).
+    package let sessionValue: String
+
+    package init(_ token: String) {
+        tokenDigest = Array(SHA256.hash(data: Data(token.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("orchestrator dashboard session".utf8), using: SymmetricKey(data: Data(token.utf8)))
+        sessionValue = mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `candidate` is the token. Both sides are hashed first, so the comparison is over
+    /// equal lengths and leaks neither the token's length nor a matching prefix.
+    package func matches(token candidate: String) -> Bool {
+        Self.equal(Array(SHA256.hash(data: Data(candidate.utf8))), tokenDigest)
+    }
+
+    package func matches(session candidate: String) -> Bool {
+        Self.equal(Array(candidate.utf8), Array(sessionValue.utf8))
+    }
+
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,7 @@
+import Hummingbird
+
+extension HTTPFields.Element.Name {
+    /// Not among swift-http-types' predefined names.
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+}

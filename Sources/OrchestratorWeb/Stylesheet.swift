@@ -1,0 +1,35 @@
+/// The one stylesheet, served from `/static/style.css` (the CSP allows styles from 'self' only,
+/// so no page carries inline style). One column on a phone, a grid from 700 px on.
+enum Stylesheet {
+    static let path = "/static/style.css"
+
+    static let text = """
+    :root { --ok: #1a7f37; --warning: #9a6700; --critical: #cf222e; --unknown: #6e7781; --line: #d0d7de; font-family: system-ui, sans-serif; }
+    * { box-sizing: border-box; }
+    body { margin: 0; color: #1f2328; background: #f6f8fa; font-size: 15px; line-height: 1.4; }
+    header.top { padding: .75rem 1rem; color: #fff; display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: baseline; }
+    header.top.ok { background: var(--ok); } header.top.warning { background: var(--warning); } header.top.critical { background: var(--critical); }
+    header h1 { font-size: 1.1rem; margin: 0; } .verdict { font-weight: 600; margin: 0; } .meta { margin: 0; opacity: .85; font-size: .85rem; }
+    main { padding: .5rem 1rem 2rem; max-width: 1400px; margin: 0 auto; }
+    section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; margin: .75rem 0; overflow-wrap: anywhere; }
+    h2 { font-size: 1rem; margin: .25rem 0 .5rem; }
+    ul { margin: 0; padding-left: 1.1rem; } li { margin: .15rem 0; }
+    li.critical, tr.critical td:first-child, .badge.critical { color: var(--critical); } li.warning, tr.warning td:first-child, .badge.warning, p.warning { color: var(--warning); }
+    .since, .place, .note { color: var(--unknown); font-size: .85rem; }
+    .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: .5rem; }
+    .tile { border: 1px solid var(--line); border-left: 5px solid var(--ok); border-radius: 4px; padding: .4rem .5rem; min-width: 0; }
+    .tile.warning { border-left-color: var(--warning); } .tile.critical { border-left-color: var(--critical); } .tile.unknown { border-left-color: var(--unknown); }
+    .tile .label { font-size: .8rem; font-weight: 600; } .tile .value { font-size: 1.3rem; font-weight: 600; }
+    .tile.warning .value { color: var(--warning); } .tile.critical .value { color: var(--critical); }
+    svg.spark { width: 100%; height: 28px; display: block; }
+    svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 1.2; vector-effect: non-scaling-stroke; }
+    table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid var(--line); }
+    .scroll { overflow-x: auto; }
+    dl { display: grid; grid-template-columns: auto 1fr; gap: .15rem .75rem; margin: 0; } dt { color: var(--unknown); } dd { margin: 0; }
+    .badge { font-weight: 600; margin-right: .75rem; }
+    form.login { max-width: 22rem; margin: 3rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; }
+    form.login input, form.login button { width: 100%; font-size: 1rem; padding: .4rem; margin: .3rem 0; }
+    .error { color: var(--critical); }
+    @media (min-width: 700px) { .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } .tiles { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); } }
+    """
+}
