@@ -44,7 +44,8 @@ package struct BackupBuilder: Sendable {
         defer { lock.release() }
         try Self.makeDirectory(partial)
         do {
-            var (manifest, baseMembers) = try await build(into: partial, label: label, started: started, lock: lock)
+            let built = try await build(into: partial, label: label, started: started, lock: lock)
+            var manifest = built.manifest
             manifest.timings["total_before_verify_s"] = (ContinuousClock.now - clock).seconds
             let manifestData = try manifest.encoded()
             try Self.write(manifestData, to: partial + "/" + BackupManifest.fileName)
@@ -56,7 +57,7 @@ package struct BackupBuilder: Sendable {
             // data tar as it was written; reading them again here would double the backup's
             // heaviest pass for no new fact.
             let report = try await BackupVerifier(logger: environment.logger, archiver: environment.archiver, priority: settings.priority)
-                .verify(directory: partial, manifestSHA256: manifestSHA, dumpsRead: true, baseMembers: baseMembers)
+                .verify(directory: partial, manifestSHA256: manifestSHA, dumpsRead: true, baseMembers: built.baseMembers, readBack: built.readBack)
             environment.logger.info("backup verified", metadata: [
                 "backup.files": "\(report.files)", "backup.bytes": "\(report.bytes)",
                 "verify.s": "\(String(format: "%.2f", (ContinuousClock.now - verifyStarted).seconds))",
@@ -83,10 +84,16 @@ package struct BackupBuilder: Sendable {
         }
     }
 
-    /// The manifest, and for a physical profile its data tar's members already matched.
-    private func build(
-        into directory: String, label: String, started: Date, lock: PartialBackupLock
-    ) async throws -> (BackupManifest, BaseBackupCheck.Members?) {
+    /// What `build` made: the manifest, and what was already checked while it was written.
+    private struct Built {
+        var manifest: BackupManifest
+        /// A physical profile's data tar, matched against `backup_manifest`.
+        var baseMembers: BaseBackupCheck.Members?
+        /// Files whose stored bytes were read back and hashed as they were written.
+        var readBack: Set<String>
+    }
+
+    private func build(into directory: String, label: String, started: Date, lock: PartialBackupLock) async throws -> Built {
         var manifest = BackupManifest(
             format: BackupManifest.currentFormat, profile: profileName, label: label, host: HostInfo.hostName,
             orchestratorVersion: OrchestratorVersion.current, startedAt: started, finishedAt: started,
@@ -171,7 +178,7 @@ package struct BackupBuilder: Sendable {
         manifest.timings["checksum_s"] = (ContinuousClock.now - clock).seconds
         manifest.files = records
         manifest.finishedAt = Date()
-        return (manifest, baseMembers)
+        return Built(manifest: manifest, baseMembers: baseMembers, readBack: Set(known.keys))
     }
 
     /// Roles and tablespaces. Role password hashes need superuser to read; others get the
