@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Kinds
 import OrchestratorWeb
+import Runtime
 import ServiceLifecycle
 import Settings
 
@@ -38,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let database = DashboardDatabase(connector: environment.connector)
         defer { database.close() }
         let dashboard = Dashboard(configuration: environment.configuration, database: database, token: token.map(AccessToken.init),
-                                  logger: environment.logger)
+                                  kinds: JobKindRegistry.standard.names, logger: environment.logger)
         environment.logger.notice("dashboard listening", metadata: ["http.listen": "\(address)", "http.token": "\(token == nil ? "none" : "required")"])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: dashboard.service(listen: address))],

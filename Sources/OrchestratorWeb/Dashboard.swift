@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Mustache
+import PostgresClient
+import Queue
 import ServiceLifecycle
 import Settings
 
@@ -12,11 +14,14 @@ package struct Dashboard: Sendable {
     package let database: DashboardDatabase
     package let token: AccessToken?
     package let logger: Logger
+    /// The registered job kinds: the values `/jobs?kind=` accepts.
+    package let kinds: [String]
 
-    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, logger: Logger) {
+    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.token = token
+        self.kinds = kinds.sorted()
         self.logger = logger
     }
 
@@ -36,16 +41,29 @@ package struct Dashboard: Sendable {
         router.get("/") { _, _ in
             let overview = try await loadOverview()
             let page = OverviewPage(overview, heartbeatSeconds: configuration.worker.heartbeatSeconds)
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: Self.overviewTemplate.render(page))))
+            return Self.html(Self.overviewTemplate.render(page))
         }
-        router.get("/api/overview") { _, _ in
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(try await loadOverview())
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        router.get("/api/overview") { _, _ in try Self.json(try await loadOverview()) }
+        router.get("/jobs") { request, _ in
+            let (query, jobs, now) = try await loadJobs(request)
+            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, now: now)))
         }
+        router.get("/api/jobs") { request, _ in
+            let (query, jobs, _) = try await loadJobs(request)
+            return try Self.json(JobList(jobs: jobs, nextBefore: jobs.count == query.limit ? jobs.last?.id : nil))
+        }
+        router.get("/jobs/{id}") { _, context in
+            guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
+            return Self.html(JobDetailPage.template.render(JobDetailPage(detail)))
+        }
+        router.get("/api/jobs/{id}") { _, context in
+            guard let detail = try await loadJob(context.parameters.get("id")) else { throw HTTPError(.notFound, message: "no such job") }
+            return try Self.json(detail)
+        }
+        router.get("/backups") { request, _ in
+            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request))))
+        }
+        router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Stylesheet.text)))
@@ -64,14 +82,64 @@ package struct Dashboard: Sendable {
         )
     }
 
-    /// The database is read without retrying: a page says at once that it is away.
+    /// `/api/jobs`: a page of jobs and the `before` value of the next one (null on the last).
+    struct JobList: Encodable {
+        let jobs: [JobRecord]
+        let nextBefore: Int64?
+        enum CodingKeys: String, CodingKey { case jobs, nextBefore = "next_before" }
+    }
+
     private func loadOverview() async throws -> Overview {
+        try await read("the overview") { connection in try await Overview.load(configuration: configuration, on: connection) }
+    }
+
+    /// Parameters are checked (400) before the database is asked anything.
+    private func loadJobs(_ request: Request) async throws -> (JobsQuery, [JobRecord], Date) {
+        let query = try JobsQuery(request, kinds: kinds)
+        let now = Date()
+        let jobs = try await read("jobs") { connection in try await JobQueue.list(query.filter(now: now), on: connection) }
+        return (query, jobs, now)
+    }
+
+    /// Nil for an id that is not a positive integer or names no job (both are 404).
+    private func loadJob(_ text: String?) async throws -> JobDetailPage.Detail? {
+        guard let text, let id = Int64(text), id > 0 else { return nil }
+        return try await read("a job") { connection in
+            guard let job = try await JobQueue.job(id: id, on: connection) else { return nil }
+            return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed())
+        }
+    }
+
+    private func loadBackups(_ request: Request) async throws -> BackupCatalogView {
+        let limit = try ListLimit.parse(request)
+        return try await read("the backup catalog") { connection in
+            try await BackupCatalogView.load(configuration: configuration, limit: limit, on: connection)
+        }
+    }
+
+    /// The database is read without retrying: a page says at once that it is away.
+    private func read<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await database.use { connection in try await Overview.load(configuration: configuration, on: connection) }
+            return try await database.use(body)
         } catch {
-            logger.warning("cannot read the overview", metadata: ["error": "\(error)"])
+            logger.warning("cannot read \(what)", metadata: ["error": "\(error)"])
             throw HTTPError(.serviceUnavailable, message: "the orchestrator's database cannot be read")
         }
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    static func notFound(_ what: String) -> Response {
+        html(NotFoundPage.template.render(["what": what]), status: .notFound)
     }
 
     private func healthz() async -> Response {

@@ -2,15 +2,7 @@
 /// unescaped, and a test fails if one is added.
 enum OverviewTemplate {
     static let text = """
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>orchestrator · {{verdict}}</title>
-    <link rel="stylesheet" href="/static/style.css">
-    </head>
-    <body>
+    \(PageLayout.head(title: "{{verdict}}"))
     <header class="top {{verdictLevel}}">
     <h1>orchestrator</h1>
     <p class="verdict">{{verdict}}</p>

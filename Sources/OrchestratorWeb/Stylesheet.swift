@@ -30,6 +30,15 @@ enum Stylesheet {
     form.login { max-width: 22rem; margin: 3rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; }
     form.login input, form.login button { width: 100%; font-size: 1rem; padding: .4rem; margin: .3rem 0; }
     .error { color: var(--critical); }
+    nav.site { display: flex; flex-wrap: wrap; gap: 0 1rem; padding: .4rem 1rem; background: #24292f; }
+    nav.site a { color: #fff; text-decoration: none; font-weight: 600; padding: .2rem 0; } nav.site a:hover { text-decoration: underline; }
+    form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; }
+    form.filters label { display: flex; flex-direction: column; font-size: .85rem; color: var(--unknown); min-width: 9rem; flex: 1 1 9rem; }
+    form.filters select, form.filters input, form.filters button { font-size: 1rem; padding: .3rem; min-width: 0; }
+    tr.failed td:first-child, tr.failed td:nth-child(4) { color: var(--critical); } tr.cancelled td:nth-child(4) { color: var(--unknown); }
+    pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; margin: .25rem 0 .5rem; }
+    h3 { font-size: .9rem; margin: .5rem 0 .2rem; }
+    .pager { margin: .5rem 0 0; }
     @media (min-width: 700px) { .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } .tiles { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); } }
     """
 }

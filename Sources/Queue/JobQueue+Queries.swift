@@ -5,24 +5,38 @@ extension JobQueue {
     package struct ListFilter: Sendable {
         package var states: [JobState]
         package var kind: String?
+        /// Exact target text.
+        package var target: String?
+        /// Only jobs created at or after this time.
+        package var since: Date?
+        /// Keyset pagination: only jobs with a smaller id (the last id of the previous page).
+        package var beforeID: Int64?
         package var limit: Int
-        package init(states: [JobState] = [], kind: String? = nil, limit: Int = 50) {
+        package init(states: [JobState] = [], kind: String? = nil, target: String? = nil, since: Date? = nil, beforeID: Int64? = nil, limit: Int = 50) {
             self.states = states
             self.kind = kind
+            self.target = target
+            self.since = since
+            self.beforeID = beforeID
             self.limit = limit
         }
     }
 
+    /// Newest first. Walks the primary key backwards from `beforeID` (or the newest job), so a
+    /// page costs its LIMIT plus the rows the filters skip; `jobs_kind_id_idx` serves a kind.
     package static func list(_ filter: ListFilter, on connection: PostgresConnection) async throws -> [JobRecord] {
         let result = try await connection.query(
             """
             SELECT \(JobRecord.columns) FROM orchestrator.jobs
             WHERE (cardinality($1::text[]) = 0 OR state = ANY ($1::text[]))
               AND ($2::text IS NULL OR kind = $2)
+              AND ($4::text IS NULL OR target = $4)
+              AND ($5::timestamptz IS NULL OR created_at >= $5)
+              AND ($6::int8 IS NULL OR id < $6)
             ORDER BY id DESC
             LIMIT $3
             """,
-            [filter.states.map(\.rawValue), filter.kind, filter.limit]
+            [filter.states.map(\.rawValue), filter.kind, filter.limit, filter.target, filter.since, filter.beforeID]
         )
         return try result.rows.map(JobRecord.init(row:))
     }

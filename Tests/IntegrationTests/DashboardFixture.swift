@@ -2,10 +2,12 @@ import Database
 import Foundation
 import Health
 import Hummingbird
+import Kinds
 import HummingbirdTesting
 import Logging
 import OrchestratorWeb
 import PostgresClient
+import Runtime
 import Settings
 import Testing
 
@@ -18,7 +20,8 @@ struct DashboardFixture {
     static func test<T: Sendable>(_ harness: Harness, token: String? = nil, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
         let database = DashboardDatabase(connector: harness.connector)
         defer { database.close() }
-        let dashboard = Dashboard(configuration: harness.configuration, database: database, token: token.map(AccessToken.init), logger: Harness.logger)
+        let dashboard = Dashboard(configuration: harness.configuration, database: database, token: token.map(AccessToken.init),
+                                  kinds: JobKindRegistry.standard.names, logger: Harness.logger)
         return try await Application(router: dashboard.router()).test(.router, body)
     }
 

@@ -151,7 +151,7 @@ struct DashboardTests {
     }
 
     @Test func theTemplatesInsertNothingUnescaped() {
-        for text in [OverviewTemplate.text] {
+        for text in [OverviewTemplate.text, JobsPage.text, JobDetailPage.text, BackupsPage.text, NotFoundPage.text] {
             #expect(!text.contains("{{{") && !text.contains("{{&"))
         }
     }
@@ -159,7 +159,7 @@ struct DashboardTests {
     @Test func aTokenGuardsEveryPathButTheLoginForm() async throws {
         try await Harness.with(configuration: Self.configuration) { harness in
             try await DashboardFixture.test(harness, token: DashboardFixture.token) { client in
-                for path in ["/", "/metrics", "/api/overview", "/healthz"] {
+                for path in ["/", "/metrics", "/api/overview", "/healthz", "/jobs", "/api/jobs", "/backups", "/api/backups"] {
                     try await client.execute(uri: path, method: .get) { response in
                         #expect(response.status == .unauthorized, "\(path)")
                         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
@@ -224,6 +224,8 @@ struct DashboardTests {
                 let requests: [(String, HTTPRequest.Method, HTTPFields)] = [
                     ("/", .get, bearer), ("/", .get, [:]), ("/metrics", .get, bearer), ("/healthz", .get, bearer), ("/api/overview", .get, bearer),
                     ("/static/style.css", .get, [:]), ("/login", .get, [:]), ("/no/such/page", .get, bearer), ("/", .delete, bearer), ("/", .head, bearer),
+                    ("/jobs", .get, bearer), ("/jobs", .get, [:]), ("/api/jobs", .get, bearer), ("/jobs/1", .get, bearer), ("/api/jobs/1", .get, bearer),
+                    ("/jobs?state=bogus", .get, bearer), ("/backups", .get, bearer), ("/api/backups", .get, bearer), ("/jobs", .post, bearer),
                 ]
                 for (path, method, headers) in requests {
                     try await client.execute(uri: path, method: method, headers: headers) { response in
@@ -241,7 +243,8 @@ struct DashboardTests {
     @Test func onlyReadsAreRouted() async throws {
         try await Harness.with { harness in
             try await DashboardFixture.test(harness) { client in
-                for (path, method) in [("/", HTTPRequest.Method.post), ("/", .delete), ("/metrics", .put), ("/api/overview", .patch), ("/healthz", .options)] {
+                for (path, method) in [("/", HTTPRequest.Method.post), ("/", .delete), ("/metrics", .put), ("/api/overview", .patch), ("/healthz", .options),
+                                       ("/jobs", .post), ("/jobs/1", .delete), ("/api/jobs", .put), ("/backups", .post)] {
                     try await client.execute(uri: path, method: method) { response in
                         #expect(response.status == .methodNotAllowed, "\(method) \(path)")
                         #expect(response.headers[.allow] == "GET, HEAD")
