@@ -1,17 +1,17 @@
 import Foundation
 
 /// Reads a directory tree the way `TarReader` reads an archive: every entry (relative path,
-/// kind, size, mode) to `entry`, each regular file's bytes in order to `data`, then `fileEnd`
-/// once the file has been read whole. The tree is walked without following links; a link,
+/// kind, size, mode, and its `lstat`) to `entry`, each regular file's bytes in order to `data`,
+/// then `fileEnd` once the file has been read whole. The tree is walked without following links; a link,
 /// device or FIFO is shown to `entry` (which may refuse it) and then refused here, never read
 /// through. A file whose size changes while it is read is refused. Blocking; use it from a
 /// dedicated thread.
 public enum DirectoryTreeReader {
     public static func read(
         directory root: String,
-        entry: (ArchiveEntry) throws -> Void = { _ in },
+        entry: (ArchiveEntry, stat) throws -> Void = { _, _ in },
         data: (ArchiveEntry, UnsafeRawBufferPointer) throws -> Void = { _, _ in },
-        fileEnd: (ArchiveEntry, stat) throws -> Void = { _, _ in }
+        fileEnd: (ArchiveEntry) throws -> Void = { _ in }
     ) throws {
         var rootInfo = stat()
         guard lstat(root, &rootInfo) == 0, rootInfo.st_mode & S_IFMT == S_IFDIR else {
@@ -33,7 +33,7 @@ public enum DirectoryTreeReader {
             default: kind = .other
             }
             let current = ArchiveEntry(path: ArchivePath(bytes: Array(relative.utf8)), kind: kind, size: Int64(info.st_size), mode: UInt32(info.st_mode & 0o7777))
-            try entry(current)
+            try entry(current, info)
             switch kind {
             case .directory:
                 continue
@@ -55,7 +55,7 @@ public enum DirectoryTreeReader {
                 guard total == current.size else {
                     throw ArchiveError(.corrupt, "\(path) changed size while it was read (\(current.size) → \(total) bytes)")
                 }
-                try fileEnd(current, info)
+                try fileEnd(current)
             case .symlink, .hardlink, .other:
                 throw ArchiveError(.unsafeEntry, "refused: \(relative) is not a regular file or directory")
             }

@@ -18,60 +18,38 @@ extension SafeExtractor {
         let target = try ExtractionTarget(directory: directory)
         var entries = 0
         var bytes: Int64 = 0
-        var output: (descriptor: Int32, components: [[UInt8]], written: Int64, writebackStarted: Int64)?
+        var output: TreeFile?
         defer { if let output { close(output.descriptor) } }
         try DirectoryTreeReader.read(
             directory: source,
-            entry: { current in
+            entry: { current, info in
                 try entry(current)
                 let components = try ExtractionCheck.components(of: current)
                 entries += 1
                 switch current.kind {
                 case .directory:
-                    var info = stat()
-                    guard lstat(source + "/" + String(decoding: current.path.bytes, as: UTF8.self), &info) == 0 else {
-                        throw ArchiveError(.io, "cannot read \(current.path): \(String(cString: strerror(errno)))")
-                    }
                     try target.directory(components, mode: mode_t(current.mode), time: info.st_mtim)
                 case .file:
-                    output = (try target.file(components), components, 0, 0)
+                    output = TreeFile(descriptor: try target.file(components), entry: current, components: components, time: info.st_mtim)
                 default:
                     return  // refused by the reader
                 }
             },
             data: { current, block in
                 try data(current, block)
-                guard var file = output else { return }
-                var done = 0
-                while done < block.count {
-                    let count = write(file.descriptor, block.baseAddress! + done, block.count - done)
-                    if count < 0 && errno == EINTR { continue }
-                    guard count > 0 else { throw ArchiveError(.io, "cannot write \(current.path): \(String(cString: strerror(errno)))") }
-                    done += count
-                }
-                file.written += Int64(block.count)
-                if file.written - file.writebackStarted >= writebackStep {
-                    FileWriteback.start(file.descriptor, offset: file.writebackStarted, count: file.written - file.writebackStarted)
-                    file.writebackStarted = file.written
-                }
-                output = file
+                try output?.append(block)
             },
-            fileEnd: { current, info in
-                guard let file = output else { return }
+            fileEnd: { _ in
+                guard var file = output else { return }
                 output = nil
-                if file.written > file.writebackStarted {
-                    FileWriteback.start(file.descriptor, offset: file.writebackStarted, count: file.written - file.writebackStarted)
-                }
+                file.startWriteback()
                 bytes += file.written
-                try target.finishFile(file.descriptor, path: file.components, size: file.written, mode: mode_t(current.mode), time: info.st_mtim)
+                // finishFile closes the descriptor, also when it fails.
+                try target.finishFile(file.descriptor, path: file.components, size: file.written, mode: mode_t(file.entry.mode), time: file.time)
             }
         )
         try target.finish()
-        let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if root >= 0 {
-            defer { close(root) }
-            guard syncfs(root) == 0 else { throw ArchiveError(.io, "cannot sync \(directory): \(String(cString: strerror(errno)))") }
-        }
+        try syncFileSystem(of: directory)
         return Summary(entries: entries, bytes: bytes)
     }
 }

@@ -64,19 +64,23 @@ extension SafeExtractor {
             throw error
         }
         try target.finish()
-        let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if root >= 0 {
-            defer { close(root) }
-            guard syncfs(root) == 0 else { throw ArchiveError(.io, "cannot sync \(directory): \(String(cString: strerror(errno)))") }
-        }
+        try syncFileSystem(of: directory)
         return Summary(entries: entries, bytes: bytes)
+    }
+
+    /// Waits until everything written under `directory` is on disk (its whole file system).
+    static func syncFileSystem(of directory: String) throws {
+        let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return }
+        defer { close(root) }
+        guard syncfs(root) == 0 else { throw ArchiveError(.io, "cannot sync \(directory): \(String(cString: strerror(errno)))") }
     }
 
     static let writebackStep: Int64 = 8 << 20
 }
 
-/// A file of `extractTree` being written, its bytes arriving in pieces.
-private struct TreeFile {
+/// A file of `extractTree` or `copyTree` being written, its bytes arriving in pieces.
+struct TreeFile {
     let descriptor: Int32
     let entry: ArchiveEntry
     let components: [[UInt8]]

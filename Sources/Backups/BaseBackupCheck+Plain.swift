@@ -17,7 +17,7 @@ extension BaseBackupCheck {
         do {
             try DirectoryTreeReader.read(
                 directory: directory + "/" + physical.baseArchive,
-                entry: { entry in
+                entry: { entry, _ in
                     segment = nil
                     guard let name = Self.walFileName(entry) else { return try match.begin(entry) }
                     try match.skip()
