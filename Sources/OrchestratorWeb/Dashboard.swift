@@ -64,6 +64,11 @@ package struct Dashboard: Sendable {
             Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request))))
         }
         router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
+        router.get("/alerts") { request, _ in
+            let query = try AlertsQuery(request)
+            return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
+        }
+        router.get("/api/alerts") { request, _ in try Self.json(try await loadAlerts(try AlertsQuery(request))) }
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Stylesheet.text)))
@@ -108,6 +113,10 @@ package struct Dashboard: Sendable {
             guard let job = try await JobQueue.job(id: id, on: connection) else { return nil }
             return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed())
         }
+    }
+
+    private func loadAlerts(_ query: AlertsQuery) async throws -> AlertsView {
+        try await read("alerts") { connection in try await AlertsView.load(query, on: connection) }
     }
 
     private func loadBackups(_ request: Request) async throws -> BackupCatalogView {

@@ -244,7 +244,8 @@ struct DashboardTests {
         try await Harness.with { harness in
             try await DashboardFixture.test(harness) { client in
                 for (path, method) in [("/", HTTPRequest.Method.post), ("/", .delete), ("/metrics", .put), ("/api/overview", .patch), ("/healthz", .options),
-                                       ("/jobs", .post), ("/jobs/1", .delete), ("/api/jobs", .put), ("/backups", .post)] {
+                                       ("/jobs", .post), ("/jobs/1", .delete), ("/api/jobs", .put), ("/backups", .post),
+                                       ("/alerts", .post), ("/api/alerts", .delete)] {
                     try await client.execute(uri: path, method: method) { response in
                         #expect(response.status == .methodNotAllowed, "\(method) \(path)")
                         #expect(response.headers[.allow] == "GET, HEAD")
