@@ -37,6 +37,7 @@ let package = Package(
             name: "OrchestratorWeb",
             dependencies: [
                 "Alerts", "Health", "Backups", "Queue", "Database", "Settings", "PostgresClient",
+                "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,13 +5,16 @@ import Mustache
 /// `/backups`. Every string is HTML-escaped by the template (`{{…}}`); none is inserted raw.
 struct BackupsPage {
     struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String }
-    struct Profile { let name: String; let backups: [Backup]; let hasBackups: Bool }
+    struct Profile { let name: String; let path: String; let backups: [Backup]; let hasBackups: Bool }
 
     let profiles: [Profile]
     let hasProfiles: Bool
     let generatedAt: String
+    /// The action forms' hidden field; nil (no forms, a note instead) without a token.
+    let formToken: String
+    let hasForms: Bool
 
-    init(_ view: BackupCatalogView) {
+    init(_ view: BackupCatalogView, formToken: String?) {
         let now = view.generatedAt
         profiles = view.profiles.map { profile in
             let drills = Dictionary(grouping: profile.drills, by: \.backupID)
@@ -29,9 +32,13 @@ struct BackupsPage {
                               verify: backup.verifyError.map { "\(verify): \(JobsPage.firstLine($0))" } ?? verify,
                               level: verify == "passed" ? "ok" : (verify == "failed" ? "critical" : "warning"), drills: drillText.isEmpty ? "–" : drillText)
             }
-            return Profile(name: profile.profile, backups: backups, hasBackups: !backups.isEmpty)
+            // A configured name, but a URL path segment all the same.
+            let path = "/backups/" + (profile.profile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            return Profile(name: profile.profile, path: path, backups: backups, hasBackups: !backups.isEmpty)
         }
         hasProfiles = !profiles.isEmpty
+        self.formToken = formToken ?? ""
+        hasForms = formToken != nil
         generatedAt = DisplayText.time(now)
     }
 
@@ -41,6 +48,7 @@ struct BackupsPage {
     <main>
     {{#profiles}}<section>
     <h2>{{name}}</h2>
+    {{#hasForms}}<div class="actions"><form method="post" action="{{path}}/backup"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Back up now</button></form><form method="post" action="{{path}}/drill"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Drill the latest backup</button></form></div>{{/hasForms}}
     {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th></tr></thead><tbody>{{/hasBackups}}
     {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td>{{drills}}</td></tr>
     {{/backups}}
@@ -49,6 +57,7 @@ struct BackupsPage {
     </section>
     {{/profiles}}
     {{^hasProfiles}}<section><p>No backup profile configured.</p></section>{{/hasProfiles}}
+    {{#hasProfiles}}{{^hasForms}}<p class="note">Enqueueing a backup or a drill from here needs the dashboard's token (web.token_env or web.token_file).</p>{{/hasForms}}{{/hasProfiles}}
     </main>
     </body>
     </html>

@@ -16,19 +16,22 @@ package struct Dashboard: Sendable {
     package let logger: Logger
     /// The registered job kinds: the values `/jobs?kind=` accepts.
     package let kinds: [String]
+    /// Validates the jobs the actions enqueue, as `orchestrator enqueue` does.
+    package let preparer: any JobPreparer
 
-    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], logger: Logger) {
+    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], preparer: any JobPreparer, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.token = token
         self.kinds = kinds.sorted()
+        self.preparer = preparer
         self.logger = logger
     }
 
     static let overviewTemplate = try! MustacheTemplate(string: OverviewTemplate.text)
 
-    package func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+    package func router() -> Router<DashboardContext> {
+        let router = Router(context: DashboardContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: AccessMiddleware(token: token))
@@ -54,14 +57,14 @@ package struct Dashboard: Sendable {
         }
         router.get("/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
-            return Self.html(JobDetailPage.template.render(JobDetailPage(detail)))
+            return Self.html(JobDetailPage.template.render(JobDetailPage(detail, formToken: token?.formToken)))
         }
         router.get("/api/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { throw HTTPError(.notFound, message: "no such job") }
             return try Self.json(detail)
         }
         router.get("/backups") { request, _ in
-            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request))))
+            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request), formToken: token?.formToken)))
         }
         router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
         router.get("/alerts") { request, _ in
@@ -69,6 +72,7 @@ package struct Dashboard: Sendable {
             return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
         }
         router.get("/api/alerts") { request, _ in try Self.json(try await loadAlerts(try AlertsQuery(request))) }
+        addActionRoutes(to: router)
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Stylesheet.text)))
@@ -111,7 +115,8 @@ package struct Dashboard: Sendable {
         guard let text, let id = Int64(text), id > 0 else { return nil }
         return try await read("a job") { connection in
             guard let job = try await JobQueue.job(id: id, on: connection) else { return nil }
-            return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed())
+            return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed(),
+                                        actions: try await JobActionRecord.load(jobID: id, on: connection))
         }
     }
 

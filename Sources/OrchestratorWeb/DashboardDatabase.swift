@@ -25,6 +25,16 @@ package final class DashboardDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction on a connection of its own, closed afterwards: the shared
+    /// session interleaves concurrent requests' statements, which a BEGIN ... COMMIT must not
+    /// see. Actions are rare; a connection each costs nothing that matters.
+    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connector.connect()
+        defer { connection.close() }
+        try await connection.execute("SET statement_timeout = '10s'; SET application_name = 'orchestrator serve'")
+        return try await connection.transaction(body)
+    }
+
     package func close() {
         current.withLock { $0 }?.close()
     }

@@ -39,6 +39,7 @@ enum Stylesheet {
     pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; margin: .25rem 0 .5rem; }
     h3 { font-size: .9rem; margin: .5rem 0 .2rem; }
     .pager { margin: .5rem 0 0; }
+    .actions { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0; } .actions button { font-size: 1rem; padding: .3rem .8rem; }
     article.alert { border-top: 1px solid var(--line); padding: .4rem 0; } article.alert p { margin: .2rem 0; }
     @media (min-width: 700px) { .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } .tiles { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); } }
     """
