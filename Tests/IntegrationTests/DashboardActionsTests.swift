@@ -295,4 +295,28 @@ struct DashboardActionsTests {
             }
         }
     }
+
+    /// A browser's form post names its origin; only this dashboard's host (as the browser
+    /// addressed it) passes, with either scheme (TLS may end at a proxy).
+    @Test func aSessionPostPassesOnlyFromThisHostsOrigin() async throws {
+        let token = Self.session
+        func post(origin: String?, site: String?) -> Request {
+            var head = HTTPRequest(method: .post, scheme: "http", authority: "nuc.example:8089", path: "/jobs/1/retry")
+            head.headerFields[.cookie] = Self.cookie
+            head.headerFields[.contentType] = "application/x-www-form-urlencoded"
+            if let origin { head.headerFields[.origin] = origin }
+            if let site { head.headerFields[.secFetchSite] = site }
+            return Request(head: head, body: .init(buffer: ByteBuffer(string: "form_token=\(token.formToken)")))
+        }
+        for (origin, site) in [("http://nuc.example:8089", nil), ("https://nuc.example:8089", "same-origin"), (nil, "same-origin"), (nil, nil)] as [(String?, String?)] {
+            let actor = try await ActionActor.authorize(post(origin: origin, site: site), client: "192.0.2.7", token: token)
+            #expect(actor.name == "web (session) from 192.0.2.7", "\(origin ?? "-") \(site ?? "-")")
+        }
+        for (origin, site) in [("http://nuc.example", nil), ("http://evil.example:8089", nil), ("null", nil), ("http://nuc.example:8089.evil", nil),
+                               ("http://nuc.example:8089", "same-site"), (nil, "cross-site"), (nil, "none")] as [(String?, String?)] {
+            await #expect(throws: HTTPError.self, "\(origin ?? "-") \(site ?? "-")") {
+                try await ActionActor.authorize(post(origin: origin, site: site), client: nil, token: token)
+            }
+        }
+    }
 }
