@@ -35,7 +35,7 @@ extension Dashboard {
         let outcome: String
         let succeeded: Bool
         let actor: String
-        let at: Date?
+        let at: Date
         enum CodingKeys: String, CodingKey { case action, jobID = "job_id", outcome, succeeded, actor, at }
     }
 
