@@ -4,6 +4,7 @@ import Logging
 import Mustache
 import PostgresClient
 import Queue
+import Scheduling
 import ServiceLifecycle
 import Settings
 
@@ -46,12 +47,14 @@ package struct Dashboard: Sendable {
         router.get("/api/overview") { _, _ in try Self.json(try await loadOverview()) }
         router.get("/jobs") { request, _ in
             let (query, jobs, now) = try await loadJobs(request)
-            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, now: now)))
+            let schedules = query.beforeID == nil ? try await loadSchedules(now: now) : nil
+            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, schedules: schedules, now: now)))
         }
         router.get("/api/jobs") { request, _ in
             let (query, jobs, _) = try await loadJobs(request)
             return try Self.json(JobList(jobs: jobs, nextBefore: jobs.count == query.limit ? jobs.last?.id : nil))
         }
+        router.get("/api/schedules") { _, _ in try Self.json(try await loadSchedules(now: Date())) }
         router.get("/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
             return Self.html(JobDetailPage.template.render(JobDetailPage(detail)))
@@ -99,6 +102,10 @@ package struct Dashboard: Sendable {
         let now = Date()
         let jobs = try await read("jobs") { connection in try await JobQueue.list(query.filter(now: now), on: connection) }
         return (query, jobs, now)
+    }
+
+    private func loadSchedules(now: Date) async throws -> [ScheduleStatus] {
+        try await read("schedules") { connection in try await ScheduleStatus.load(configuration: configuration, on: connection, now: now) }
     }
 
     /// Nil for an id that is not a positive integer or names no job (both are 404).
