@@ -15,6 +15,7 @@ enum PageLayout {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>orchestrator · \(title)</title>
         <link rel="stylesheet" href="\(Stylesheet.path)">
+        <link rel="icon" href="data:,">
         </head>
         <body>
         \(navigation)

@@ -35,7 +35,7 @@ struct ScheduleRows {
     {{#schedules}}<section>
     <h2>Schedules</h2>
     {{#hasRows}}<div class="scroll"><table><thead><tr><th>name</th><th>cron</th><th>job</th><th>last</th><th>next</th><th>late and missed ({{days}} days)</th></tr></thead><tbody>{{/hasRows}}
-    {{#rows}}<tr class="{{level}}"><td>{{name}}</td><td>{{cron}}</td><td>{{job}}</td><td>{{last}}{{#hasLastJob}} <a href="/jobs/{{lastJobID}}">#{{lastJobID}}</a>{{/hasLastJob}}</td><td>{{next}}</td><td>{{irregular}}</td></tr>
+    {{#rows}}<tr class="{{level}}"><td>{{name}}</td><td>{{cron}}</td><td>{{job}}</td><td>{{last}}{{#hasLastJob}} <a href="/jobs/{{lastJobID}}">#{{lastJobID}}</a>{{/hasLastJob}}</td><td>{{next}}</td><td class="wrap">{{irregular}}</td></tr>
     {{/rows}}
     {{#hasRows}}</tbody></table></div>{{/hasRows}}
     {{^hasRows}}<p>No schedule configured.</p>{{/hasRows}}

@@ -25,6 +25,8 @@ enum Stylesheet {
     svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 1.2; vector-effect: non-scaling-stroke; }
     table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid var(--line); }
     .scroll { overflow-x: auto; }
+    .scroll table { overflow-wrap: normal; } .scroll th, .scroll td { white-space: nowrap; max-width: 24rem; overflow: hidden; text-overflow: ellipsis; }
+    .scroll td.error, .scroll td.wrap { white-space: normal; min-width: 14rem; overflow-wrap: anywhere; }
     dl { display: grid; grid-template-columns: auto 1fr; gap: .15rem .75rem; margin: 0; } dt { color: var(--unknown); } dd { margin: 0; }
     .badge { font-weight: 600; margin-right: .75rem; }
     form.login { max-width: 22rem; margin: 3rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; }
