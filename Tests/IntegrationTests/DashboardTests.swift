@@ -75,6 +75,14 @@ struct DashboardTests {
                 (#"orchestrator_alerts_open{severity="critical"}"#, 1),
                 (#"orchestrator_alerts_open{severity="warning"}"#, 0),
                 ("orchestrator_workers_alive", 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="1.0"}"#, 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="5.0"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="+Inf"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_sum{kind="vacuum"}"#, 6),
+                (#"orchestrator_job_run_duration_seconds_count{kind="vacuum"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="5.0"}"#, 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="15.0"}"#, 1),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="14400.0"}"#, 1),
                 (#"orchestrator_health_value{metric="cpu.usage_percent",subject="host",host="nuc"}"#, 97),
                 (#"orchestrator_health_value{metric="disk.used_percent",subject="/var/\"quoted\"\\dir\nnext",host="nuc"}"#, 91),
             ]
@@ -85,7 +93,7 @@ struct DashboardTests {
             #expect((590...700).contains(queuedAge))
             let backupAt = try #require(samples[#"orchestrator_backup_last_success_timestamp_seconds{profile="daily"}"#])
             #expect(abs(Date().timeIntervalSince1970 - 7200 - backupAt) < 120)
-            try await PrometheusParser.check(text, families: 17)
+            try await PrometheusParser.check(text, families: 18)
         }
     }
 
