@@ -17,13 +17,17 @@ package struct Dashboard: Sendable {
     package let logger: Logger
     /// The registered job kinds: the values `/jobs?kind=` accepts.
     package let kinds: [String]
+    /// The process's request metrics, added to `/metrics` (nil: not recorded).
+    package let requestMetrics: RequestMetrics?
 
-    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], logger: Logger) {
+    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], logger: Logger,
+                 requestMetrics: RequestMetrics? = nil) {
         self.configuration = configuration
         self.database = database
         self.token = token
         self.kinds = kinds.sorted()
         self.logger = logger
+        self.requestMetrics = requestMetrics
     }
 
     static let overviewTemplate = try! MustacheTemplate(string: OverviewTemplate.text)
@@ -31,12 +35,13 @@ package struct Dashboard: Sendable {
     package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
+        if requestMetrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: AccessMiddleware(token: token))
 
         router.get("/healthz") { _, _ in await healthz() }
         router.get("/metrics") { _, _ in
-            let text = await MetricsExposition.render(configuration: configuration, database: database)
+            let text = await MetricsExposition.render(configuration: configuration, database: database) + (requestMetrics?.text() ?? "")
             return Response(status: .ok, headers: [.contentType: MetricsExposition.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/") { _, _ in

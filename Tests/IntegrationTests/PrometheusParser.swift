@@ -9,7 +9,7 @@ enum PrometheusParser {
     from prometheus_client.parser import text_string_to_metric_families
     families = list(text_string_to_metric_families(sys.stdin.read()))
     for family in families:
-        assert family.type in ("gauge", "histogram"), family.name
+        assert family.type in ("gauge", "histogram", "counter"), family.name
         assert family.name.startswith("orchestrator_"), family.name
         for sample in family.samples:
             assert sample.value == sample.value, sample
@@ -29,7 +29,7 @@ enum PrometheusParser {
     print(len(families))
     """
 
-    /// Fails the test unless the text parses into at least `families` gauge and histogram
+    /// Fails the test unless the text parses into at least `families` gauge, counter and histogram
     /// families, each histogram's buckets cumulative and ending in +Inf at its count.
     static func check(_ text: String, families: Int) async throws {
         let process = Process()
