@@ -33,6 +33,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The age v1 file format (X25519 recipients, ChaCha20-Poly1305 STREAM) on swift-crypto:
+        // backups encrypted here decrypt with the standard `age` tool.
+        .target(
+            name: "AgeEncryption",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The operator dashboard: HTTP server, pages, /metrics. Reads through the domain modules.
         .target(
             name: "OrchestratorWeb",
@@ -200,7 +206,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
-                "WALArchive", "Archiving", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "WALArchive", "Archiving", "AgeEncryption", "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
