@@ -119,8 +119,8 @@ struct LineChart {
                 bands.append(Drawing.Shape(series: index, points: outline.joined(separator: " ")))
             }
             let line = series.points.compactMap { point in point.value.map { (x(point.at), y($0)) } }
-            if line.count >= 2 {
-                polylines.append(Drawing.Shape(series: index, points: line.map { pair($0.0, $0.1) }.joined(separator: " ")))
+            for run in Self.runs(line.map(\.0)) where run.count >= 2 {
+                polylines.append(Drawing.Shape(series: index, points: line[run].map { pair($0.0, $0.1) }.joined(separator: " ")))
             }
             if line.count <= Self.maximumDots {
                 dots += line.map { Drawing.Dot(series: index, x: Self.number($0.0), y: Self.number($0.1)) }
@@ -136,6 +136,20 @@ struct LineChart {
             axis: "M\(Self.number(Self.left)) \(Self.number(Self.top))V\(Self.number(bottomY))H\(Self.number(rightX))",
             levels: lines, bands: bands, lines: polylines, dots: dots, labels: labels
         )
+    }
+
+    /// The stretches of a line between gaps: a step over three times the usual (median) step
+    /// means nothing was measured there, so the line breaks instead of bridging it.
+    static func runs(_ xs: [Double]) -> [Range<Int>] {
+        guard xs.count > 2 else { return xs.isEmpty ? [] : [0..<xs.count] }
+        let steps = zip(xs.dropFirst(), xs).map { $0 - $1 }
+        let usual = steps.sorted()[steps.count / 2]
+        var runs: [Range<Int>] = [], start = 0
+        for (index, step) in steps.enumerated() where usual > 0 && step > 3 * usual {
+            runs.append(start..<(index + 1))
+            start = index + 1
+        }
+        return runs + [start..<xs.count]
     }
 
     /// Hours and minutes for a period up to two days, the date beyond (UTC, as stored).

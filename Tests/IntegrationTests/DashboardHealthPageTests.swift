@@ -210,6 +210,25 @@ struct DashboardHealthPageTests {
         }
     }
 
+    @Test func theLineBreaksWhereNothingWasMeasured() async throws {
+        try await Harness.with(configuration: Self.configuration) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            // Every 10 minutes for half an hour, nine hours of silence, then again.
+            for minutesAgo in [600.0, 590, 580, 30, 20, 10] {
+                try await HealthStore.store(HealthRun(host: "nuc", takenAt: Date().addingTimeInterval(-minutesAgo * 60), durationMs: 1, databaseMs: 1, samples: [
+                    HealthSample(.postgres, "trading", "pg.tps", value: minutesAgo, unit: "per_second"),
+                ]), jobID: nil, on: connection)
+            }
+            try await DashboardFixture.test(harness) { client in
+                let page = try await Self.page(client, "/health?metric=pg.tps&subject=trading")
+                #expect(page.components(separatedBy: "<polyline class=\"line s0\"").count - 1 == 2)
+                #expect(page.components(separatedBy: "<circle class=\"dot s0\"").count - 1 == 6)
+                #expect(page.contains("<dt>latest</dt><dd>10.0/s</dd>"))
+            }
+        }
+    }
+
     @Test func invalidParametersAreRefusedBeforeAnyQuery() async throws {
         try await Harness.with(configuration: Self.configuration) { harness in
             try await DashboardFixture.test(harness) { client in
