@@ -1,8 +1,8 @@
 import Foundation
 import Mustache
 
-/// `/health` without a metric: the metrics of each host's newest sampling run, by category,
-/// each linking to its chart. Every string is HTML-escaped by the template (`{{…}}`).
+/// `/health` without a metric: the newest value of every series, by category, each linking to
+/// its chart. Every string is HTML-escaped by the template (`{{…}}`).
 struct HealthPage {
     struct Row { let subject: String; let metric: String; let host: String; let value: String; let measured: String; let level: String; let link: String }
     struct Category { let name: String; let rows: [Row] }
@@ -17,7 +17,7 @@ struct HealthPage {
         for entry in view.metrics {
             let row = Row(subject: entry.subject, metric: entry.metric, host: entry.host,
                           value: entry.value.map { DisplayText.value($0, unit: entry.unit) } ?? "\(entry.status): \(JobsPage.firstLine(entry.message ?? "no value"))",
-                          measured: DisplayText.ago(entry.takenAt, now: now), level: entry.level.rawValue,
+                          measured: DisplayText.ago(entry.takenAt, now: now) + (entry.current ? "" : ", no longer sampled"), level: entry.level.rawValue,
                           link: HealthQuery.chartLink(host: entry.host, metric: entry.metric, subject: entry.subject, range: .day))
             if categories.last?.name == entry.category {
                 categories[categories.count - 1] = Category(name: entry.category, rows: categories[categories.count - 1].rows + [row])

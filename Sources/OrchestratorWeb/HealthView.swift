@@ -4,10 +4,11 @@ import PostgresClient
 import Settings
 
 /// What `/health` shows, read through the Health module's queries; `/api/health` returns it as
-/// JSON. Without a metric: every metric of each host's newest sampling run with its level. With
-/// one: that series over the range, and the thresholds that apply to it.
+/// JSON. Without a metric: the newest value of every series with raw samples, judged by the
+/// thresholds when it comes from its host's newest run. With one: that series over the range, and
+/// the thresholds that apply to it.
 package struct HealthView: Sendable, Encodable {
-    /// One metric of the newest run, judged like the overview's tiles.
+    /// A series' newest sample, judged like the overview's tiles.
     package struct Entry: Sendable, Encodable {
         package let host: String
         package let category: String
@@ -18,9 +19,13 @@ package struct HealthView: Sendable, Encodable {
         package let status: String
         package let message: String?
         package let takenAt: Date
+        /// Whether the host's newest run measured it; an older value is `unknown`, not judged.
+        package let current: Bool
         package let level: HealthTile.Level
 
-        enum CodingKeys: String, CodingKey { case host, category, subject, metric, value, unit, status, message, takenAt = "taken_at", level }
+        enum CodingKeys: String, CodingKey {
+            case host, category, subject, metric, value, unit, status, message, takenAt = "taken_at", current, level
+        }
     }
 
     /// The levels of the rule that applies to a series (nil when none does).
@@ -51,12 +56,16 @@ package struct HealthView: Sendable, Encodable {
 
     static let categoryOrder = ["system": 0, "postgres": 1, "service": 2, "check": 3]
 
-    /// Every metric of the newest run of each host (`latest_health`).
+    /// The newest sample of every series that has raw samples.
     static func list(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> HealthView {
-        let entries = try await LatestHealthSample.load(on: connection).map { sample in
-            Entry(host: sample.host, category: sample.category, subject: sample.subject, metric: sample.metric, value: sample.value,
-                  unit: sample.unit, status: sample.status, message: sample.message, takenAt: sample.takenAt,
-                  level: HealthTile(sample: sample, series: nil, thresholds: configuration.alerts.thresholds).level)
+        let samples = try await LatestHealthSample.loadEverySeries(on: connection)
+        // A run stores all its samples at the run's time, so the host's newest time is its newest run.
+        let newest = Dictionary(samples.map { ($0.host, $0.takenAt) }, uniquingKeysWith: max)
+        let entries = samples.map { sample in
+            let current = sample.takenAt == newest[sample.host]
+            return Entry(host: sample.host, category: sample.category, subject: sample.subject, metric: sample.metric, value: sample.value,
+                         unit: sample.unit, status: sample.status, message: sample.message, takenAt: sample.takenAt, current: current,
+                         level: current ? HealthTile(sample: sample, series: nil, thresholds: configuration.alerts.thresholds).level : .unknown)
         }.sorted {
             (categoryOrder[$0.category] ?? 9, $0.category, $0.subject, $0.metric, $0.host) < (categoryOrder[$1.category] ?? 9, $1.category, $1.subject, $1.metric, $1.host)
         }

@@ -100,6 +100,38 @@ struct DashboardHealthPageTests {
         }
     }
 
+    @Test func seriesTheNewestRunNoLongerMeasuresAreListedUnjudged() async throws {
+        try await Harness.with(configuration: Self.configuration) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            try await HealthStore.store(HealthRun(host: "nuc", takenAt: Date().addingTimeInterval(-3 * 3600), durationMs: 1, databaseMs: 1, samples: [
+                HealthSample(.postgres, "app/public.gone", "pg.table.dead_tuples", value: 12345, unit: "rows"),
+                HealthSample(.check, "trades-old", "check.value", value: 0, unit: "rows"),
+            ]), jobID: nil, on: connection)
+            try await Self.storeRuns(connection)
+            try await HealthStore.store(HealthRun(host: "other", takenAt: Date().addingTimeInterval(-600), durationMs: 1, databaseMs: 1, samples: [
+                HealthSample(.system, "host", "cpu.usage_percent", value: 12, unit: "percent"),
+            ]), jobID: nil, on: connection)
+            try await DashboardFixture.test(harness) { client in
+                let metrics = try #require(try await Self.json(client, "/api/health")["metrics"] as? [[String: Any]])
+                #expect(metrics.count == 8)
+                let gone = try #require(metrics.first { $0["subject"] as? String == "app/public.gone" })
+                #expect(gone["current"] as? Bool == false && gone["level"] as? String == "unknown" && Self.number(gone["value"]) == 12345)
+                // 0 trades would be critical, but it is three hours old and no longer measured.
+                let old = try #require(metrics.first { $0["subject"] as? String == "trades-old" })
+                #expect(old["current"] as? Bool == false && old["level"] as? String == "unknown")
+                #expect(metrics.filter { $0["current"] as? Bool == true }.count == 6)
+                #expect(metrics.first { $0["host"] as? String == "other" }?["level"] as? String == "ok")
+
+                let page = try await Self.page(client, "/health")
+                #expect(page.contains(#"<tr class="unknown"><td>app/public.gone</td><td><a href="/health?metric=pg.table.dead_tuples&amp;subject=app%2Fpublic.gone&amp;host=nuc&amp;range=24h">pg.table.dead_tuples</a></td><td>nuc</td><td class="value">12345</td><td>3.0 h ago, no longer sampled</td>"#))
+                // Its chart still draws.
+                let chart = try await Self.chart(client, "metric=pg.table.dead_tuples&subject=app%2Fpublic.gone&host=nuc")
+                #expect(try Self.points(chart).map { Self.number($0["avg"]) } == [12345])
+            }
+        }
+    }
+
     @Test func aChartDrawsTheSamplesAndTheThresholdLinesThatApply() async throws {
         try await Harness.with(configuration: Self.configuration) { harness in
             let connection = try await harness.connect()
