@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "OrchestratorWeb",
             dependencies: [
-                "Alerts", "Health", "Backups", "Queue", "Scheduling", "Database", "Settings", "PostgresClient",
+                "Alerts", "Health", "Backups", "Queue", "Scheduling", "Database", "Settings", "Support", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

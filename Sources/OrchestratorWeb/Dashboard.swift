@@ -72,6 +72,16 @@ package struct Dashboard: Sendable {
             Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request))))
         }
         router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
+        router.get("/health") { request, _ in
+            let (query, view) = try await loadHealth(request)
+            guard let series = query.series else { return Self.html(HealthPage.template.render(HealthPage(view))) }
+            return Self.html(HealthChartPage.template.render(HealthChartPage(view, series: series)))
+        }
+        router.get("/api/health") { request, _ in try Self.json(try await loadHealth(request).1) }
+        router.get("/maintenance") { request, _ in
+            Self.html(MaintenancePage.template.render(MaintenancePage(try await loadMaintenance(request))))
+        }
+        router.get("/api/maintenance") { request, _ in try Self.json(try await loadMaintenance(request)) }
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Stylesheet.text)))
@@ -126,6 +136,24 @@ package struct Dashboard: Sendable {
         let limit = try ListLimit.parse(request)
         return try await read("the backup catalog") { connection in
             try await BackupCatalogView.load(configuration: configuration, limit: limit, on: connection)
+        }
+    }
+
+    private func loadHealth(_ request: Request) async throws -> (HealthQuery, HealthView) {
+        let query = try HealthQuery(request)
+        let view = try await read("health samples") { connection in
+            if let series = query.series {
+                return try await HealthView.chart(series, configuration: configuration, on: connection)
+            }
+            return try await HealthView.list(configuration: configuration, on: connection)
+        }
+        return (query, view)
+    }
+
+    private func loadMaintenance(_ request: Request) async throws -> MaintenanceHistory {
+        let limit = try ListLimit.parse(request)
+        return try await read("the maintenance history") { connection in
+            try await MaintenanceHistory.load(configuration: configuration, limit: limit, on: connection)
         }
     }
 

@@ -1,7 +1,8 @@
 /// What every page shares: the document head and the navigation bar. A new page adds its link
 /// to `links`; the templates take `head` and `navigation` as fixed text (no database value).
 enum PageLayout {
-    static let links: [(path: String, label: String)] = [("/", "Overview"), ("/jobs", "Jobs"), ("/backups", "Backups")]
+    static let links: [(path: String, label: String)] = [("/", "Overview"), ("/jobs", "Jobs"), ("/backups", "Backups"), ("/health", "Health"),
+                                                         ("/maintenance", "Maintenance")]
 
     static let navigation = "<nav class=\"site\">" + links.map { "<a href=\"\($0.path)\">\($0.label)</a>" }.joined() + "</nav>"
 

@@ -159,7 +159,8 @@ struct DashboardTests {
     }
 
     @Test func theTemplatesInsertNothingUnescaped() {
-        for text in [OverviewTemplate.text, JobsPage.text, JobDetailPage.text, BackupsPage.text, NotFoundPage.text] {
+        for text in [OverviewTemplate.text, JobsPage.text, JobDetailPage.text, BackupsPage.text, NotFoundPage.text, HealthPage.text,
+                     HealthChartPage.text, MaintenancePage.text, LineChart.template] {
             #expect(!text.contains("{{{") && !text.contains("{{&"))
         }
     }
@@ -167,7 +168,8 @@ struct DashboardTests {
     @Test func aTokenGuardsEveryPathButTheLoginForm() async throws {
         try await Harness.with(configuration: Self.configuration) { harness in
             try await DashboardFixture.test(harness, token: DashboardFixture.token) { client in
-                for path in ["/", "/metrics", "/api/overview", "/healthz", "/jobs", "/api/jobs", "/backups", "/api/backups"] {
+                for path in ["/", "/metrics", "/api/overview", "/healthz", "/jobs", "/api/jobs", "/backups", "/api/backups", "/health", "/api/health",
+                             "/maintenance", "/api/maintenance"] {
                     try await client.execute(uri: path, method: .get) { response in
                         #expect(response.status == .unauthorized, "\(path)")
                         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
