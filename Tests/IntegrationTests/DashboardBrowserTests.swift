@@ -45,7 +45,8 @@ struct DashboardBrowserTests {
 
             let server = try await ServeProcess(databaseURL: try harness.database.url)
             defer { server.stop() }
-            let paths = PageLayout.links.map(\.path) + ["/jobs/\(failedJob)"]
+            let chart = "/health?metric=cpu.usage_percent&subject=host&range=24h"
+            let paths = PageLayout.links.map(\.path) + ["/jobs/\(failedJob)", chart]
             let report = try runChecker(urls: paths.map { server.base + $0 } + [Self.violatesPolicy, Self.logsAnError])
 
             #expect(report.pages.count == (paths.count + 2) * Self.widths.count)
@@ -71,6 +72,8 @@ struct DashboardBrowserTests {
             #expect(try text("/").contains("disk \(DashboardFixture.hostile) is full"))
             #expect(try text("/backups").contains("117.7 MiB"))
             #expect(try text("/backups").contains("passed"))
+            #expect(try text(chart).contains("97.0 %"))
+            #expect(try text("/health").contains("97.0 %"))
 
             // The checker sees what it is there to see.
             for width in Self.widths {
