@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import Support
 
 /// The newest value of a metric for a host and subject: a row of `latest_health` (each host's
 /// newest run), or of `loadEverySeries`.
@@ -14,13 +15,15 @@ package struct LatestHealthSample: Sendable, Codable, Equatable {
     package let status: String
     package let message: String?
     package let takenAt: Date
+    /// The sample's details object (a WAL stream's slot, a check's query); empty when none.
+    package let details: [String: JSONValue]
 
     /// Every metric of each host's newest run, or only `metrics` when given, ordered by host,
     /// metric and subject.
     package static func load(metrics: [String]? = nil, on connection: PostgresConnection) async throws -> [LatestHealthSample] {
         let rows = try await connection.query(
             """
-            SELECT host, category, subject, metric, value, unit, status, message, taken_at FROM orchestrator.latest_health
+            SELECT host, category, subject, metric, value, unit, status, message, details::text AS details, taken_at FROM orchestrator.latest_health
             WHERE $1::text[] IS NULL OR metric = ANY($1::text[])
             ORDER BY host, metric, subject
             """,
@@ -36,7 +39,10 @@ extension LatestHealthSample {
         self.init(
             host: try row.decode("host"), category: try row.decode("category"), subject: try row.decode("subject"), metric: try row.decode("metric"),
             value: try row.decodeIfPresent("value"), unit: try row.decodeIfPresent("unit"), status: try row.decode("status"),
-            message: try row.decodeIfPresent("message"), takenAt: try row.decode("taken_at")
+            message: try row.decodeIfPresent("message"), takenAt: try row.decode("taken_at"),
+            details: try row.decodeIfPresent("details").flatMap { (text: String) -> [String: JSONValue]? in
+                if case .object(let object)? = try? JSONValue.parse(text) { object } else { nil }
+            } ?? [:]
         )
     }
 
@@ -61,7 +67,7 @@ extension LatestHealthSample {
             )
             SELECT newest.* FROM series s
             CROSS JOIN LATERAL (
-                SELECT h.host, h.category, h.subject, h.metric, h.value, h.unit, h.status, h.message, h.taken_at
+                SELECT h.host, h.category, h.subject, h.metric, h.value, h.unit, h.status, h.message, h.details::text AS details, h.taken_at
                 FROM orchestrator.health_samples h
                 WHERE h.host = s.host AND h.metric = s.metric AND h.subject = s.subject
                 ORDER BY h.taken_at DESC LIMIT 1
