@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.9.0"),
     ],
     targets: [
         .executableTarget(
@@ -26,21 +27,27 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "OrchestratorWeb", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
-                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive",
+                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive", "AgeEncryption",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The age v1 file format (X25519 recipients, ChaCha20-Poly1305 STREAM) on swift-crypto:
+        // backups encrypted here decrypt with the standard `age` tool.
+        .target(
+            name: "AgeEncryption",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The operator dashboard: HTTP server, pages, /metrics. Reads through the domain modules.
         .target(
             name: "OrchestratorWeb",
             dependencies: [
-                "Alerts", "Health", "Backups", "Queue", "Database", "Settings", "PostgresClient",
-                "Support",
+                "Alerts", "Health", "Backups", "Queue", "Scheduling", "Database", "Settings", "Support", "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -199,7 +206,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
-                "WALArchive", "Archiving", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "WALArchive", "Archiving", "AgeEncryption", "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import Health
 import PostgresClient
 import Settings
 import Support
@@ -22,26 +23,13 @@ extension BuiltinAlertEvaluator {
         if settings.walArchiveFailing.enabled { metrics.append("pg.archive_failing") }
         if settings.walArchiveGap.enabled { metrics.append("wal.gaps") }
         guard !metrics.isEmpty else { return ([], []) }
-        let rows = try await connection.query(
-            """
-            SELECT host, subject, metric, value, message, details::text AS details, taken_at
-            FROM orchestrator.latest_health
-            WHERE metric = ANY($1::text[]) AND subject <> 'wal'
-            ORDER BY host, metric, subject
-            """,
-            [metrics]
-        )
+        // Subject `wal` is the whole repository's total; gaps are judged per timeline.
+        let samples = try await LatestHealthSample.load(metrics: metrics, on: connection).filter { $0.subject != "wal" }
         let behindMinutes = settings.walArchiveBehind.limit ?? configuration.walArchive?.warnBehindMinutes ?? 5
         var conditions: [AlertCondition] = []
         var undecided: Set<AlertCondition.Key> = []
-        for row in rows.rows {
-            let host: String = try row.decode("host")
-            let subject: String = try row.decode("subject")
-            let metric: String = try row.decode("metric")
-            let value: Double? = try row.decodeIfPresent("value")
-            let takenAt: Date = try row.decode("taken_at")
-            let details: [String: JSONValue]
-            if case .object(let object)? = try? JSONValue.parse(try row.decode("details")) { details = object } else { details = [:] }
+        for sample in samples {
+            let (host, subject, metric, value, takenAt, details) = (sample.host, sample.subject, sample.metric, sample.value, sample.takenAt, sample.details)
             let rule: String
             switch metric {
             case "pg.archive_behind_seconds": rule = "wal_archive_behind"

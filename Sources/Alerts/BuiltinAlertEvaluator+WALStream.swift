@@ -25,29 +25,15 @@ extension BuiltinAlertEvaluator {
         if settings.walSlotRetained.enabled { metrics.append("pg.slot_retained_bytes") }
         if settings.walSpoolBehind.enabled { metrics += ["wal.stream_spool_oldest_seconds", "wal.async_oldest_pending_seconds"] }
         guard !metrics.isEmpty else { return ([], []) }
-        let rows = try await connection.query(
-            """
-            SELECT host, subject, metric, value, message, details::text AS details, taken_at
-            FROM orchestrator.latest_health
-            WHERE metric = ANY($1::text[])
-            ORDER BY host, metric, subject
-            """,
-            [metrics]
-        )
+        let samples = try await LatestHealthSample.load(metrics: metrics, on: connection)
         let stoppedMinutes = settings.walStreamStopped.limit ?? 5
         let retainedMB = settings.walSlotRetained.limit ?? BuiltinAlertSettings.defaultSlotRetainedMB
         let spoolMinutes = settings.walSpoolBehind.limit ?? configuration.walArchive?.warnBehindMinutes ?? 5
         var conditions: [AlertCondition] = []
         var undecided: Set<AlertCondition.Key> = []
-        for row in rows.rows {
-            let host: String = try row.decode("host")
-            let subject: String = try row.decode("subject")
-            let metric: String = try row.decode("metric")
-            let value: Double? = try row.decodeIfPresent("value")
-            let takenAt: Date = try row.decode("taken_at")
-            let message: String? = try row.decodeIfPresent("message")
-            let details: [String: JSONValue]
-            if case .object(let object)? = try? JSONValue.parse(try row.decode("details")) { details = object } else { details = [:] }
+        for sample in samples {
+            let (host, subject, metric, value, takenAt, details) = (sample.host, sample.subject, sample.metric, sample.value, sample.takenAt, sample.details)
+            let message = sample.message
             let rule = switch metric {
             case "wal.stream_active": "wal_stream_stopped"
             case "pg.slot_retained_bytes": "wal_slot_retained"

@@ -75,7 +75,7 @@ package struct ReindexJob: JobKind {
                     let seconds = (ContinuousClock.now - started).seconds
                     let after = try await Self.size(of: target.index, on: connection)
                     rebuilt.append(.object([
-                        "index": .string(target.index.display), "seconds": .double(seconds),
+                        "index": .string(target.index.display), "table": .string(target.table.display), "seconds": .double(seconds),
                         "bytes_before": .int(before), "bytes_after": .int(after),
                     ]))
                 } catch let error as PostgresError where error.sqlState == "55P03" {

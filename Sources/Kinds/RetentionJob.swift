@@ -47,7 +47,7 @@ package struct RetentionJob: JobKind {
                 context.logger.error("retention policy failed", metadata: ["retention.policy": "\(name)", "error": "\(cause)"])
                 failed.append((name, cause))
                 results.append(.object([
-                    "policy": .string(name), "table": .string(policy.table), "status": .string("failed"),
+                    "policy": .string(name), "database": .string(policy.database), "table": .string(policy.table), "status": .string("failed"),
                     "error": .string(JobExecutor.describe(cause)), "rows_deleted": .int(partial?.rows ?? 0),
                     "batches": .int(Int64(partial?.batches ?? 0)),
                 ]))
@@ -74,7 +74,7 @@ package struct RetentionJob: JobKind {
             "longest_batch_ms": "\(Int(report.longestBatchMs))", "dry_run": "\(dryRun)",
         ])
         var entry: [String: JSONValue] = [
-            "policy": .string(name), "table": .string(policy.table), "status": .string("succeeded"),
+            "policy": .string(name), "database": .string(policy.database), "table": .string(policy.table), "status": .string("succeeded"),
             "rows_deleted": .int(report.rows), "batches": .int(Int64(report.batches)), "longest_batch_ms": .double(report.longestBatchMs),
             "wal_bytes": .int(report.walBytes), "cutoff": .string(report.cutoff.postgresText),
         ]

@@ -20,7 +20,7 @@ package struct OrchestratorCommand: AsyncParsableCommand {
             MigrateCommand.self, EnqueueCommand.self, WorkerCommand.self, JobsCommand.self,
             SchedulesCommand.self, StatusCommand.self, HealthCommand.self, BackupsCommand.self, KindsCommand.self,
             ConfigCommand.self, AlertsCommand.self, ReportCommand.self, WALCommand.self, WALPushCommand.self, WALGetCommand.self,
-            WALPusherCommand.self, PITRCommand.self, ArchiveTaskCommand.self, ServeCommand.self,
+            WALPusherCommand.self, PITRCommand.self, ArchiveTaskCommand.self, ServeCommand.self, KeysCommand.self,
         ]
     )
 

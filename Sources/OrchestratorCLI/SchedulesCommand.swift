@@ -18,11 +18,12 @@ struct SchedulesCommand: AsyncParsableCommand {
                 if global.json { return try Output.printJSON(rows) }
                 if rows.isEmpty { print("no schedules configured (add them under schedules: in the configuration)"); return }
                 print(Output.table(
-                    ["NAME", "CRON", "ZONE", "JOB", "LAST", "OUTCOME", "JOB STATE", "NEXT"],
+                    ["NAME", "CRON", "ZONE", "JOB", "LAST", "OUTCOME", "JOB STATE", "NEXT", "LATE/MISSED \(ScheduleStatus.recentDays)D"],
                     rows.map { row in
                         [row.name, row.cron, row.timeZone, row.kind + (row.target.map { " \($0)" } ?? ""),
                          Output.time(row.lastScheduledFor), row.lastOutcome ?? "-", row.lastJobState?.rawValue ?? "-",
-                         row.enabled ? Output.time(row.nextRun) : "disabled"]
+                         row.enabled ? Output.time(row.nextRun) : "disabled",
+                         "\(row.recentLate)/\(row.recentMissed)" + (row.overdueSince.map { ", OVERDUE since \(Output.time($0))" } ?? "")]
                     }
                 ))
             }

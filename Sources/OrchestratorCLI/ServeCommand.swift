@@ -40,8 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let database = DashboardDatabase(connector: environment.connector)
         defer { database.close() }
+        let requestMetrics = RequestMetrics()
+        requestMetrics.bootstrap()
         let dashboard = Dashboard(configuration: environment.configuration, database: database, token: token.map(AccessToken.init),
-                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: environment.logger)
+                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: environment.logger,
+                                  requestMetrics: requestMetrics)
         environment.logger.notice("dashboard listening", metadata: ["http.listen": "\(address)", "http.token": "\(token == nil ? "none" : "required")"])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: dashboard.service(listen: address))],

@@ -4,8 +4,9 @@ import Mustache
 
 /// `/backups`. Every string is HTML-escaped by the template (`{{…}}`); none is inserted raw.
 struct BackupsPage {
-    struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String }
-    struct Profile { let name: String; let path: String; let backups: [Backup]; let hasBackups: Bool }
+    struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String; let retention: String }
+    struct Deleted { let label: String; let finished: String; let size: String; let deleted: String; let reason: String }
+    struct Profile { let name: String; let path: String; let backups: [Backup]; let hasBackups: Bool; let trends: BackupTrends; let hasTrends: Bool; let deleted: [Deleted]; let hasDeleted: Bool }
 
     let profiles: [Profile]
     let hasProfiles: Bool
@@ -30,16 +31,29 @@ struct BackupsPage {
                 return Backup(id: backup.id, label: backup.label, method: backup.method.rawValue, started: DisplayText.time(backup.startedAt),
                               size: DisplayText.bytes(Double(backup.bytes)), duration: DisplayText.duration(backup.finishedAt.timeIntervalSince(backup.startedAt)),
                               verify: backup.verifyError.map { "\(verify): \(JobsPage.firstLine($0))" } ?? verify,
-                              level: verify == "passed" ? "ok" : (verify == "failed" ? "critical" : "warning"), drills: drillText.isEmpty ? "–" : drillText)
+                              level: verify == "passed" ? "ok" : (verify == "failed" ? "critical" : "warning"), drills: drillText.isEmpty ? "–" : drillText,
+                              retention: Self.retention(profile.keptBecause[String(backup.id)]))
             }
+            let deleted = profile.deleted.map { d in
+                Deleted(label: d.label, finished: DisplayText.time(d.finishedAt), size: DisplayText.bytes(Double(d.bytes)),
+                        deleted: DisplayText.ago(d.deletedAt, now: now), reason: d.reason ?? "–")
+            }
+            let trends = BackupTrends(profile)
             // A configured name, but a URL path segment all the same.
             let path = "/backups/" + (profile.profile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-            return Profile(name: profile.profile, path: path, backups: backups, hasBackups: !backups.isEmpty)
+            return Profile(name: profile.profile, path: path, backups: backups, hasBackups: !backups.isEmpty, trends: trends, hasTrends: !trends.charts.isEmpty,
+                           deleted: deleted, hasDeleted: !deleted.isEmpty)
         }
         hasProfiles = !profiles.isEmpty
         self.formToken = formToken ?? ""
         hasForms = formToken != nil
         generatedAt = DisplayText.time(now)
+    }
+
+    /// What retention decides today: the rules that keep the backup, or that the next prune deletes it.
+    static func retention(_ rules: [String]?) -> String {
+        guard let rules else { return "–" }
+        return rules.isEmpty ? "deleted by the next prune" : "kept: " + rules.joined(separator: ", ")
     }
 
     static let text = """
@@ -49,11 +63,15 @@ struct BackupsPage {
     {{#profiles}}<section>
     <h2>{{name}}</h2>
     {{#hasForms}}<div class="actions"><form method="post" action="{{path}}/backup"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Back up now</button></form><form method="post" action="{{path}}/drill"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Drill the latest backup</button></form></div>{{/hasForms}}
-    {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th></tr></thead><tbody>{{/hasBackups}}
-    {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td>{{drills}}</td></tr>
+    {{#hasTrends}}<div class="tiles">\(BackupTrends.fragment)</div>{{/hasTrends}}
+    {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th><th>retention</th></tr></thead><tbody>{{/hasBackups}}
+    {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td class="wrap">{{drills}}</td><td>{{retention}}</td></tr>
     {{/backups}}
     {{#hasBackups}}</tbody></table></div>{{/hasBackups}}
     {{^hasBackups}}<p>No backup in the catalog.</p>{{/hasBackups}}
+    {{#hasDeleted}}<h3>Deleted</h3><div class="scroll"><table><thead><tr><th>label</th><th>finished</th><th>size</th><th>deleted</th><th>why</th></tr></thead><tbody>
+    {{#deleted}}<tr><td>{{label}}</td><td>{{finished}}</td><td>{{size}}</td><td>{{deleted}}</td><td class="wrap">{{reason}}</td></tr>
+    {{/deleted}}</tbody></table></div>{{/hasDeleted}}
     </section>
     {{/profiles}}
     {{^hasProfiles}}<section><p>No backup profile configured.</p></section>{{/hasProfiles}}

@@ -4,6 +4,7 @@ import Logging
 import Mustache
 import PostgresClient
 import Queue
+import Scheduling
 import ServiceLifecycle
 import Settings
 
@@ -16,16 +17,20 @@ package struct Dashboard: Sendable {
     package let logger: Logger
     /// The registered job kinds: the values `/jobs?kind=` accepts.
     package let kinds: [String]
+    /// The process's request metrics, added to `/metrics` (nil: not recorded).
+    package let requestMetrics: RequestMetrics?
     /// Validates the jobs the actions enqueue, as `orchestrator enqueue` does.
     package let preparer: any JobPreparer
 
-    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], preparer: any JobPreparer, logger: Logger) {
+    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], preparer: any JobPreparer, logger: Logger,
+                 requestMetrics: RequestMetrics? = nil) {
         self.configuration = configuration
         self.database = database
         self.token = token
         self.kinds = kinds.sorted()
         self.preparer = preparer
         self.logger = logger
+        self.requestMetrics = requestMetrics
     }
 
     static let overviewTemplate = try! MustacheTemplate(string: OverviewTemplate.text)
@@ -33,12 +38,13 @@ package struct Dashboard: Sendable {
     package func router() -> Router<DashboardContext> {
         let router = Router(context: DashboardContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
+        if requestMetrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: ReadOnlyMiddleware())
         router.add(middleware: AccessMiddleware(token: token))
 
         router.get("/healthz") { _, _ in await healthz() }
         router.get("/metrics") { _, _ in
-            let text = await MetricsExposition.render(configuration: configuration, database: database)
+            let text = await MetricsExposition.render(configuration: configuration, database: database) + (requestMetrics?.text() ?? "")
             return Response(status: .ok, headers: [.contentType: MetricsExposition.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/") { _, _ in
@@ -49,12 +55,14 @@ package struct Dashboard: Sendable {
         router.get("/api/overview") { _, _ in try Self.json(try await loadOverview()) }
         router.get("/jobs") { request, _ in
             let (query, jobs, now) = try await loadJobs(request)
-            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, now: now)))
+            let schedules = query.beforeID == nil ? try await loadSchedules(now: now) : nil
+            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, schedules: schedules, now: now)))
         }
         router.get("/api/jobs") { request, _ in
             let (query, jobs, _) = try await loadJobs(request)
             return try Self.json(JobList(jobs: jobs, nextBefore: jobs.count == query.limit ? jobs.last?.id : nil))
         }
+        router.get("/api/schedules") { _, _ in try Self.json(try await loadSchedules(now: Date())) }
         router.get("/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
             return Self.html(JobDetailPage.template.render(JobDetailPage(detail, formToken: token?.formToken)))
@@ -67,6 +75,16 @@ package struct Dashboard: Sendable {
             Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request), formToken: token?.formToken)))
         }
         router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
+        router.get("/health") { request, _ in
+            let (query, view) = try await loadHealth(request)
+            guard let series = query.series else { return Self.html(HealthPage.template.render(HealthPage(view))) }
+            return Self.html(HealthChartPage.template.render(HealthChartPage(view, series: series)))
+        }
+        router.get("/api/health") { request, _ in try Self.json(try await loadHealth(request).1) }
+        router.get("/maintenance") { request, _ in
+            Self.html(MaintenancePage.template.render(MaintenancePage(try await loadMaintenance(request))))
+        }
+        router.get("/api/maintenance") { request, _ in try Self.json(try await loadMaintenance(request)) }
         router.get("/alerts") { request, _ in
             let query = try AlertsQuery(request)
             return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
@@ -110,6 +128,10 @@ package struct Dashboard: Sendable {
         return (query, jobs, now)
     }
 
+    private func loadSchedules(now: Date) async throws -> [ScheduleStatus] {
+        try await read("schedules") { connection in try await ScheduleStatus.load(configuration: configuration, on: connection, now: now) }
+    }
+
     /// Nil for an id that is not a positive integer or names no job (both are 404).
     private func loadJob(_ text: String?) async throws -> JobDetailPage.Detail? {
         guard let text, let id = Int64(text), id > 0 else { return nil }
@@ -128,6 +150,24 @@ package struct Dashboard: Sendable {
         let limit = try ListLimit.parse(request)
         return try await read("the backup catalog") { connection in
             try await BackupCatalogView.load(configuration: configuration, limit: limit, on: connection)
+        }
+    }
+
+    private func loadHealth(_ request: Request) async throws -> (HealthQuery, HealthView) {
+        let query = try HealthQuery(request)
+        let view = try await read("health samples") { connection in
+            if let series = query.series {
+                return try await HealthView.chart(series, configuration: configuration, on: connection)
+            }
+            return try await HealthView.list(configuration: configuration, on: connection)
+        }
+        return (query, view)
+    }
+
+    private func loadMaintenance(_ request: Request) async throws -> MaintenanceHistory {
+        let limit = try ListLimit.parse(request)
+        return try await read("the maintenance history") { connection in
+            try await MaintenanceHistory.load(configuration: configuration, limit: limit, on: connection)
         }
     }
 

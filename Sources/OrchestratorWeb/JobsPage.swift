@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import Queue
+import Scheduling
 
 /// `/jobs`: recent jobs, newest first, with the filter form. Every string is HTML-escaped by
 /// the template (`{{…}}`); none is inserted raw.
@@ -18,8 +19,11 @@ struct JobsPage {
     let hasNext: Bool
     let next: String
     let generatedAt: String
+    /// Shown on the first page only (no `before`), above the jobs.
+    let schedules: ScheduleRows?
 
-    init(_ records: [JobRecord], query: JobsQuery, kinds: [String], now: Date) {
+    init(_ records: [JobRecord], query: JobsQuery, kinds: [String], schedules: [ScheduleStatus]?, now: Date) {
+        self.schedules = schedules.map { ScheduleRows($0, now: now) }
         jobs = records.map { job in
             Job(id: job.id, kind: job.kind, target: job.target ?? "–", state: job.state.rawValue, attempts: "\(job.attempts)/\(job.maxAttempts)",
                 enqueued: DisplayText.ago(job.createdAt, now: now), finished: job.finishedAt.map { DisplayText.ago($0, now: now) } ?? "–",
@@ -63,6 +67,7 @@ struct JobsPage {
     <button type="submit">Filter</button>
     </form>
     </section>
+    \(ScheduleRows.fragment)
     <section>
     {{#hasJobs}}<div class="scroll"><table><thead><tr><th>id</th><th>kind</th><th>target</th><th>state</th><th>attempts</th><th>enqueued</th><th>finished</th><th>took</th><th>error</th></tr></thead><tbody>{{/hasJobs}}
     {{#jobs}}<tr class="{{state}}"><td><a href="/jobs/{{id}}">{{id}}</a></td><td>{{kind}}</td><td>{{target}}</td><td>{{state}}</td><td>{{attempts}}</td><td>{{enqueued}}</td><td>{{finished}}</td><td>{{duration}}</td><td class="error">{{error}}</td></tr>

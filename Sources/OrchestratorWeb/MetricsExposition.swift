@@ -18,11 +18,11 @@ enum MetricsExposition {
         let help = "1 when this scrape could read the orchestrator's database."
         do {
             let registry = PrometheusCollectorRegistry()
-            try await database.use { connection in
+            let histogram = try await database.use { connection in
                 try await fill(registry, configuration: configuration, on: connection, now: now)
             }
             registry.makeGauge(name: "orchestrator_database_up", help: help).set(1.0)
-            return registry.emitToString()
+            return registry.emitToString() + histogram
         } catch {
             // Nothing half-read: only the fact that the database could not be read.
             let registry = PrometheusCollectorRegistry()
@@ -31,7 +31,8 @@ enum MetricsExposition {
         }
     }
 
-    static func fill(_ registry: PrometheusCollectorRegistry, configuration: Configuration, on connection: PostgresConnection, now: Date) async throws {
+    /// Fills the registry's gauges; returns the run-duration histogram's text.
+    static func fill(_ registry: PrometheusCollectorRegistry, configuration: Configuration, on connection: PostgresConnection, now: Date) async throws -> String {
         func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = [], _ value: Double) {
             if labels.isEmpty {
                 registry.makeGauge(name: name, help: help).set(value)
@@ -106,5 +107,6 @@ enum MetricsExposition {
             gauge("orchestrator_health_sample_age_seconds", "Seconds since the host's newest health sampling run.", [("host", host)],
                   max(0, now.timeIntervalSince(takenAt)))
         }
+        return RunDurationHistogram.text(queue.durations)
     }
 }

@@ -19,6 +19,8 @@ package struct Overview: Sendable, Encodable {
     /// Jobs that failed for good in the last 24 hours (at most 10).
     package let failures: [RecentFailure]
     package let tiles: [HealthTile]
+    /// HTTP, TCP, systemd and PostgreSQL checks, down first.
+    package let services: [ServiceStatus]
     package let backups: [Backup]
     package let walArchive: WALArchiveStatus
     package let alertCounts: OpenAlertCounts
@@ -28,7 +30,7 @@ package struct Overview: Sendable, Encodable {
     package static let alertLimit = 50
 
     enum CodingKeys: String, CodingKey {
-        case generatedAt = "generated_at", queue, failures, tiles, backups, walArchive = "wal_archive", alertCounts = "alert_counts", alerts
+        case generatedAt = "generated_at", queue, failures, tiles, services, backups, walArchive = "wal_archive", alertCounts = "alert_counts", alerts
     }
 
     package static func load(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> Overview {
@@ -47,6 +49,7 @@ package struct Overview: Sendable, Encodable {
         let summaries = Dictionary(try await BackupProfileSummary.load(on: connection).map { ($0.profile, $0) }, uniquingKeysWith: { a, _ in a })
         return Overview(
             generatedAt: now, queue: queue, failures: try await RecentFailure.load(on: connection), tiles: tiles,
+            services: ServiceStatus.from(try await LatestHealthSample.load(metrics: ServiceStatus.metrics, on: connection)),
             backups: freshness.map { Backup(freshness: $0, summary: summaries[$0.profile]) },
             walArchive: try await WALArchiveStatus.load(on: connection),
             alertCounts: try await OpenAlertCounts.load(on: connection),

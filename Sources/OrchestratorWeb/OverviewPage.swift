@@ -11,6 +11,7 @@ struct OverviewPage {
     struct Backup { let profile: String; let verified: String; let size: String; let duration: String; let drill: String; let rto: String; let rpo: String; let level: String }
     struct Line { let level: String; let text: String }
     struct Alert { let severity: String; let summary: String; let place: String; let since: String }
+    struct Service { let level: String; let name: String; let check: String; let host: String; let state: String; let since: String }
 
     let verdict: String
     let verdictLevel: String
@@ -24,6 +25,7 @@ struct OverviewPage {
     let finished: String
     let failedRuns: Int
     let workers: [Worker]
+    let services: [Service]
     let backups: [Backup]
     let wal: [Line]
     let alertsCritical: Int
@@ -33,6 +35,7 @@ struct OverviewPage {
     // it reads stored properties only (through Mirror).
     let hasProblems: Bool
     let hasWorkers: Bool
+    let hasServices: Bool
     let hasBackups: Bool
     let hasWal: Bool
     let hasAlerts: Bool
@@ -67,6 +70,10 @@ struct OverviewPage {
             problems.append(Problem(level: tile.level.rawValue, text: "\(tile.metric) \(tile.subject)@\(tile.host): \(tile.value.map { DisplayText.value($0, unit: tile.unit) } ?? tile.message ?? "no value")",
                                     since: "measured \(DisplayText.ago(tile.takenAt, now: now))"))
         }
+        for service in overview.services where !service.up {
+            problems.append(Problem(level: "critical", text: "\(service.check) check \(service.name)@\(service.host) is down\(service.message.map { ": " + JobsPage.firstLine($0) } ?? "")",
+                                    since: "checked \(DisplayText.ago(service.takenAt, now: now))"))
+        }
         problems.sort { ($0.level == "critical" ? 0 : 1) < ($1.level == "critical" ? 0 : 1) }
 
         self.problems = problems
@@ -74,6 +81,14 @@ struct OverviewPage {
         verdict = problems.isEmpty ? "All fine" : "\(problems.count) \(problems.count == 1 ? "problem" : "problems")"
         generatedAt = DisplayText.time(now)
         schemaVersion = queue.schemaVersion.map(String.init) ?? "none"
+        services = overview.services.map { service in
+            var facts = [service.up ? "up" : "down"]
+            if let ms = service.responseMilliseconds { facts.append(DisplayText.value(ms, unit: "milliseconds")) }
+            if let days = service.certificateDaysLeft { facts.append("certificate \(Int(days)) days left") }
+            if !service.up, let message = service.message { facts.append(JobsPage.firstLine(message)) }
+            return Service(level: service.up ? "ok" : "critical", name: service.name, check: service.check, host: service.host,
+                           state: facts.joined(separator: ", "), since: "checked \(DisplayText.ago(service.takenAt, now: now))")
+        }
         tiles = overview.tiles.map { tile in
             let points = Sparkline.points(tile.history)
             return Tile(level: tile.level.rawValue, label: tile.metric, place: "\(tile.subject) @ \(tile.host)",
@@ -112,6 +127,7 @@ struct OverviewPage {
         }
         hasProblems = !problems.isEmpty
         hasWorkers = !workers.isEmpty
+        hasServices = !services.isEmpty
         hasBackups = !backups.isEmpty
         hasWal = !wal.isEmpty
         hasAlerts = !alerts.isEmpty

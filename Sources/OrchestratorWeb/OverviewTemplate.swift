@@ -31,6 +31,14 @@ enum OverviewTemplate {
     {{^tiles}}<p>No health samples yet (the health kind stores them).</p>{{/tiles}}
     </div>
     </section>
+    <section>
+    <h2>Services</h2>
+    {{#hasServices}}<div class="scroll"><table><thead><tr><th>service</th><th>check</th><th>host</th><th>state</th><th>checked</th></tr></thead><tbody>{{/hasServices}}
+    {{#services}}<tr class="{{level}}"><td>{{name}}</td><td>{{check}}</td><td>{{host}}</td><td class="wrap">{{state}}</td><td>{{since}}</td></tr>
+    {{/services}}
+    {{#hasServices}}</tbody></table></div>{{/hasServices}}
+    {{^hasServices}}<p>No service checks (add HTTP, TCP or systemd checks under health:).</p>{{/hasServices}}
+    </section>
     <section class="cols">
     <div>
     <h2>Queue</h2>

@@ -25,6 +25,8 @@ enum Stylesheet {
     svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 1.2; vector-effect: non-scaling-stroke; }
     table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid var(--line); }
     .scroll { overflow-x: auto; }
+    .scroll table { overflow-wrap: normal; } .scroll th, .scroll td { white-space: nowrap; max-width: 24rem; overflow: hidden; text-overflow: ellipsis; }
+    .scroll td.error, .scroll td.wrap { white-space: normal; min-width: 14rem; overflow-wrap: anywhere; }
     dl { display: grid; grid-template-columns: auto 1fr; gap: .15rem .75rem; margin: 0; } dt { color: var(--unknown); } dd { margin: 0; }
     .badge { font-weight: 600; margin-right: .75rem; }
     form.login { max-width: 22rem; margin: 3rem auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; }
@@ -39,6 +41,15 @@ enum Stylesheet {
     pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; margin: .25rem 0 .5rem; }
     h3 { font-size: .9rem; margin: .5rem 0 .2rem; }
     .pager { margin: .5rem 0 0; }
+    svg.chart { width: 100%; height: auto; display: block; margin: .25rem 0 .5rem; }
+    svg.chart .axis { fill: none; stroke: #8c959f; stroke-width: 1; }
+    svg.chart text { font-size: 11px; fill: #57606a; } svg.chart text.level.warning { fill: var(--warning); } svg.chart text.level.critical { fill: var(--critical); }
+    svg.chart line.level { stroke-width: 1.2; stroke-dasharray: 6 4; } svg.chart line.warning { stroke: var(--warning); } svg.chart line.critical { stroke: var(--critical); }
+    svg.chart polyline.line { fill: none; stroke-width: 1.6; } svg.chart polygon.band { stroke: none; opacity: .2; }
+    svg.chart polyline.s0 { stroke: #0969da; } svg.chart .band.s0, svg.chart .dot.s0, svg.chart text.legend.s0 { fill: #0969da; }
+    svg.chart polyline.s1 { stroke: #8250df; } svg.chart .band.s1, svg.chart .dot.s1, svg.chart text.legend.s1 { fill: #8250df; }
+    .ranges a, .ranges strong { margin-right: .6rem; }
+    td.value { font-variant-numeric: tabular-nums; }
     .actions { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0; } .actions button { font-size: 1rem; padding: .3rem .8rem; }
     article.alert { border-top: 1px solid var(--line); padding: .4rem 0; } article.alert p { margin: .2rem 0; }
     @media (min-width: 700px) { .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } .tiles { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); } }

@@ -21,7 +21,14 @@ package struct QueueMetrics: Sendable, Codable, Equatable {
         package let runs: Int
         package let averageSeconds: Double
         package let maxSeconds: Double
+        package let totalSeconds: Double
+        /// Runs that took at most each of `durationBounds` seconds (cumulative, as a Prometheus
+        /// histogram's buckets are).
+        package let atMost: [Int]
     }
+
+    /// The histogram's bucket bounds in seconds: from quick maintenance to a long base backup.
+    package static let durationBounds: [Double] = [1, 5, 15, 60, 300, 900, 3600, 14_400]
 
     /// Queued and running jobs by queue.
     package let depth: [Depth]
@@ -47,16 +54,22 @@ package struct QueueMetrics: Sendable, Codable, Equatable {
         ).rows.map { Outcome(kind: try $0.decode("kind"), state: try $0.decode("state"), jobs: try $0.decode("n")) }
         // By start time, which job_runs_started_idx covers; a run longer than a day is still
         // counted on the day it started.
+        let buckets = durationBounds.map { "count(*) FILTER (WHERE d.seconds <= \($0))" }.joined(separator: ", ")
         let durations = try await connection.query(
             """
-            SELECT j.kind, count(*) AS n,
-                   avg(extract(epoch FROM r.duration))::float8 AS average, max(extract(epoch FROM r.duration))::float8 AS longest
-            FROM orchestrator.job_runs r JOIN orchestrator.jobs j ON j.id = r.job_id
-            WHERE r.started_at > now() - interval '24 hours' AND r.finished_at IS NOT NULL
-            GROUP BY j.kind ORDER BY j.kind
+            SELECT d.kind, count(*) AS n, avg(d.seconds) AS average, max(d.seconds) AS longest, sum(d.seconds) AS total,
+                   ARRAY[\(buckets)]::text[] AS at_most
+            FROM (
+                SELECT j.kind, extract(epoch FROM r.duration)::float8 AS seconds
+                FROM orchestrator.job_runs r JOIN orchestrator.jobs j ON j.id = r.job_id
+                WHERE r.started_at > now() - interval '24 hours' AND r.finished_at IS NOT NULL
+            ) d
+            GROUP BY d.kind ORDER BY d.kind
             """
         ).rows.map {
-            Durations(kind: try $0.decode("kind"), runs: try $0.decode("n"), averageSeconds: try $0.decode("average"), maxSeconds: try $0.decode("longest"))
+            let counts: [String] = try $0.decode("at_most")
+            return Durations(kind: try $0.decode("kind"), runs: try $0.decode("n"), averageSeconds: try $0.decode("average"),
+                             maxSeconds: try $0.decode("longest"), totalSeconds: try $0.decode("total"), atMost: counts.compactMap { Int($0) })
         }
         return QueueMetrics(depth: depth, outcomes: outcomes, durations: durations)
     }

@@ -50,6 +50,15 @@ package enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         return nil
     }
 
+    /// A number, whether written as a JSON integer or not (`2.0` may come back as `2`).
+    package var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
+
     package var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil

@@ -75,6 +75,14 @@ struct DashboardTests {
                 (#"orchestrator_alerts_open{severity="critical"}"#, 1),
                 (#"orchestrator_alerts_open{severity="warning"}"#, 0),
                 ("orchestrator_workers_alive", 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="1.0"}"#, 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="5.0"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="vacuum",le="+Inf"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_sum{kind="vacuum"}"#, 6),
+                (#"orchestrator_job_run_duration_seconds_count{kind="vacuum"}"#, 2),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="5.0"}"#, 0),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="15.0"}"#, 1),
+                (#"orchestrator_job_run_duration_seconds_bucket{kind="backup",le="14400.0"}"#, 1),
                 (#"orchestrator_health_value{metric="cpu.usage_percent",subject="host",host="nuc"}"#, 97),
                 (#"orchestrator_health_value{metric="disk.used_percent",subject="/var/\"quoted\"\\dir\nnext",host="nuc"}"#, 91),
             ]
@@ -85,7 +93,7 @@ struct DashboardTests {
             #expect((590...700).contains(queuedAge))
             let backupAt = try #require(samples[#"orchestrator_backup_last_success_timestamp_seconds{profile="daily"}"#])
             #expect(abs(Date().timeIntervalSince1970 - 7200 - backupAt) < 120)
-            try await PrometheusParser.check(text, families: 17)
+            try await PrometheusParser.check(text, families: 18)
         }
     }
 
@@ -151,7 +159,8 @@ struct DashboardTests {
     }
 
     @Test func theTemplatesInsertNothingUnescaped() {
-        for text in [OverviewTemplate.text, JobsPage.text, JobDetailPage.text, BackupsPage.text, NotFoundPage.text] {
+        for text in [OverviewTemplate.text, JobsPage.text, JobDetailPage.text, BackupsPage.text, NotFoundPage.text, HealthPage.text,
+                     HealthChartPage.text, MaintenancePage.text, LineChart.template] {
             #expect(!text.contains("{{{") && !text.contains("{{&"))
         }
     }
@@ -159,7 +168,8 @@ struct DashboardTests {
     @Test func aTokenGuardsEveryPathButTheLoginForm() async throws {
         try await Harness.with(configuration: Self.configuration) { harness in
             try await DashboardFixture.test(harness, token: DashboardFixture.token) { client in
-                for path in ["/", "/metrics", "/api/overview", "/healthz", "/jobs", "/api/jobs", "/backups", "/api/backups"] {
+                for path in ["/", "/metrics", "/api/overview", "/healthz", "/jobs", "/api/jobs", "/backups", "/api/backups", "/health", "/api/health",
+                             "/maintenance", "/api/maintenance"] {
                     try await client.execute(uri: path, method: .get) { response in
                         #expect(response.status == .unauthorized, "\(path)")
                         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)

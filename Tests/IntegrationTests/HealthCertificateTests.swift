@@ -22,14 +22,14 @@ struct HealthCertificateTests {
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
                 "-days", "\(days)", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
             ])
-            port = try Self.freePort()
+            port = try LoopbackPort.free()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
             process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/cert.pem", "-key", directory + "/key.pem", "-www", "-quiet"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             let deadline = Date().addingTimeInterval(10)
-            while !Self.accepts(port) {
+            while !LoopbackPort.accepts(port) {
                 guard Date() < deadline, process.isRunning else { throw CocoaError(.fileReadUnknown) }
                 usleep(50_000)
             }
@@ -56,28 +56,6 @@ struct HealthCertificateTests {
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             guard !process.isRunning, process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-        }
-
-        static func freePort() throws -> Int {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            try withUnsafeMutablePointer(to: &address) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else { throw CocoaError(.fileWriteUnknown) }
-                }
-            }
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
-
-        static func accepts(_ port: Int) -> Bool {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian), sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-            return withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
         }
     }
 

@@ -60,7 +60,7 @@ struct HeartbeatTests {
         #expect(!outcome.result.contains(Self.token) && !outcome.log.contains(Self.token), "\(outcome.result)\n\(outcome.log)")
 
         // Nobody listening: the transfer error is reported the same way, token-free.
-        let closed = "http://127.0.0.1:\(try HealthCertificateTests.TLSServer.freePort())/ping/\(Self.token)"
+        let closed = "http://127.0.0.1:\(try LoopbackPort.free())/ping/\(Self.token)"
         let refused = try await runCheck("""
             alerts:
               heartbeat_url: "\(closed)"
