@@ -89,6 +89,7 @@ extension BackupsPage.Backup: MustacheParent {
         case "verify": verify
         case "level": level
         case "drills": drills
+        case "retention": retention
         default: nil
         }
     }
@@ -100,6 +101,10 @@ extension BackupsPage.Profile: MustacheParent {
         case "name": name
         case "backups": backups
         case "hasBackups": hasBackups
+        case "trends": trends
+        case "hasTrends": hasTrends
+        case "deleted": deleted
+        case "hasDeleted": hasDeleted
         default: nil
         }
     }
