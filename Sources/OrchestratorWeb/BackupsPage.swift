@@ -83,3 +83,39 @@ struct BackupsPage {
 
     static let template = try! MustacheTemplate(string: text)
 }
+
+// Field lookups by name for the template, instead of swift-mustache's reflection (as for the
+// rows of JobsPage).
+extension BackupsPage.Backup: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "id": id
+        case "label": label
+        case "method": method
+        case "started": started
+        case "size": size
+        case "duration": duration
+        case "verify": verify
+        case "level": level
+        case "drills": drills
+        case "retention": retention
+        default: nil
+        }
+    }
+}
+
+extension BackupsPage.Profile: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "name": name
+        case "path": path
+        case "backups": backups
+        case "hasBackups": hasBackups
+        case "trends": trends
+        case "hasTrends": hasTrends
+        case "deleted": deleted
+        case "hasDeleted": hasDeleted
+        default: nil
+        }
+    }
+}

@@ -19,11 +19,20 @@ package struct Dashboard: Sendable {
     package let kinds: [String]
     /// The process's request metrics, added to `/metrics` (nil: not recorded).
     package let requestMetrics: RequestMetrics?
+    /// The overview and the database's part of `/metrics`, read at most once per `sharedFor`
+    /// however many clients ask (see `CoalescedRead`).
+    private let sharedOverview: CoalescedRead<Overview>
+    private let sharedMetrics: CoalescedRead<String>
     /// Validates the jobs the actions enqueue, as `orchestrator enqueue` does.
     package let preparer: any JobPreparer
 
+    /// How long the overview and `/metrics` are served again after being read.
+    package static let defaultSharedFor = Duration.seconds(1)
+
     package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], preparer: any JobPreparer, logger: Logger,
-                 requestMetrics: RequestMetrics? = nil) {
+                 requestMetrics: RequestMetrics? = nil, sharedFor: Duration = defaultSharedFor) {
+        sharedOverview = CoalescedRead(freshFor: sharedFor)
+        sharedMetrics = CoalescedRead(freshFor: sharedFor)
         self.configuration = configuration
         self.database = database
         self.token = token
@@ -44,7 +53,9 @@ package struct Dashboard: Sendable {
 
         router.get("/healthz") { _, _ in await healthz() }
         router.get("/metrics") { _, _ in
-            let text = await MetricsExposition.render(configuration: configuration, database: database) + (requestMetrics?.text() ?? "")
+            let text = try await sharedMetrics.value { [configuration, database] in
+                await MetricsExposition.render(configuration: configuration, database: database)
+            } + (requestMetrics?.text() ?? "")
             return Response(status: .ok, headers: [.contentType: MetricsExposition.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/") { _, _ in
@@ -117,7 +128,9 @@ package struct Dashboard: Sendable {
     }
 
     private func loadOverview() async throws -> Overview {
-        try await read("the overview") { connection in try await Overview.load(configuration: configuration, on: connection) }
+        try await sharedOverview.value { [self] in
+            try await read("the overview") { connection in try await Overview.load(configuration: configuration, on: connection) }
+        }
     }
 
     /// Parameters are checked (400) before the database is asked anything.

@@ -83,3 +83,34 @@ struct JobsPage {
 
     static let template = try! MustacheTemplate(string: text)
 }
+
+// The template reads each row's fields by name; without these lookups swift-mustache finds them
+// through reflection (`Mirror`), which made rendering a page of 50 jobs cost several times its
+// queries.
+extension JobsPage.Job: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "id": id
+        case "kind": kind
+        case "target": target
+        case "state": state
+        case "attempts": attempts
+        case "enqueued": enqueued
+        case "finished": finished
+        case "duration": duration
+        case "error": error
+        default: nil
+        }
+    }
+}
+
+extension JobsPage.Choice: MustacheParent {
+    func child(named key: String) -> Any? {
+        switch key {
+        case "value": value
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
+    }
+}

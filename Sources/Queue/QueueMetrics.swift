@@ -38,11 +38,13 @@ package struct QueueMetrics: Sendable, Codable, Equatable {
     package let durations: [Durations]
 
     package static func load(on connection: PostgresConnection) async throws -> QueueMetrics {
-        // Unfinished jobs are few; the partial claim and lease indexes hold exactly them.
+        // Unfinished jobs are few; the partial claim and lease indexes hold exactly them. Written
+        // as OR, not IN: each arm then matches one partial index's predicate (with IN the planner
+        // scanned the whole table).
         let depth = try await connection.query(
             """
             SELECT queue, state, count(*) AS n FROM orchestrator.jobs
-            WHERE state IN ('queued', 'running') GROUP BY queue, state ORDER BY queue, state
+            WHERE state = 'queued' OR state = 'running' GROUP BY queue, state ORDER BY queue, state
             """
         ).rows.map { Depth(queue: try $0.decode("queue"), state: try $0.decode("state"), jobs: try $0.decode("n")) }
         let outcomes = try await connection.query(

@@ -25,6 +25,10 @@ struct DashboardPagesTests {
         }
     }
 
+    @Test func timesAreWrittenInUTCToTheSecond() {
+        #expect(DisplayText.time(Date(timeIntervalSince1970: 1_764_460_800.75)) == "2025-11-30T00:00:00Z")
+    }
+
     @Test func jobsPageAndItsJSONListRealRowsNewestFirst() async throws {
         try await Harness.with(configuration: DashboardTests.configuration) { harness in
             let connection = try await harness.connect()

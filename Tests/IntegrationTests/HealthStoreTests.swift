@@ -97,6 +97,18 @@ struct HealthStoreTests {
         }
     }
 
+    @Test func latestHealthIsEachHostsNewestRunAndTheLaterOfTwoAtOneInstant() async throws {
+        try await HealthPostgresTests.withApp { _, connection in
+            let now = Date()
+            for (host, secondsAgo, value) in [("a", 600.0, 1.0), ("a", 300, 2), ("a", 300, 3), ("b", 900, 4), ("c", 1200, 5), ("c", 60, 6)] {
+                _ = try await HealthStore.store(run(at: now.addingTimeInterval(-secondsAgo), host: host, [cpu(value)]), jobID: nil, on: connection)
+            }
+            let latest = try await LatestHealthSample.load(metrics: ["cpu.usage_percent"], on: connection)
+            #expect(latest.map(\.host) == ["a", "b", "c"])
+            #expect(latest.map(\.value) == [3, 4, 6])
+        }
+    }
+
     @Test func theHealthKindSamplesStoresAndRecordsItsJob() async throws {
         try await HealthPostgresTests.withApp { harness, connection in
             let id = try await harness.enqueue(kind: "health", on: connection)
