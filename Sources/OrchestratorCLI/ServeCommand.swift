@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Listens on web.listen (default 127.0.0.1:8089). With web.token_env or web.token_file every request needs \
             `Authorization: Bearer <token>` or the cookie the login form sets; without a token only a loopback address \
-            may be used. Read-only: nothing here changes the queue.
+            may be used. Pages only read; the actions (retry or cancel a job, enqueue a backup or a drill) always need \
+            the token, even on loopback, and are recorded in orchestrator.web_actions.
             """
     )
 
@@ -42,7 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
         let requestMetrics = RequestMetrics()
         requestMetrics.bootstrap()
         let dashboard = Dashboard(configuration: environment.configuration, database: database, token: token.map(AccessToken.init),
-                                  kinds: JobKindRegistry.standard.names, logger: environment.logger, requestMetrics: requestMetrics)
+                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: environment.logger,
+                                  requestMetrics: requestMetrics)
         environment.logger.notice("dashboard listening", metadata: ["http.listen": "\(address)", "http.token": "\(token == nil ? "none" : "required")"])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: dashboard.service(listen: address))],

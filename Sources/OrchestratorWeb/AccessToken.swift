@@ -10,11 +10,16 @@ package struct AccessToken: Sendable {
     private let tokenDigest: [UInt8]
     /// The session cookie's value (hex).
     package let sessionValue: String
+    /// The hidden field of the action forms (hex), derived from the session value: another
+    /// site can make a browser send the cookie with a form post, but cannot read this.
+    package let formToken: String
 
     package init(_ token: String) {
         tokenDigest = Array(SHA256.hash(data: Data(token.utf8)))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("orchestrator dashboard session".utf8), using: SymmetricKey(data: Data(token.utf8)))
         sessionValue = mac.map { String(format: "%02x", $0) }.joined()
+        let form = HMAC<SHA256>.authenticationCode(for: Data("orchestrator dashboard action form".utf8), using: SymmetricKey(data: Data(sessionValue.utf8)))
+        formToken = form.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Whether `candidate` is the token. Both sides are hashed first, so the comparison is over
@@ -25,6 +30,10 @@ package struct AccessToken: Sendable {
 
     package func matches(session candidate: String) -> Bool {
         Self.equal(Array(candidate.utf8), Array(sessionValue.utf8))
+    }
+
+    package func matches(formToken candidate: String) -> Bool {
+        Self.equal(Array(candidate.utf8), Array(formToken.utf8))
     }
 
     static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -6,13 +6,16 @@ import Mustache
 struct BackupsPage {
     struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String; let retention: String }
     struct Deleted { let label: String; let finished: String; let size: String; let deleted: String; let reason: String }
-    struct Profile { let name: String; let backups: [Backup]; let hasBackups: Bool; let trends: BackupTrends; let hasTrends: Bool; let deleted: [Deleted]; let hasDeleted: Bool }
+    struct Profile { let name: String; let path: String; let backups: [Backup]; let hasBackups: Bool; let trends: BackupTrends; let hasTrends: Bool; let deleted: [Deleted]; let hasDeleted: Bool }
 
     let profiles: [Profile]
     let hasProfiles: Bool
     let generatedAt: String
+    /// The action forms' hidden field; nil (no forms, a note instead) without a token.
+    let formToken: String
+    let hasForms: Bool
 
-    init(_ view: BackupCatalogView) {
+    init(_ view: BackupCatalogView, formToken: String?) {
         let now = view.generatedAt
         profiles = view.profiles.map { profile in
             let drills = Dictionary(grouping: profile.drills, by: \.backupID)
@@ -36,10 +39,14 @@ struct BackupsPage {
                         deleted: DisplayText.ago(d.deletedAt, now: now), reason: d.reason ?? "–")
             }
             let trends = BackupTrends(profile)
-            return Profile(name: profile.profile, backups: backups, hasBackups: !backups.isEmpty, trends: trends, hasTrends: !trends.charts.isEmpty,
+            // A configured name, but a URL path segment all the same.
+            let path = "/backups/" + (profile.profile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            return Profile(name: profile.profile, path: path, backups: backups, hasBackups: !backups.isEmpty, trends: trends, hasTrends: !trends.charts.isEmpty,
                            deleted: deleted, hasDeleted: !deleted.isEmpty)
         }
         hasProfiles = !profiles.isEmpty
+        self.formToken = formToken ?? ""
+        hasForms = formToken != nil
         generatedAt = DisplayText.time(now)
     }
 
@@ -55,6 +62,7 @@ struct BackupsPage {
     <main>
     {{#profiles}}<section>
     <h2>{{name}}</h2>
+    {{#hasForms}}<div class="actions"><form method="post" action="{{path}}/backup"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Back up now</button></form><form method="post" action="{{path}}/drill"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Drill the latest backup</button></form></div>{{/hasForms}}
     {{#hasTrends}}<div class="tiles">\(BackupTrends.fragment)</div>{{/hasTrends}}
     {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th><th>retention</th></tr></thead><tbody>{{/hasBackups}}
     {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td class="wrap">{{drills}}</td><td>{{retention}}</td></tr>
@@ -67,6 +75,7 @@ struct BackupsPage {
     </section>
     {{/profiles}}
     {{^hasProfiles}}<section><p>No backup profile configured.</p></section>{{/hasProfiles}}
+    {{#hasProfiles}}{{^hasForms}}<p class="note">Enqueueing a backup or a drill from here needs the dashboard's token (web.token_env or web.token_file).</p>{{/hasForms}}{{/hasProfiles}}
     </main>
     </body>
     </html>
@@ -99,6 +108,7 @@ extension BackupsPage.Profile: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
         case "name": name
+        case "path": path
         case "backups": backups
         case "hasBackups": hasBackups
         case "trends": trends

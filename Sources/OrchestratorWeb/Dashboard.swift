@@ -23,11 +23,13 @@ package struct Dashboard: Sendable {
     /// however many clients ask (see `CoalescedRead`).
     private let sharedOverview: CoalescedRead<Overview>
     private let sharedMetrics: CoalescedRead<String>
+    /// Validates the jobs the actions enqueue, as `orchestrator enqueue` does.
+    package let preparer: any JobPreparer
 
     /// How long the overview and `/metrics` are served again after being read.
     package static let defaultSharedFor = Duration.seconds(1)
 
-    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], logger: Logger,
+    package init(configuration: Configuration, database: DashboardDatabase, token: AccessToken?, kinds: [String], preparer: any JobPreparer, logger: Logger,
                  requestMetrics: RequestMetrics? = nil, sharedFor: Duration = defaultSharedFor) {
         sharedOverview = CoalescedRead(freshFor: sharedFor)
         sharedMetrics = CoalescedRead(freshFor: sharedFor)
@@ -35,14 +37,15 @@ package struct Dashboard: Sendable {
         self.database = database
         self.token = token
         self.kinds = kinds.sorted()
+        self.preparer = preparer
         self.logger = logger
         self.requestMetrics = requestMetrics
     }
 
     static let overviewTemplate = try! MustacheTemplate(string: OverviewTemplate.text)
 
-    package func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+    package func router() -> Router<DashboardContext> {
+        let router = Router(context: DashboardContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware())
         if requestMetrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: ReadOnlyMiddleware())
@@ -73,14 +76,14 @@ package struct Dashboard: Sendable {
         router.get("/api/schedules") { _, _ in try Self.json(try await loadSchedules(now: Date())) }
         router.get("/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
-            return Self.html(JobDetailPage.template.render(JobDetailPage(detail)))
+            return Self.html(JobDetailPage.template.render(JobDetailPage(detail, formToken: token?.formToken)))
         }
         router.get("/api/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { throw HTTPError(.notFound, message: "no such job") }
             return try Self.json(detail)
         }
         router.get("/backups") { request, _ in
-            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request))))
+            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request), formToken: token?.formToken)))
         }
         router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
         router.get("/health") { request, _ in
@@ -93,6 +96,12 @@ package struct Dashboard: Sendable {
             Self.html(MaintenancePage.template.render(MaintenancePage(try await loadMaintenance(request))))
         }
         router.get("/api/maintenance") { request, _ in try Self.json(try await loadMaintenance(request)) }
+        router.get("/alerts") { request, _ in
+            let query = try AlertsQuery(request)
+            return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
+        }
+        router.get("/api/alerts") { request, _ in try Self.json(try await loadAlerts(try AlertsQuery(request))) }
+        addActionRoutes(to: router)
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: Stylesheet.text)))
@@ -141,8 +150,13 @@ package struct Dashboard: Sendable {
         guard let text, let id = Int64(text), id > 0 else { return nil }
         return try await read("a job") { connection in
             guard let job = try await JobQueue.job(id: id, on: connection) else { return nil }
-            return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed())
+            return JobDetailPage.Detail(job: job, runs: try await JobQueue.runs(jobID: id, on: connection).reversed(),
+                                        actions: try await JobActionRecord.load(jobID: id, on: connection))
         }
+    }
+
+    private func loadAlerts(_ query: AlertsQuery) async throws -> AlertsView {
+        try await read("alerts") { connection in try await AlertsView.load(query, on: connection) }
     }
 
     private func loadBackups(_ request: Request) async throws -> BackupCatalogView {

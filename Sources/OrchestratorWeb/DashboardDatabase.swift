@@ -43,6 +43,12 @@ package final class DashboardDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction on a session of the pool, which the request has to itself
+    /// until the transaction ends (a failed one is rolled back before the session is reused).
+    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await use { connection in try await connection.transaction(body) }
+    }
+
     package func close() {
         let (idle, waiters) = state.withLock { state -> ([PostgresConnection], [CheckedContinuation<PostgresConnection?, Never>]) in
             state.closed = true

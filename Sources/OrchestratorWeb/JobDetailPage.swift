@@ -19,15 +19,27 @@ struct JobDetailPage {
     let args: String
     let runs: [Run]
     let hasRuns: Bool
+    /// Retry (failed, cancelled) or cancel (queued, running), when the dashboard has a token.
+    let forms: [ActionForm]
+    let hasForms: Bool
+    /// The job could take an action, but without a token none is offered.
+    let needsToken: Bool
+    let actions: [Action]
+    let hasActions: Bool
+
+    struct ActionForm { let path: String; let label: String; let formToken: String }
+    struct Action { let at: String; let actor: String; let action: String; let outcome: String; let level: String }
 
     /// The job and its runs as `/api/jobs/{id}` returns them.
     struct Detail: Encodable, Sendable {
         let job: JobRecord
         /// Newest attempt first.
         let runs: [RunRecord]
+        /// What was done to it through the dashboard, newest first.
+        let actions: [JobActionRecord]
     }
 
-    init(_ detail: Detail) {
+    init(_ detail: Detail, formToken: String?) {
         let job = detail.job
         id = job.id
         kind = job.kind
@@ -53,6 +65,19 @@ struct JobDetailPage {
                 hasResult: run.result != nil, hasError: run.error != nil, hasLogTail: !(run.logTail ?? "").isEmpty)
         }
         hasRuns = !runs.isEmpty
+        var offered: [(action: String, label: String)] = []
+        switch job.state {
+        case .failed, .cancelled: offered.append(("retry", "Retry now"))
+        case .queued, .running: offered.append(("cancel", "Cancel"))
+        case .succeeded: break
+        }
+        forms = formToken.map { token in offered.map { ActionForm(path: "/jobs/\(job.id)/\($0.action)", label: $0.label, formToken: token) } } ?? []
+        hasForms = !forms.isEmpty
+        needsToken = formToken == nil && !offered.isEmpty
+        actions = detail.actions.map { record in
+            Action(at: time(record.at), actor: record.actor, action: record.action.rawValue, outcome: record.outcome, level: record.succeeded ? "ok" : "warning")
+        }
+        hasActions = !actions.isEmpty
     }
 
     static func pretty(_ value: some Encodable) -> String {
@@ -70,7 +95,15 @@ struct JobDetailPage {
     <dl>{{#fields}}<dt>{{name}}</dt><dd>{{value}}</dd>{{/fields}}</dl>
     <h2>Arguments</h2>
     <pre>{{args}}</pre>
+    {{#hasForms}}<div class="actions">{{#forms}}<form method="post" action="{{path}}"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">{{label}}</button></form>{{/forms}}</div>{{/hasForms}}
+    {{#needsToken}}<p class="note">Retrying and cancelling from here need the dashboard's token (web.token_env or web.token_file).</p>{{/needsToken}}
     </section>
+    {{#hasActions}}<section>
+    <h2>Actions</h2>
+    <div class="scroll"><table><thead><tr><th>when</th><th>who</th><th>action</th><th>outcome</th></tr></thead><tbody>
+    {{#actions}}<tr class="{{level}}"><td>{{at}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{outcome}}</td></tr>
+    {{/actions}}</tbody></table></div>
+    </section>{{/hasActions}}
     {{#runs}}<section class="run {{status}}">
     <h2>Attempt {{attempt}}: {{status}}</h2>
     <dl><dt>worker</dt><dd>{{worker}}</dd><dt>host</dt><dd>{{host}}</dd><dt>started</dt><dd>{{started}}</dd><dt>finished</dt><dd>{{finished}}</dd><dt>took</dt><dd>{{duration}}</dd></dl>

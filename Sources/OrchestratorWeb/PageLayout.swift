@@ -2,7 +2,7 @@
 /// to `links`; the templates take `head` and `navigation` as fixed text (no database value).
 enum PageLayout {
     static let links: [(path: String, label: String)] = [("/", "Overview"), ("/jobs", "Jobs"), ("/backups", "Backups"), ("/health", "Health"),
-                                                         ("/maintenance", "Maintenance")]
+                                                         ("/maintenance", "Maintenance"), ("/alerts", "Alerts")]
 
     static let navigation = "<nav class=\"site\">" + links.map { "<a href=\"\($0.path)\">\($0.label)</a>" }.joined() + "</nav>"
 

@@ -50,6 +50,8 @@ enum Stylesheet {
     svg.chart polyline.s1 { stroke: #8250df; } svg.chart .band.s1, svg.chart .dot.s1, svg.chart text.legend.s1 { fill: #8250df; }
     .ranges a, .ranges strong { margin-right: .6rem; }
     td.value { font-variant-numeric: tabular-nums; }
+    .actions { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0; } .actions button { font-size: 1rem; padding: .3rem .8rem; }
+    article.alert { border-top: 1px solid var(--line); padding: .4rem 0; } article.alert p { margin: .2rem 0; }
     @media (min-width: 700px) { .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; } .tiles { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); } }
     """
 }

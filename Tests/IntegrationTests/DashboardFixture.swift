@@ -21,7 +21,7 @@ struct DashboardFixture {
         let database = DashboardDatabase(connector: harness.connector)
         defer { database.close() }
         let dashboard = Dashboard(configuration: harness.configuration, database: database, token: token.map(AccessToken.init),
-                                  kinds: JobKindRegistry.standard.names, logger: Harness.logger)
+                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: Harness.logger)
         return try await Application(router: dashboard.router()).test(.router, body)
     }
 

@@ -88,7 +88,7 @@ struct DashboardHealthPageTests {
                 #expect(metrics[2]["message"] as? String == "unit \(Self.hostile) inactive")
 
                 let page = try await Self.page(client, "/health")
-                #expect(page.contains(#"<a href="/health">Health</a><a href="/maintenance">Maintenance</a></nav>"#))
+                #expect(page.contains(DashboardPagesTests.navigation))
                 #expect(page.contains("<h2>system</h2>") && page.contains("<h2>service</h2>") && page.contains("<h2>check</h2>"))
                 #expect(page.contains(#"<tr class="critical"><td>host</td><td><a href="/health?metric=cpu.usage_percent&amp;subject=host&amp;host=nuc&amp;range=24h">cpu.usage_percent</a></td><td>nuc</td><td class="value">97.0 %</td>"#))
                 #expect(page.contains(#"<tr class="warning"><td>trades-24h</td><td><a href="/health?metric=check.value&amp;subject=trades-24h&amp;host=nuc&amp;range=24h">check.value</a></td><td>nuc</td><td class="value">3</td>"#))

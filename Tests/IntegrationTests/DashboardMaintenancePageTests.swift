@@ -190,7 +190,7 @@ struct DashboardMaintenancePageTests {
                 #expect(try await Self.json(client).isEmpty)
                 let page = try await Self.page(client)
                 #expect(page.contains("No maintenance run recorded yet."))
-                #expect(page.contains(#"<a href="/maintenance">Maintenance</a></nav>"#))
+                #expect(page.contains(DashboardPagesTests.navigation))
             }
         }
     }

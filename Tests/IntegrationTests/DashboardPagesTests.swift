@@ -11,7 +11,7 @@ import Testing
 @Suite("Dashboard pages")
 struct DashboardPagesTests {
     static let sqlLooking = "'; DROP TABLE orchestrator.jobs; --"
-    static let navigation = #"<nav class="site"><a href="/">Overview</a><a href="/jobs">Jobs</a><a href="/backups">Backups</a><a href="/health">Health</a><a href="/maintenance">Maintenance</a></nav>"#
+    static let navigation = #"<nav class="site"><a href="/">Overview</a><a href="/jobs">Jobs</a><a href="/backups">Backups</a><a href="/health">Health</a><a href="/maintenance">Maintenance</a><a href="/alerts">Alerts</a></nav>"#
 
     static func encoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
@@ -252,7 +252,7 @@ struct DashboardPagesTests {
     @Test func everyPageCarriesTheNavigation() async throws {
         try await Harness.with(configuration: DashboardTests.configuration) { harness in
             try await DashboardFixture.test(harness) { client in
-                for path in ["/", "/jobs", "/backups", "/health", "/health?metric=cpu.usage_percent&subject=host", "/maintenance"] {
+                for path in ["/", "/jobs", "/backups", "/health", "/health?metric=cpu.usage_percent&subject=host", "/maintenance", "/alerts"] {
                     try await client.execute(uri: path, method: .get) { response in
                         #expect(response.status == .ok, "\(path)")
                         #expect(response.text.contains(Self.navigation), "\(path)")

@@ -20,7 +20,7 @@ struct DashboardRowLookupTests {
             defer { connection.close() }
             try await DashboardFixture.populate(connection)
             let view = try await BackupCatalogView.load(configuration: harness.configuration, limit: 10, on: connection)
-            let backups = BackupsPage(view)
+            let backups = BackupsPage(view, formToken: "f0")
             let profile = try #require(backups.profiles.first)
             #expect(Self.missing(profile) == [])
             #expect(Self.missing(try #require(profile.backups.first)) == [])

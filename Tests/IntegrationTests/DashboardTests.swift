@@ -254,10 +254,19 @@ struct DashboardTests {
         try await Harness.with { harness in
             try await DashboardFixture.test(harness) { client in
                 for (path, method) in [("/", HTTPRequest.Method.post), ("/", .delete), ("/metrics", .put), ("/api/overview", .patch), ("/healthz", .options),
-                                       ("/jobs", .post), ("/jobs/1", .delete), ("/api/jobs", .put), ("/backups", .post)] {
+                                       ("/jobs", .post), ("/jobs/1", .delete), ("/api/jobs", .put), ("/backups", .post),
+                                       ("/alerts", .post), ("/api/alerts", .delete), ("/jobs/1/retry/x", .post), ("/api/jobs/1/retry", .post)] {
                     try await client.execute(uri: path, method: method) { response in
                         #expect(response.status == .methodNotAllowed, "\(method) \(path)")
                         #expect(response.headers[.allow] == "GET, HEAD")
+                    }
+                }
+                // The actions take POST only; GET never writes.
+                for (path, method) in [("/jobs/1/retry", HTTPRequest.Method.get), ("/jobs/1/cancel", .head), ("/jobs/1/cancel", .delete),
+                                       ("/backups/daily/backup", .put), ("/backups/daily/drill", .get)] {
+                    try await client.execute(uri: path, method: method) { response in
+                        #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                        #expect(response.headers[.allow] == "POST")
                     }
                 }
                 try await client.execute(uri: "/", method: .head) { response in
