@@ -23,6 +23,8 @@ package struct Dashboard: Sendable {
     /// however many clients ask (see `CoalescedRead`).
     private let sharedOverview: CoalescedRead<Overview>
     private let sharedMetrics: CoalescedRead<String>
+    /// Every list page and its JSON, rendered at most once per `sharedFor` per URL.
+    let pages: PageCache
     /// Validates the jobs the actions enqueue, as `orchestrator enqueue` does.
     package let preparer: any JobPreparer
 
@@ -33,6 +35,7 @@ package struct Dashboard: Sendable {
                  requestMetrics: RequestMetrics? = nil, sharedFor: Duration = defaultSharedFor) {
         sharedOverview = CoalescedRead(freshFor: sharedFor)
         sharedMetrics = CoalescedRead(freshFor: sharedFor)
+        pages = PageCache(freshFor: sharedFor)
         self.configuration = configuration
         self.database = database
         self.token = token
@@ -58,49 +61,60 @@ package struct Dashboard: Sendable {
             } + (requestMetrics?.text() ?? "")
             return Response(status: .ok, headers: [.contentType: MetricsExposition.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        router.get("/") { _, _ in
-            let overview = try await loadOverview()
-            let page = OverviewPage(overview, heartbeatSeconds: configuration.worker.heartbeatSeconds)
-            return Self.html(Self.overviewTemplate.render(page))
+        router.get("/") { request, _ in
+            try await pages.page(request) {
+                let page = OverviewPage(try await loadOverview(), heartbeatSeconds: configuration.worker.heartbeatSeconds)
+                return Self.html(Self.overviewTemplate.render(page))
+            }
         }
-        router.get("/api/overview") { _, _ in try Self.json(try await loadOverview()) }
+        router.get("/api/overview") { request, _ in try await pages.page(request) { try Self.json(try await loadOverview()) } }
         router.get("/jobs") { request, _ in
-            let (query, jobs, now) = try await loadJobs(request)
-            let schedules = query.beforeID == nil ? try await loadSchedules(now: now) : nil
-            return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, schedules: schedules, now: now)))
+            try await pages.page(request) {
+                let (query, jobs, now) = try await loadJobs(request)
+                let schedules = query.beforeID == nil ? try await loadSchedules(now: now) : nil
+                return Self.html(JobsPage.template.render(JobsPage(jobs, query: query, kinds: kinds, schedules: schedules, now: now)))
+            }
         }
         router.get("/api/jobs") { request, _ in
-            let (query, jobs, _) = try await loadJobs(request)
-            return try Self.json(JobList(jobs: jobs, nextBefore: jobs.count == query.limit ? jobs.last?.id : nil))
+            try await pages.page(request) {
+                let (query, jobs, _) = try await loadJobs(request)
+                return try Self.json(JobList(jobs: jobs, nextBefore: jobs.count == query.limit ? jobs.last?.id : nil))
+            }
         }
-        router.get("/api/schedules") { _, _ in try Self.json(try await loadSchedules(now: Date())) }
+        router.get("/api/schedules") { request, _ in try await pages.page(request) { try Self.json(try await loadSchedules(now: Date())) } }
         router.get("/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { return Self.notFound("This job") }
-            return Self.html(JobDetailPage.template.render(JobDetailPage(detail, formToken: token?.formToken)))
+            return Self.html(JobDetailPage.template.render(JobDetailPage(detail, formToken: token?.formToken))).response
         }
         router.get("/api/jobs/{id}") { _, context in
             guard let detail = try await loadJob(context.parameters.get("id")) else { throw HTTPError(.notFound, message: "no such job") }
-            return try Self.json(detail)
+            return try Self.json(detail).response
         }
         router.get("/backups") { request, _ in
-            Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request), formToken: token?.formToken)))
+            try await pages.page(request) {
+                Self.html(BackupsPage.template.render(BackupsPage(try await loadBackups(request), formToken: token?.formToken)))
+            }
         }
-        router.get("/api/backups") { request, _ in try Self.json(try await loadBackups(request)) }
+        router.get("/api/backups") { request, _ in try await pages.page(request) { try Self.json(try await loadBackups(request)) } }
         router.get("/health") { request, _ in
-            let (query, view) = try await loadHealth(request)
-            guard let series = query.series else { return Self.html(HealthPage.template.render(HealthPage(view))) }
-            return Self.html(HealthChartPage.template.render(HealthChartPage(view, series: series)))
+            try await pages.page(request) {
+                let (query, view) = try await loadHealth(request)
+                guard let series = query.series else { return Self.html(HealthPage.template.render(HealthPage(view))) }
+                return Self.html(HealthChartPage.template.render(HealthChartPage(view, series: series)))
+            }
         }
-        router.get("/api/health") { request, _ in try Self.json(try await loadHealth(request).1) }
+        router.get("/api/health") { request, _ in try await pages.page(request) { try Self.json(try await loadHealth(request).1) } }
         router.get("/maintenance") { request, _ in
-            Self.html(MaintenancePage.template.render(MaintenancePage(try await loadMaintenance(request))))
+            try await pages.page(request) { Self.html(MaintenancePage.template.render(MaintenancePage(try await loadMaintenance(request)))) }
         }
-        router.get("/api/maintenance") { request, _ in try Self.json(try await loadMaintenance(request)) }
+        router.get("/api/maintenance") { request, _ in try await pages.page(request) { try Self.json(try await loadMaintenance(request)) } }
         router.get("/alerts") { request, _ in
-            let query = try AlertsQuery(request)
-            return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
+            try await pages.page(request) {
+                let query = try AlertsQuery(request)
+                return Self.html(AlertsPage.template.render(AlertsPage(try await loadAlerts(query), query: query)))
+            }
         }
-        router.get("/api/alerts") { request, _ in try Self.json(try await loadAlerts(try AlertsQuery(request))) }
+        router.get("/api/alerts") { request, _ in try await pages.page(request) { try Self.json(try await loadAlerts(try AlertsQuery(request))) } }
         addActionRoutes(to: router)
         router.get(RouterPath(Stylesheet.path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
@@ -194,15 +208,19 @@ package struct Dashboard: Sendable {
         }
     }
 
-    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func html(_ text: String) -> RenderedPage {
+        RenderedPage(contentType: "text/html; charset=utf-8", body: ByteBuffer(string: text))
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func json(_ value: some Encodable) throws -> Response {
+    static func json(_ value: some Encodable) throws -> RenderedPage {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return RenderedPage(contentType: "application/json", body: ByteBuffer(bytes: try encoder.encode(value)))
     }
 
     static func notFound(_ what: String) -> Response {

@@ -134,7 +134,7 @@ extension Dashboard {
     private func reply(_ record: JobActionRecord, status: HTTPResponse.Status, actor: ActionActor, back: String) throws -> Response {
         guard actor.proof == .session else {
             var response = try Self.json(ActionReply(action: record.action, jobID: record.jobID, outcome: record.outcome, succeeded: record.succeeded,
-                                                     actor: record.actor, at: record.at))
+                                                     actor: record.actor, at: record.at)).response
             response.status = status
             return response
         }
@@ -147,7 +147,10 @@ extension Dashboard {
     /// Writes in a transaction of its own; a database away is 503, like a page that cannot read.
     private func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await database.transaction(body)
+            let result = try await database.transaction(body)
+            // The pages a browser goes back to must show the change, not a copy from before it.
+            pages.clear()
+            return result
         } catch {
             logger.warning("cannot record \(what)", metadata: ["error": "\(error)"])
             throw HTTPError(.serviceUnavailable, message: "the orchestrator's database cannot be written")

@@ -17,11 +17,13 @@ struct DashboardFixture {
     static let token = "correct-horse-battery-staple-0123"
     static let hostile = "<script>alert(1)</script>"
 
-    static func test<T: Sendable>(_ harness: Harness, token: String? = nil, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
+    static func test<T: Sendable>(_ harness: Harness, token: String? = nil, sharedFor: Duration = Dashboard.defaultSharedFor,
+                                  _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
         let database = DashboardDatabase(connector: harness.connector)
         defer { database.close() }
         let dashboard = Dashboard(configuration: harness.configuration, database: database, token: token.map(AccessToken.init),
-                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: Harness.logger)
+                                  kinds: JobKindRegistry.standard.names, preparer: JobKindRegistry.standard, logger: Harness.logger,
+                                  sharedFor: sharedFor)
         return try await Application(router: dashboard.router()).test(.router, body)
     }
 
