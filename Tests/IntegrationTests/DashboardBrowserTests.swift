@@ -88,7 +88,7 @@ struct DashboardBrowserTests {
     private func runChecker(urls: [String]) throws -> Report {
         try? FileManager.default.removeItem(atPath: Self.screenshots)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("page-check-\(UUID().uuidString).json")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        guard FileManager.default.createFile(atPath: output.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
