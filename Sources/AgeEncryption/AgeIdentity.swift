@@ -3,7 +3,7 @@ import Foundation
 
 /// An X25519 identity, `AGE-SECRET-KEY-1…`: the private key that decrypts. It is read from an
 /// identity file (the `age-keygen` format: one key per line, `#` comments) and never printed.
-package struct AgeIdentity: Sendable {
+package struct AgeIdentity: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The raw 32-byte scalar (swift-crypto's key types are not Sendable); checked at creation.
     private let raw: [UInt8]
     var privateKey: Curve25519.KeyAgreement.PrivateKey { try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) }  // valid since init
@@ -21,6 +21,12 @@ package struct AgeIdentity: Sendable {
     init(privateKey: Curve25519.KeyAgreement.PrivateKey) { raw = Array(privateKey.rawRepresentation) }
 
     package var recipient: AgeRecipient { AgeRecipient(publicKey: privateKey.publicKey) }
+
+    // Printed, logged, dumped or shown in a failed test, an identity is its recipient: the key
+    // itself never leaves through a description or a mirror.
+    package var description: String { "AgeIdentity(\(recipient))" }
+    package var debugDescription: String { description }
+    package var customMirror: Mirror { Mirror(self, children: ["recipient": recipient.description]) }
 
     /// The secret in its text form, for writing an identity file.
     package var secretText: String { Bech32.encode(prefix: "AGE-SECRET-KEY-", data: raw) }

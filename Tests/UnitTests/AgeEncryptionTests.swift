@@ -94,10 +94,15 @@ struct AgeEncryptionTests {
         #expect(throws: AgeError.self) { try AgeIdentity(identity.recipient.description) }
         #expect(throws: AgeError.self) { try AgeRecipient("Age1" + identity.recipient.description.dropFirst(4)) }
         // A bad line is named by number, never echoed.
-        let broken = "# comment\n\(identity.secretText.dropLast())X\n"
+        // The last character changed to another of the alphabet: the checksum no longer matches.
+        let broken = "# comment\n\(identity.secretText.dropLast())\(identity.secretText.last == "Q" ? "P" : "Q")\n"
         let error = try #require(throws: AgeError.self) { try AgeIdentity.parseFile(broken) }
         #expect(error.description.contains("line 2") && !error.description.contains(identity.secretText.prefix(24)))
         #expect(throws: AgeError.self) { try AgeIdentity.parseFile("# only a comment\n") }
+        // Printed, logged or reflected, an identity shows its recipient, never its key.
+        for text in [String(describing: identity), String(reflecting: identity), "\(parsed)", String(describing: Mirror(reflecting: identity).children.map(\.value))] {
+            #expect(!text.contains(identity.secretText) && text.contains(identity.recipient.description), "\(text)")
+        }
     }
 
     @Test func filesWrittenHereDecryptWithTheAgeTool() throws {
