@@ -11,9 +11,7 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token, !Self.openPaths.contains(request.uri.path) else { return try await next(request, context) }
         if let authorization = request.headers[.authorization] {
-            let scheme = "Bearer "
-            if authorization.count > scheme.count, authorization.prefix(scheme.count).lowercased() == scheme.lowercased(),
-               token.matches(token: String(authorization.dropFirst(scheme.count))) {
+            if token.matches(authorization: authorization) {
                 return try await next(request, context)
             }
         } else if let cookie = request.cookies[AccessToken.cookieName], token.matches(session: cookie.value) {

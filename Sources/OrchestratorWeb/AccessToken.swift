@@ -28,6 +28,13 @@ package struct AccessToken: Sendable {
         Self.equal(Array(SHA256.hash(data: Data(candidate.utf8))), tokenDigest)
     }
 
+    /// Whether an `Authorization` header is `Bearer <the token>` (the scheme in any case).
+    package func matches(authorization header: String) -> Bool {
+        let scheme = "Bearer "
+        return header.count > scheme.count && header.prefix(scheme.count).lowercased() == scheme.lowercased()
+            && matches(token: String(header.dropFirst(scheme.count)))
+    }
+
     package func matches(session candidate: String) -> Bool {
         Self.equal(Array(candidate.utf8), Array(sessionValue.utf8))
     }

@@ -31,9 +31,7 @@ struct ActionActor: Equatable {
     static func authorize(_ request: Request, client: String?, token: AccessToken?) async throws -> ActionActor {
         guard let token else { throw HTTPError(.forbidden, message: noTokenMessage) }
         if let authorization = request.headers[.authorization] {
-            let scheme = "Bearer "
-            guard authorization.count > scheme.count, authorization.prefix(scheme.count).lowercased() == scheme.lowercased(),
-                  token.matches(token: String(authorization.dropFirst(scheme.count))) else {
+            guard token.matches(authorization: authorization) else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"orchestrator\""], message: "the token is not the dashboard's token")
             }
             return ActionActor(proof: .bearer, client: client)
