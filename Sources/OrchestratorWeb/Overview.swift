@@ -35,7 +35,10 @@ package struct Overview: Sendable, Encodable {
 
     package static func load(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> Overview {
         let queue = try await QueueStatus.load(on: connection, aliveWithin: max(120, configuration.worker.leaseSeconds * 2))
-        let latest = try await LatestHealthSample.load(metrics: HealthTile.metrics, on: connection)
+        // One read of the newest run for the tiles and the services both.
+        let newest = try await LatestHealthSample.load(metrics: HealthTile.metrics + ServiceStatus.metrics, on: connection)
+        let tileMetrics = Set(HealthTile.metrics)
+        let latest = newest.filter { tileMetrics.contains($0.metric) }
         let series = try await HealthSeries.load(metrics: HealthTile.metrics, since: now.addingTimeInterval(-86_400), until: now,
                                                  buckets: HealthTile.buckets, on: connection)
         let order = Dictionary(uniqueKeysWithValues: HealthTile.metrics.enumerated().map { ($1, $0) })
@@ -49,7 +52,7 @@ package struct Overview: Sendable, Encodable {
         let summaries = Dictionary(try await BackupProfileSummary.load(on: connection).map { ($0.profile, $0) }, uniquingKeysWith: { a, _ in a })
         return Overview(
             generatedAt: now, queue: queue, failures: try await RecentFailure.load(on: connection), tiles: tiles,
-            services: ServiceStatus.from(try await LatestHealthSample.load(metrics: ServiceStatus.metrics, on: connection)),
+            services: ServiceStatus.from(newest),
             backups: freshness.map { Backup(freshness: $0, summary: summaries[$0.profile]) },
             walArchive: try await WALArchiveStatus.load(on: connection),
             alertCounts: try await OpenAlertCounts.load(on: connection),
