@@ -159,10 +159,23 @@ let package = Package(
             name: "Alerting",
             dependencies: [
                 "BlockingWork",
+                "CurlSupport",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // SFTP over libcurl (its libssh2 backend): the off-site copies of verified backups.
+        .target(
+            name: "RemoteFiles",
+            dependencies: [
+                "BlockingWork",
+                "CurlSupport",
+                "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // What every libcurl user shares: the one-time initialisation, errors, cancellation.
+        .target(name: "CurlSupport", dependencies: ["CCurl"]),
         // Threads for blocking work (see BlockingExecutor); below every other target.
         .target(name: "BlockingWork"),
         .systemLibrary(
@@ -199,14 +212,19 @@ let package = Package(
         ),
         .testTarget(
             name: "AlertingTests",
-            dependencies: ["Alerting", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Alerting", "CurlSupport", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Against a real OpenSSH server on loopback (LoopbackSSHServer).
+        .testTarget(
+            name: "RemoteFilesTests",
+            dependencies: ["RemoteFiles", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Tests that need no server: `swift test --filter UnitTests` runs in seconds.
         .testTarget(
             name: "UnitTests",
             dependencies: [
                 "Kinds", "Runtime", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Settings", "Cron", "Support",
-                "WALArchive", "Archiving", "AgeEncryption", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "WALArchive", "Archiving", "AgeEncryption", "CurlSupport", "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,3 +1,5 @@
+import CurlSupport
+
 /// One failed attempt to deliver through a channel.
 ///
 /// `message` has been through the channel's `Redactor`: it never contains a token, password,

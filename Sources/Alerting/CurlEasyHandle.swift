@@ -1,4 +1,5 @@
 import CCurl
+import CurlSupport
 import Synchronization
 
 /// One libcurl easy handle.
@@ -39,20 +40,4 @@ final class CurlEasyHandle: Sendable {
             return try CurlTransfer(handle: pointer.pointer, request: request, cancellation: cancellation).run()
         }
     }
-}
-
-/// A `CURL *`.
-///
-/// `@unchecked Sendable` because it is only an address: the handle is used solely while holding
-/// its owner's lock, by one thread at a time, as libcurl requires.
-struct CurlPointer: @unchecked Sendable, Equatable {
-    let pointer: UnsafeMutableRawPointer
-    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
-}
-
-/// Raised from any task to stop a running transfer; libcurl's progress callback reads it.
-final class CancellationFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
-    func raise() { raised.store(true, ordering: .relaxed) }
-    var isRaised: Bool { raised.load(ordering: .relaxed) }
 }

@@ -1,4 +1,5 @@
 import CCurl
+import CurlSupport
 
 /// The options, buffers and callbacks of one `curl_easy_perform`; lives only for that call.
 struct CurlTransfer {

@@ -1,4 +1,5 @@
 import BlockingWork
+import CurlSupport
 
 /// Performs transfers off Swift's cooperative pool: each transfer gets its own easy handle and a
 /// thread of the executor's jobs lane for as long as it blocks, and the awaiting task resumes

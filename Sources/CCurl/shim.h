@@ -28,6 +28,9 @@ static inline CURLcode orchestrator_curl_setopt_read_function(CURL *handle, size
 static inline CURLcode orchestrator_curl_setopt_xferinfo_function(CURL *handle, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, fn);
 }
+static inline CURLcode orchestrator_curl_setopt_debug_function(CURL *handle, int (*fn)(CURL *, curl_infotype, char *, size_t, void *)) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, fn);
+}
 static inline CURLcode orchestrator_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
@@ -40,6 +43,10 @@ static inline CURLcode orchestrator_curl_getinfo_certinfo(CURL *handle, struct c
 /* CURL_GLOBAL_DEFAULT is a macro expression Swift does not import. */
 static inline CURLcode orchestrator_curl_global_init(void) {
     return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+/* CURLSSH_AUTH_PUBLICKEY is a shift expression; its value comes from the header itself. */
+static inline long orchestrator_curl_ssh_auth_publickey(void) {
+    return CURLSSH_AUTH_PUBLICKEY;
 }
 /* The size libcurl writes into CURLOPT_ERRORBUFFER. */
 static inline size_t orchestrator_curl_error_size(void) {

@@ -1,4 +1,5 @@
 @testable import Alerting
+import CurlSupport
 import Foundation
 import Testing
 import TestSupport

@@ -2,6 +2,7 @@ import Foundation
 @testable import OrchestratorWeb
 import PostgresClient
 import Testing
+import TestSupport
 
 /// Every page of a running `orchestrator serve`, loaded by headless Chromium at a phone's and a
 /// desktop's width (`Tests/Browser/page_check.py` drives it over the DevTools protocol): the page

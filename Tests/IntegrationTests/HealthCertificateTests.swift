@@ -3,6 +3,7 @@ import Foundation
 @testable import Health
 @testable import Settings
 import Testing
+import TestSupport
 
 /// HTTPS checks record how many days the server's certificate has left, read by libcurl from
 /// a real TLS handshake (`openssl s_server` with a certificate made for the test), and the

@@ -1,5 +1,5 @@
-import Alerting
 import Archiving
+import CurlSupport
 import Testing
 
 @Suite struct LinkedLibrariesTests {

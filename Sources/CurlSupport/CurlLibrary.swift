@@ -14,7 +14,7 @@ public enum CurlLibrary {
     private static let initialization: CURLcode = orchestrator_curl_global_init()
 
     /// Initialises libcurl on first use; later calls return the first result.
-    static func ensureInitialized() throws(CurlError) {
+    public static func ensureInitialized() throws(CurlError) {
         let code = initialization
         guard code == CURLE_OK else {
             throw CurlError(code: Int(code.rawValue), message: "curl_global_init failed: \(String(cString: curl_easy_strerror(code)))")

@@ -27,7 +27,8 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
         return text + ")"
     }
 
-    static let cancelled = CurlError(code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "transfer cancelled")
+    /// What a transfer stopped through its `CancellationFlag` throws.
+    public static let cancelled = CurlError(code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "transfer cancelled")
 
     /// The transfer stopped because the caller cancelled it.
     public var isCancelled: Bool { code == Int(CURLE_ABORTED_BY_CALLBACK.rawValue) }
@@ -46,7 +47,8 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
         return transient.contains { Int($0.rawValue) == code }
     }
 
-    static func from(_ code: CURLcode, buffer: UnsafePointer<CChar>, responseCode: Int?) -> CurlError {
+    /// The error for `code`, with libcurl's error buffer as the message when it says more.
+    public static func from(_ code: CURLcode, buffer: UnsafePointer<CChar>, responseCode: Int?) -> CurlError {
         let detail = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
         let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         return CurlError(code: Int(code.rawValue), message: text, responseCode: responseCode)

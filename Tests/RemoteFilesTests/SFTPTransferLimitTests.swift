@@ -1,0 +1,80 @@
+import Foundation
+import RemoteFiles
+import Testing
+import TestSupport
+
+/// Rate limits and cancellation: timing is kept loose, the machine may be busy.
+@Suite("SFTP transfer limits")
+struct SFTPTransferLimitTests {
+    @Test func theRateLimitIsHonoured() async throws {
+        try await SFTPFixture.with { fixture in
+            let file = try fixture.randomFile("limited", count: 2 * 1024 * 1024)
+            let start = ContinuousClock.now
+            try await fixture.session.upload(file: file.path, to: "limited", maxBytesPerSecond: 1024 * 1024)
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(1500), "2 MiB at 1 MiB/s took \(elapsed)")
+            #expect(try await fixture.session.sha256(of: "limited").sha256 == file.sha256)
+        }
+    }
+
+    @Test func aCancelledUploadNeverLeavesThePathBehind() async throws {
+        try await SFTPFixture.with { fixture in
+            let old = try fixture.randomFile("old", count: 1000)
+            try await fixture.session.upload(file: old.path, to: "backups/base.tar")
+            let file = try fixture.randomFile("large", count: 16 * 1024 * 1024)
+            let sent = Locked<Int64>(0)
+            let upload = Task {
+                try await fixture.session.upload(file: file.path, to: "backups/base.tar", maxBytesPerSecond: 1024 * 1024) { bytes in
+                    sent.withLock { $0 = bytes }
+                }
+            }
+            // Cancel mid-transfer, once bytes are moving.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while sent.withLock({ $0 }) < 512 * 1024 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let cancelledAt = ContinuousClock.now
+            upload.cancel()
+            let result = await upload.result
+            #expect(ContinuousClock.now - cancelledAt < .seconds(5))
+            #expect(throws: RemoteFileError.self) { try result.get() }
+            if case .failure(let error as RemoteFileError) = result {
+                #expect(error.kind == .cancelled)
+                #expect(error.isTransient == false)
+            }
+            // The old copy is untouched; at most the ".part" remains beside it.
+            #expect(try await fixture.session.sha256(of: "backups/base.tar").sha256 == old.sha256)
+            let names = try await fixture.session.list("backups")
+            #expect(Set(names).isSubset(of: ["base.tar", "base.tar.part"]))
+            let part = try await fixture.session.size(of: "backups/base.tar.part") ?? 0
+            #expect(part < 16 * 1024 * 1024)
+
+            // The session goes on, and the next upload overwrites the leftover.
+            try await fixture.session.upload(file: old.path, to: "backups/other")
+            #expect(try await fixture.session.size(of: "backups/other") == 1000)
+        }
+    }
+
+    @Test func aFirstUploadThatIsCancelledLeavesNoPath() async throws {
+        try await SFTPFixture.with { fixture in
+            let file = try fixture.randomFile("large", count: 8 * 1024 * 1024)
+            let upload = Task { try await fixture.session.upload(file: file.path, to: "new.tar", maxBytesPerSecond: 512 * 1024) }
+            try await Task.sleep(for: .milliseconds(1500))
+            upload.cancel()
+            _ = await upload.result
+            #expect(try await fixture.session.size(of: "new.tar") == nil)
+            #expect(FileManager.default.fileExists(atPath: fixture.onServer("new.tar")) == false)
+        }
+    }
+
+    @Test func aTaskCancelledBeforeTheCallSendsNothing() async throws {
+        try await SFTPFixture.with { fixture in
+            let file = try fixture.randomFile("f", count: 10)
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await fixture.session.upload(file: file.path, to: "never")
+            }
+            let result = await task.result
+            #expect(throws: RemoteFileError.self) { try result.get() }
+            #expect(try await fixture.session.size(of: "never") == nil)
+        }
+    }
+}
