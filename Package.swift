@@ -59,6 +59,7 @@ let package = Package(
             name: "Kinds",
             dependencies: [
                 "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Queue", "Database", "Settings", "Support", "PostgresClient", "Archiving",
+                "RemoteFiles",
             ]
         ),
         // The worker: slots, dispatch, outcome recording, heartbeat, reaper, scheduler loop.
@@ -95,7 +96,7 @@ let package = Package(
         .target(
             name: "Backups",
             dependencies: [
-                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive", "BlockingWork",
+                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive", "BlockingWork", "RemoteFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -15,6 +15,8 @@ import Support
 ///   not stop cleanly (a clean `systemctl stop` is not an alert);
 /// * `backup_stale`, `drill_stale` — per backup profile: the newest verified backup or passed
 ///   drill is older than allowed, or there is none;
+/// * `copy_stale` — per profile and repository of its `copy_to:`: the newest verified off-site
+///   copy holds a backup older than allowed, or there is none (`BuiltinAlertEvaluator+Copies.swift`);
 /// * `wal_archive_behind`, `wal_archive_failing`, `wal_archive_gap` — from the newest health
 ///   samples (`BuiltinAlertEvaluator+WALArchive.swift`);
 /// * `wal_stream_stopped`, `wal_slot_retained`, `wal_spool_behind` — the same, for the WAL
@@ -34,6 +36,7 @@ package struct BuiltinAlertEvaluator: Sendable {
         if settings.scheduleOverdue.enabled { evaluation.conditions += try await overdueSchedules(now: now, on: connection) }
         if settings.workerHeartbeat.enabled { evaluation.conditions += try await staleWorkers(now: now, on: connection) }
         if settings.backupStale.enabled || settings.drillStale.enabled { evaluation.conditions += try await staleBackups(now: now, on: connection) }
+        if settings.copyStale.enabled { evaluation.conditions += try await staleCopies(now: now, on: connection) }
         let wal = try await walArchive(now: now, on: connection)
         evaluation.conditions += wal.conditions
         evaluation.undecided.formUnion(wal.undecided)

@@ -7,7 +7,7 @@ package struct BackupRecord: Sendable, Codable, Equatable {
     package let id: Int64
     package let profile: String
     package let label: String
-    package let location: String
+    package private(set) var location: String
     package let host: String
     package let jobID: Int64?
     package let startedAt: Date
@@ -28,6 +28,13 @@ package struct BackupRecord: Sendable, Codable, Equatable {
     package let stopLSN: String?
     package let startWAL: String?
     package let systemIdentifier: Int64?
+
+    /// The same backup read from another directory (a copy fetched back from a repository).
+    package func relocated(to directory: String) -> BackupRecord {
+        var moved = self
+        moved.location = directory
+        return moved
+    }
 
     static let columns = """
         id, profile, label, location, host, job_id, started_at, finished_at, bytes, file_count, databases,

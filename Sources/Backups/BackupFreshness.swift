@@ -8,7 +8,14 @@ package struct BackupFreshness: Sendable, Codable, Equatable {
     package let profile: String
     package let newestVerifiedAt: Date?
     package let newestDrillAt: Date?
+    /// Per repository of the profile's `copy_to:`: when the backup in its newest verified copy was taken.
+    package let copies: [CopyFreshness]
     package let warnings: [String]
+
+    package struct CopyFreshness: Sendable, Codable, Equatable {
+        package let repository: String
+        package let newestBackupAt: Date?
+    }
 
     package static func load(configuration: Configuration, on connection: PostgresConnection, now: Date = Date()) async throws -> [BackupFreshness] {
         let settings = configuration.backups
@@ -36,7 +43,27 @@ package struct BackupFreshness: Sendable, Codable, Equatable {
             } else {
                 warnings.append("profile \(profile) has never passed a restore drill")
             }
-            result.append(BackupFreshness(profile: profile, newestVerifiedAt: verified, newestDrillAt: drilled, warnings: warnings))
+            var copies: [CopyFreshness] = []
+            for repository in settings.profiles[profile]?.copyTo ?? [] {
+                let newest: Date? = try await connection.query(
+                    """
+                    SELECT max(b.finished_at) AS newest FROM orchestrator.backup_copies c JOIN orchestrator.backups b ON b.id = c.backup_id
+                    WHERE c.repository = $1 AND b.profile = $2 AND c.state = 'present' AND c.verify_status = 'passed'
+                    """,
+                    [repository, profile]
+                ).first?.decodeIfPresent("newest")
+                copies.append(CopyFreshness(repository: repository, newestBackupAt: newest))
+                let limit = configuration.repositories[repository]?.warnAfterHours ?? 48
+                if let newest {
+                    let hours = now.timeIntervalSince(newest) / 3600
+                    if hours > Double(limit) {
+                        warnings.append("newest verified copy of \(profile) in \(repository) holds a backup \(Int(hours)) h old (limit \(limit) h)")
+                    }
+                } else {
+                    warnings.append("profile \(profile) has no verified copy in \(repository)")
+                }
+            }
+            result.append(BackupFreshness(profile: profile, newestVerifiedAt: verified, newestDrillAt: drilled, copies: copies, warnings: warnings))
         }
         return result
     }

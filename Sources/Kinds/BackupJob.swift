@@ -48,7 +48,19 @@ package struct BackupJob: JobKind {
         let deleted = try await context.withOrchestratorDatabase { connection in
             try await BackupPruner(logger: context.logger).prune(profile: profile, policy: policy, dryRun: false, on: connection)
         }
+        // Copies off the host follow; a queue that refuses them must not fail the backup made.
+        var copyJobs: [JSONValue] = []
+        for request in CopyBackupJob.requests(backupID: record.id, profile: profile, configuration: context.configuration, enqueuedBy: "job \(job.id)") {
+            do {
+                copyJobs.append(.int(try await context.enqueue(request)))
+            } catch {
+                context.logger.error("could not enqueue the backup's copy; enqueue it by hand", metadata: [
+                    "copy.repository": "\(request.arguments["repository"] ?? "")", "error": "\(error)",
+                ])
+            }
+        }
         return (record, [
+            "copy_jobs": .array(copyJobs),
             "deleted_by_retention": .array(deleted.map { .int($0.id) }),
             "backup_id": .int(record.id),
             "label": .string(record.label),

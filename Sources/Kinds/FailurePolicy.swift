@@ -3,6 +3,7 @@ import Database
 import Maintenance
 import PostgresClient
 import Queue
+import RemoteFiles
 import Runtime
 
 /// Maps what the domain modules throw to retry policy: errors that will fail again however
@@ -19,6 +20,9 @@ package enum FailurePolicy {
         // a backup that cannot satisfy the request or a client tool that is not installed.
         case is TargetDatabaseError, is MaintenanceError, is BackupRequestError:
             return true
+        // A refused host key or login, or a bad path: the repository's settings must change first.
+        case let error as RemoteFileError:
+            return !error.isTransient
         case let error as PostgresError:
             guard let state = error.sqlState else { return false }
             // 22 data exception, 28 authorization, 3D missing database, 42 syntax/undefined object, 0A unsupported.

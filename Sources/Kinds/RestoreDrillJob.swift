@@ -15,23 +15,27 @@ package struct RestoreDrillJob: JobKind {
     package let placement = Placement.host
 
     package struct Arguments: JobArguments, Equatable {
-        package static let specs = [BackupReference.profile.spec]
+        package static let specs = [BackupReference.profile.spec, BackupReference.repository.spec]
 
         package var profile: String?
+        package var repository: String?
     }
 
     package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
         try BackupReference.validate(target)
+        try BackupReference.validate(repository: arguments.repository, configuration: configuration)
         return nil
     }
 
     package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
-        let record = try await BackupReference.resolve(job.target, profile: arguments.profile, context: context)
+        let (record, fetched) = try await BackupReference.resolve(job.target, profile: arguments.profile, repository: arguments.repository, context: context)
+        defer { if let fetched { RemoteBackupFetcher.discard(fetched) } }
         let outcome = try await RestoreDrill(environment: context.backups).run(record, jobID: job.id)
         guard outcome.passed else { throw PermanentJobError("restore drill of backup \(record.id) failed: \(outcome.error ?? "unknown")") }
         return [
             "backup_id": .int(record.id), "restore_seconds": .double(outcome.restoreSeconds),
             "backup_age_seconds": .double(outcome.backupAgeSeconds), "tables_checked": .int(Int64(outcome.tablesChecked)),
+            "repository": .string(arguments.repository ?? RepositorySettings.localName),
         ]
     }
 }
@@ -39,6 +43,7 @@ package struct RestoreDrillJob: JobKind {
 extension RestoreDrillJob.Arguments {
     package init(_ values: ArgumentValues) throws(JobValidationError) {
         profile = try values[BackupReference.profile]
+        repository = try values[BackupReference.repository]
     }
 }
 

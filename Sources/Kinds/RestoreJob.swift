@@ -24,7 +24,9 @@ package struct RestoreJob: JobKind {
         )
         static let filesTo = JobArgument.text("files_to", maxBytes: 1024, "absolute directory to extract the file sets into")
         static let keepOwners = JobArgument.boolean("keep_owners", default: false, "restore owners and grants (needs a superuser)")
-        package static let specs = [database.spec, source.spec, replace.spec, filesTo.spec, keepOwners.spec, BackupReference.profile.spec]
+        package static let specs = [
+            database.spec, source.spec, replace.spec, filesTo.spec, keepOwners.spec, BackupReference.profile.spec, BackupReference.repository.spec,
+        ]
 
         package var database: String?
         package var source: String?
@@ -32,15 +34,18 @@ package struct RestoreJob: JobKind {
         package var filesTo: String?
         package var keepOwners: Bool
         package var profile: String?
+        package var repository: String?
     }
 
     package func validate(target: String?, arguments: Arguments, configuration: Configuration) throws(JobValidationError) -> String? {
         try BackupReference.validate(target)
+        try BackupReference.validate(repository: arguments.repository, configuration: configuration)
         return arguments.database.map { "db:\($0)" }
     }
 
     package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
-        let record = try await BackupReference.resolve(job.target, profile: arguments.profile, context: context)
+        let (record, fetched) = try await BackupReference.resolve(job.target, profile: arguments.profile, repository: arguments.repository, context: context)
+        defer { if let fetched { RemoteBackupFetcher.discard(fetched) } }
         let options = BackupRestorer.Options(
             database: arguments.database, source: arguments.source, replace: arguments.replace,
             filesTo: arguments.filesTo, keepOwners: arguments.keepOwners
@@ -51,6 +56,7 @@ package struct RestoreJob: JobKind {
         ]
         if let restored = outcome.database { result["database"] = .string(restored) }
         if let kept = outcome.replacedDatabaseKeptAs { result["previous_database_kept_as"] = .string(kept) }
+        if let repository = arguments.repository { result["repository"] = .string(repository) }
         return result
     }
 }
@@ -63,6 +69,7 @@ extension RestoreJob.Arguments {
         filesTo = try values[Self.filesTo]
         keepOwners = try values[Self.keepOwners]
         profile = try values[BackupReference.profile]
+        repository = try values[BackupReference.repository]
         guard database != nil || filesTo != nil else {
             throw JobValidationError("restore needs database=NAME, files_to=DIR, or both")
         }
@@ -80,9 +87,11 @@ extension RestoreJob {
     /// The job `orchestrator backups restore` enqueues: its options as this kind's arguments,
     /// named by their declarations, so the command and `--arg` cannot drift apart.
     package static func request(
-        backup: String, database: String?, source: String?, filesTo: String?, replace: Bool, keepOwners: Bool, enqueuedBy: String
+        backup: String, database: String?, source: String?, filesTo: String?, replace: Bool, keepOwners: Bool, from repository: String? = nil,
+        enqueuedBy: String
     ) -> JobRequest {
         var text: [String: String] = [:]
+        text[BackupReference.repository.spec.name] = repository
         text[Arguments.database.spec.name] = database
         text[Arguments.source.spec.name] = source
         text[Arguments.filesTo.spec.name] = filesTo

@@ -4,7 +4,7 @@ import Settings
 extension JobKindRegistry {
     /// Every kind shipped with orchestrator.
     package static let standard = JobKindRegistry(kinds: [
-        NoopJob(), SQLStatementJob(), BackupJob(), BaseBackupJob(), RestoreJob(), RestoreDrillJob(), PointInTimeDrillJob(), PruneBackupsJob(),
+        NoopJob(), SQLStatementJob(), BackupJob(), BaseBackupJob(), RestoreJob(), RestoreDrillJob(), PointInTimeDrillJob(), PruneBackupsJob(), CopyBackupJob(),
         VacuumJob(), AnalyzeJob(), ReindexJob(), FileRetentionJob(), RetentionJob(), HealthJob(),
         CheckAlertsJob(), PruneHistoryJob(),
     ], isPermanent: FailurePolicy.isPermanent)

@@ -3,6 +3,7 @@ import Backups
 import Foundation
 import Kinds
 import Logging
+import PostgresClient
 import Queue
 import Runtime
 import Support
@@ -26,13 +27,15 @@ struct BackupsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 try await environment.withConnection { connection in
                     let backups = try await BackupCatalog.list(profile: profile, includeDeleted: all, on: connection)
-                    if global.json { return try Output.printJSON(backups) }
+                    let copies = Dictionary(grouping: try await BackupCopyCatalog.live(backupIDs: backups.map(\.id), on: connection), by: \.backupID)
+                    if global.json { return try Output.printJSON(backups.map { ListedBackup(backup: $0, copies: copies[$0.id] ?? []) }) }
                     print(Output.table(
-                        ["ID", "PROFILE", "METHOD", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS"],
+                        ["ID", "PROFILE", "METHOD", "LABEL", "FINISHED", "SIZE", "FILES", "VERIFIED", "STATUS", "COPIES"],
                         backups.map { backup in
                             ["\(backup.id)", backup.profile, backup.method.rawValue, backup.label, Output.time(backup.finishedAt),
                              ByteCountFormatter.string(fromByteCount: backup.bytes, countStyle: .binary), "\(backup.fileCount)",
-                             Output.ago(backup.verifiedAt), backup.deletedAt == nil ? (backup.verifyStatus ?? "unverified") : "deleted"]
+                             Output.ago(backup.verifiedAt), backup.deletedAt == nil ? (backup.verifyStatus ?? "unverified") : "deleted",
+                             ListedBackup(backup: backup, copies: copies[backup.id] ?? []).copiesText]
                         }
                     ))
                 }
@@ -80,6 +83,8 @@ struct BackupsCommand: AsyncParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Backup id or 'latest'.") var backup: String
+        @Option(help: "Verify the backup's copy in this remote repository (repositories:) instead of the local one, reading every byte back.")
+        var repository: String?
 
         func run() async throws {
             let environment = try global.environment()
@@ -88,6 +93,10 @@ struct BackupsCommand: AsyncParsableCommand {
                     guard let record = try await BackupCatalog.find(backup, on: connection) else {
                         printError("backup \(backup) not found")
                         throw ExitCodes.failure
+                    }
+                    if let repository {
+                        try await verifyCopy(of: record, in: repository, environment: environment, on: connection)
+                        return
                     }
                     let started = Date()
                     do {
@@ -108,6 +117,38 @@ struct BackupsCommand: AsyncParsableCommand {
                 }
             }
         }
+
+        /// Reads the copy back from the repository and records the result on the copy.
+        private func verifyCopy(of record: BackupRecord, in name: String, environment: CommandEnvironment, on connection: PostgresConnection) async throws {
+            let repository = try RemoteRepository(named: name, in: environment.configuration)
+            guard let copy = try await BackupCopyCatalog.find(backupID: record.id, repository: name, on: connection), copy.state != "deleted" else {
+                printError("backup \(record.id) has no copy in \(name); copy it with: orchestrator enqueue copy-backup \(record.id) --arg repository=\(name)")
+                throw ExitCodes.failure
+            }
+            guard copy.isPresent else {
+                printError("backup \(record.id)'s copy in \(name) is not complete (\(copy.state)); its copy-backup job resumes it")
+                throw ExitCodes.failure
+            }
+            let started = Date()
+            let session = try repository.open()
+            defer { session.close() }
+            do {
+                let report = try await RemoteBackupCheck.verify(directory: copy.location, manifestSHA256: record.manifestSHA256, session: session)
+                try await BackupCopyCatalog.recordVerification(copyID: copy.id, jobID: nil, startedAt: started, files: report.files, bytes: report.bytes, error: nil, on: connection)
+                if global.json {
+                    try Output.printJSON([
+                        "id": "\(record.id)", "repository": name, "status": "passed", "files": "\(report.files)", "bytes": "\(report.bytes)",
+                    ])
+                } else {
+                    print("backup \(record.id) in \(name): read back and verified \(report.files) files, \(report.bytes) bytes")
+                }
+            } catch let error as BackupError {
+                try await BackupCopyCatalog.recordVerification(copyID: copy.id, jobID: nil, startedAt: started, files: 0, bytes: 0, error: error.description, on: connection)
+                if global.json { try Output.printJSON(["id": "\(record.id)", "repository": name, "status": "failed", "error": error.description]) }
+                printError("backup \(record.id)'s copy in \(name) failed verification: \(error)")
+                throw ExitCodes.failure
+            }
+        }
     }
 
     struct Restore: AsyncParsableCommand {
@@ -122,11 +163,12 @@ struct BackupsCommand: AsyncParsableCommand {
         @Option(help: "Absolute directory to extract the file sets into (never over live paths unless you name them).") var filesTo: String?
         @Flag(help: "Replace an existing database, swapping only after the restore succeeded (the old one is kept, renamed).") var replace = false
         @Flag(help: "Restore owners and grants (needs a superuser).") var keepOwners = false
+        @Option(help: "Restore from the backup's copy in this remote repository (repositories:), fetched and verified first.") var from: String?
 
         func run() async throws {
             let environment = try global.environment()
             let request = RestoreJob.request(
-                backup: backup, database: database, source: source, filesTo: filesTo, replace: replace, keepOwners: keepOwners,
+                backup: backup, database: database, source: source, filesTo: filesTo, replace: replace, keepOwners: keepOwners, from: from,
                 enqueuedBy: HostInfo.userAtHost
             )
             try await reportingErrors {

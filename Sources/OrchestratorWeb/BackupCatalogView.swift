@@ -19,10 +19,12 @@ package struct BackupCatalogView: Sendable, Encodable {
         package let keptBecause: [String: [String]]
         /// The newest backups retention (or an operator) deleted, with the reason.
         package let deleted: [DeletedBackup]
+        /// The listed backups' copies in remote repositories (not deleted ones), by backup id.
+        package let copies: [String: [BackupCopyRecord]]
         /// The last backups, oldest first: the charts' points.
         package let trend: [TrendPoint]
 
-        enum CodingKeys: String, CodingKey { case profile, backups, drills, keptBecause = "kept_because", deleted, trend }
+        enum CodingKeys: String, CodingKey { case profile, backups, drills, keptBecause = "kept_because", deleted, trend, copies }
     }
 
     package struct TrendPoint: Sendable, Encodable {
@@ -60,12 +62,14 @@ package struct BackupCatalogView: Sendable, Encodable {
         }
         let drills = try await RestoreDrillRecord.load(backupIDs: partial.flatMap { $0.trend.map(\.id) + $0.backups.map(\.id) }.uniqued(), on: connection)
         let byBackup = Dictionary(grouping: drills, by: \.backupID)
+        let copies = Dictionary(grouping: try await BackupCopyCatalog.live(backupIDs: partial.flatMap { $0.backups.map(\.id) }, on: connection), by: \.backupID)
         return BackupCatalogView(generatedAt: now, profiles: partial.map { profile in
             let ids = Set(profile.trend.map(\.id) + profile.backups.map(\.id))
             return Profile(
                 profile: profile.name, backups: profile.backups,
                 drills: ids.flatMap { byBackup[$0] ?? [] }.sorted { ($0.finishedAt, $0.id) > ($1.finishedAt, $1.id) },
                 keptBecause: profile.kept, deleted: profile.deleted,
+                copies: Dictionary(uniqueKeysWithValues: profile.backups.compactMap { backup in copies[backup.id].map { (String(backup.id), $0) } }),
                 trend: profile.trend.reversed().map {
                     TrendPoint(id: $0.id, finishedAt: $0.finishedAt, bytes: $0.bytes, seconds: $0.finishedAt.timeIntervalSince($0.startedAt))
                 }

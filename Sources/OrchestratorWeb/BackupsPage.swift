@@ -4,7 +4,7 @@ import Mustache
 
 /// `/backups`. Every string is HTML-escaped by the template (`{{…}}`); none is inserted raw.
 struct BackupsPage {
-    struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String; let retention: String }
+    struct Backup { let id: Int64; let label: String; let method: String; let started: String; let size: String; let duration: String; let verify: String; let level: String; let drills: String; let retention: String; let copies: String }
     struct Deleted { let label: String; let finished: String; let size: String; let deleted: String; let reason: String }
     struct Profile { let name: String; let path: String; let backups: [Backup]; let hasBackups: Bool; let trends: BackupTrends; let hasTrends: Bool; let deleted: [Deleted]; let hasDeleted: Bool }
 
@@ -32,7 +32,8 @@ struct BackupsPage {
                               size: DisplayText.bytes(Double(backup.bytes)), duration: DisplayText.duration(backup.finishedAt.timeIntervalSince(backup.startedAt)),
                               verify: backup.verifyError.map { "\(verify): \(JobsPage.firstLine($0))" } ?? verify,
                               level: verify == "passed" ? "ok" : (verify == "failed" ? "critical" : "warning"), drills: drillText.isEmpty ? "–" : drillText,
-                              retention: Self.retention(profile.keptBecause[String(backup.id)]))
+                              retention: Self.retention(profile.keptBecause[String(backup.id)]),
+                              copies: BackupCopyRecord.summary(of: profile.copies[String(backup.id)] ?? []))
             }
             let deleted = profile.deleted.map { d in
                 Deleted(label: d.label, finished: DisplayText.time(d.finishedAt), size: DisplayText.bytes(Double(d.bytes)),
@@ -64,8 +65,8 @@ struct BackupsPage {
     <h2>{{name}}</h2>
     {{#hasForms}}<div class="actions"><form method="post" action="{{path}}/backup"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Back up now</button></form><form method="post" action="{{path}}/drill"><input type="hidden" name="form_token" value="{{formToken}}"><button type="submit">Drill the latest backup</button></form></div>{{/hasForms}}
     {{#hasTrends}}<div class="tiles">\(BackupTrends.fragment)</div>{{/hasTrends}}
-    {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th><th>retention</th></tr></thead><tbody>{{/hasBackups}}
-    {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td class="wrap">{{drills}}</td><td>{{retention}}</td></tr>
+    {{#hasBackups}}<div class="scroll"><table><thead><tr><th>id</th><th>label</th><th>method</th><th>started</th><th>size</th><th>took</th><th>verification</th><th>drills</th><th>retention</th><th>copies</th></tr></thead><tbody>{{/hasBackups}}
+    {{#backups}}<tr class="{{level}}"><td>{{id}}</td><td>{{label}}</td><td>{{method}}</td><td>{{started}}</td><td>{{size}}</td><td>{{duration}}</td><td>{{verify}}</td><td class="wrap">{{drills}}</td><td>{{retention}}</td><td>{{copies}}</td></tr>
     {{/backups}}
     {{#hasBackups}}</tbody></table></div>{{/hasBackups}}
     {{^hasBackups}}<p>No backup in the catalog.</p>{{/hasBackups}}
@@ -99,6 +100,7 @@ extension BackupsPage.Backup: MustacheParent {
         case "level": level
         case "drills": drills
         case "retention": retention
+        case "copies": copies
         default: nil
         }
     }

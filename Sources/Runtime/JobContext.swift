@@ -2,7 +2,9 @@ import Backups
 import Database
 import Logging
 import PostgresClient
+import Queue
 import Settings
+import Support
 
 /// What a running job may use: its logger (captured into the run's log tail), the
 /// configuration, and connections to the databases the configuration names.
@@ -13,13 +15,19 @@ package struct JobContext: Sendable {
     /// Where archive work (file sets) runs; see `ArchiveRunner`.
     package let archiver: ArchiveRunner
     let recordBackendPID: @Sendable (Int32) async -> Void
+    /// Prepares follow-up jobs exactly as `orchestrator enqueue` would, for this worker's host.
+    let preparer: (any JobPreparer)?
+    let hostName: String
     /// WARNINGs from the job's database connections, added to the run's result.
     let serverWarnings = ServerWarnings()
 
     init(
         logger: Logger, configuration: Configuration, connector: DatabaseConnector, archiver: ArchiveRunner = .inProcess,
+        preparer: (any JobPreparer)? = nil, hostName: String = HostInfo.hostName,
         recordBackendPID: @escaping @Sendable (Int32) async -> Void
     ) {
+        self.preparer = preparer
+        self.hostName = hostName
         self.logger = logger
         self.configuration = configuration
         self.connector = connector
@@ -30,6 +38,14 @@ package struct JobContext: Sendable {
     /// A connection to the orchestrator's own database (catalog writes), closed afterwards.
     package func withOrchestratorDatabase<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await connector.withOrchestratorDatabase(body)
+    }
+
+    /// Enqueues a follow-up job (a backup's copies): checked and placed like any other job, on
+    /// this worker's host queue when its kind runs per host. Returns its id.
+    package func enqueue(_ request: JobRequest) async throws -> Int64 {
+        guard let preparer else { throw JobValidationError("this job context cannot enqueue follow-up jobs") }
+        let prepared = try preparer.prepare(request, configuration: configuration, hostName: hostName)
+        return try await withOrchestratorDatabase { connection in try await JobQueue.enqueue(prepared, on: connection).id }
     }
 
     /// Connection settings of a configured application database, for tools such as pg_dump.

@@ -17,6 +17,8 @@ package struct JobExecutor: Sendable {
     let retryBackoff: Backoff
     let archiver: ArchiveRunner
     let logger: Logger
+    /// The worker's host: follow-up jobs of per-host kinds go to its queue.
+    let hostName: String
     /// Tells the worker's timeout watch that a job with a deadline started.
     let jobStarted: @Sendable () -> Void
 
@@ -34,7 +36,9 @@ package struct JobExecutor: Sendable {
             jobLogger.error("unknown kind")
             return (.failed(error: message, retryAfter: nil), tail.text)
         }
-        let context = JobContext(logger: jobLogger, configuration: configuration, connector: connector, archiver: archiver) { pid in
+        let context = JobContext(
+            logger: jobLogger, configuration: configuration, connector: connector, archiver: archiver, preparer: registry, hostName: hostName
+        ) { pid in
             recorder.recordBackendPID(pid, runID: job.runID)
         }
 

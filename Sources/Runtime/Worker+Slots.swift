@@ -10,7 +10,7 @@ extension Worker {
         slotLogger[metadataKey: "worker.slot"] = "\(index)"
         let executor = JobExecutor(
             registry: registry, configuration: configuration, connector: connector, running: running,
-            retryBackoff: options.retryBackoff, archiver: options.archiver, logger: slotLogger, jobStarted: { [timeouts] in timeouts.ring() }
+            retryBackoff: options.retryBackoff, archiver: options.archiver, logger: slotLogger, hostName: identity.host, jobStarted: { [timeouts] in timeouts.ring() }
         )
         while let waiting = await buffer.take() {
             let startDelay = ContinuousClock.now - waiting.claimedAt

@@ -97,18 +97,22 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
     package var retention: RetentionPolicy
     /// Queries a restore drill runs against each restored database; each must succeed and return a row.
     package var smokeQueries: [String]
+    /// Keys of `repositories:` each verified backup is copied to (a `copy-backup` job per repository).
+    package var copyTo: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
         case method, database, maxRate = "max_rate", checkpoint, compressionLevel = "compression_level", format
+        case copyTo = "copy_to"
     }
 
     package init(
         databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
         compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = [],
         method: BackupMethod = .logical, database: String? = nil, maxRate: String? = nil, checkpoint: CheckpointMode = .spread,
-        compressionLevel: Int? = nil, format: BaseBackupFormat? = nil
+        compressionLevel: Int? = nil, format: BaseBackupFormat? = nil, copyTo: [String] = []
     ) {
+        self.copyTo = copyTo
         self.method = method
         self.format = format
         self.database = database
@@ -140,6 +144,7 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
         checkpoint = try c.decode(.checkpoint, default: .spread)
         compressionLevel = try c.decodeIfPresent(Int.self, forKey: .compressionLevel)
         format = try c.decodeIfPresent(BaseBackupFormat.self, forKey: .format)
+        copyTo = try c.decode(.copyTo, default: [])
     }
 }
 

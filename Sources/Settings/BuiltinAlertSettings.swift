@@ -12,6 +12,9 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
     package var backupStale: BuiltinAlertRule
     /// A profile's newest passed restore drill is older than `after_days` (default `backups.drill_warn_after_days`).
     package var drillStale: BuiltinAlertRule
+    /// A profile's newest verified copy in a repository of its `copy_to:` holds a backup older
+    /// than `after_hours` (default the repository's `warn_after_hours`), or there is none.
+    package var copyStale: BuiltinAlertRule
     /// A server's finished WAL segment has waited for archiving `after_minutes` (default
     /// `wal_archive.warn_behind_minutes`); judged from the newest health samples.
     package var walArchiveBehind: BuiltinAlertRule
@@ -32,7 +35,7 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case jobFailed = "job_failed", scheduleOverdue = "schedule_overdue", workerHeartbeat = "worker_heartbeat"
-        case backupStale = "backup_stale", drillStale = "drill_stale"
+        case backupStale = "backup_stale", drillStale = "drill_stale", copyStale = "copy_stale"
         case walArchiveBehind = "wal_archive_behind", walArchiveFailing = "wal_archive_failing", walArchiveGap = "wal_archive_gap"
         case walStreamStopped = "wal_stream_stopped", walSlotRetained = "wal_slot_retained", walSpoolBehind = "wal_spool_behind"
     }
@@ -44,6 +47,7 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         workerHeartbeat: BuiltinAlertRule = BuiltinAlertRule(severity: .critical, limit: 10),
         backupStale: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
         drillStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
+        copyStale: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
         walArchiveBehind: BuiltinAlertRule = BuiltinAlertRule(severity: .warning),
         walArchiveFailing: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
         walArchiveGap: BuiltinAlertRule = BuiltinAlertRule(severity: .critical),
@@ -62,6 +66,7 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         self.workerHeartbeat = workerHeartbeat
         self.backupStale = backupStale
         self.drillStale = drillStale
+        self.copyStale = copyStale
     }
 
     package init(from decoder: any Decoder) throws {
@@ -73,6 +78,7 @@ package struct BuiltinAlertSettings: Sendable, Decodable, Equatable {
         workerHeartbeat = try c.decodeIfPresent(Keyed<WorkerHeartbeatKeys>.self, forKey: .workerHeartbeat)?.rule ?? defaults.workerHeartbeat
         backupStale = try c.decodeIfPresent(Keyed<BackupStaleKeys>.self, forKey: .backupStale)?.rule ?? defaults.backupStale
         drillStale = try c.decodeIfPresent(Keyed<DrillStaleKeys>.self, forKey: .drillStale)?.rule ?? defaults.drillStale
+        copyStale = try c.decodeIfPresent(Keyed<CopyStaleKeys>.self, forKey: .copyStale)?.rule ?? defaults.copyStale
         walArchiveBehind = try c.decodeIfPresent(Keyed<WALArchiveBehindKeys>.self, forKey: .walArchiveBehind)?.rule ?? defaults.walArchiveBehind
         walArchiveFailing = try c.decodeIfPresent(Keyed<WALArchiveFailingKeys>.self, forKey: .walArchiveFailing)?.rule ?? defaults.walArchiveFailing
         walArchiveGap = try c.decodeIfPresent(Keyed<WALArchiveGapKeys>.self, forKey: .walArchiveGap)?.rule ?? defaults.walArchiveGap
@@ -153,6 +159,11 @@ enum BackupStaleKeys: BuiltinRuleKeys {
 enum DrillStaleKeys: BuiltinRuleKeys {
     static let limitKey: String? = "after_days"
     static var defaults: BuiltinAlertRule { BuiltinAlertSettings().drillStale }
+}
+
+enum CopyStaleKeys: BuiltinRuleKeys {
+    static let limitKey: String? = "after_hours"
+    static var defaults: BuiltinAlertRule { BuiltinAlertSettings().copyStale }
 }
 
 enum WALArchiveBehindKeys: BuiltinRuleKeys {

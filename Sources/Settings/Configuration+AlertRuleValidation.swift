@@ -51,6 +51,7 @@ extension Configuration {
             ("schedule_overdue", "grace_minutes", builtin.scheduleOverdue, 1...1440),
             ("worker_heartbeat", "after_minutes", builtin.workerHeartbeat, 1...1440),
             ("backup_stale", "after_hours", builtin.backupStale, 1...8760),
+            ("copy_stale", "after_hours", builtin.copyStale, 1...8760),
             ("drill_stale", "after_days", builtin.drillStale, 1...3650),
             ("wal_archive_behind", "after_minutes", builtin.walArchiveBehind, 1...10_080),
             ("wal_stream_stopped", "after_minutes", builtin.walStreamStopped, 1...10_080),

@@ -56,6 +56,7 @@ extension Configuration {
         problems += validateHealth()
         problems += validateHistory()
         problems += validateWeb()
+        problems += validateRepositories()
         problems += walStream?.problems(databases: databases, repository: walArchive?.repository) ?? []
         for (name, policy) in retention.sorted(by: { $0.key < $1.key }) {
             let path = "retention.\(name)"
@@ -126,12 +127,20 @@ extension Configuration {
             }
             check(["zstd", "gzip", "none"].contains(profile.compression), "\(path).compression",
                   "\(profile.compression.debugDescription) is not one of zstd, gzip, none")
-            let retention = profile.retention
-            for (key, value) in [("keep_last", retention.keepLast), ("keep_days", retention.keepDays), ("daily", retention.daily),
-                                 ("weekly", retention.weekly), ("monthly", retention.monthly)] {
-                check(value >= 0, "\(path).retention.\(key)", "must not be negative")
-            }
-            check(retention.minKeep >= 1, "\(path).retention.min_keep", "must be at least 1 (the newest backup is always kept)")
+            problems += Self.retentionProblems(profile.retention, at: "\(path).retention", kept: "backup")
+        }
+        return problems
+    }
+
+    /// A retention policy's counts are not negative and it keeps at least one (`kept`: what it keeps).
+    static func retentionProblems(_ retention: RetentionPolicy, at path: String, kept: String) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        for (key, value) in [("keep_last", retention.keepLast), ("keep_days", retention.keepDays), ("daily", retention.daily),
+                             ("weekly", retention.weekly), ("monthly", retention.monthly)] where value < 0 {
+            problems.append(ConfigurationError(path: "\(path).\(key)", "must not be negative"))
+        }
+        if retention.minKeep < 1 {
+            problems.append(ConfigurationError(path: "\(path).min_keep", "must be at least 1 (the newest \(kept) is always kept)"))
         }
         return problems
     }
@@ -164,8 +173,7 @@ extension Configuration {
             check(Self.isTransferRate(rate), "\(path).max_rate",
                   "\(rate.debugDescription) is not a rate pg_basebackup accepts: kB/s as a number (32...1048576), or with k or M (\"20M\", \"512k\")")
         }
-        let retention = profile.retention
-        check(retention.minKeep >= 1, "\(path).retention.min_keep", "must be at least 1 (the newest backup is always kept)")
+        problems += Self.retentionProblems(profile.retention, at: "\(path).retention", kept: "backup")
         return problems
     }
 

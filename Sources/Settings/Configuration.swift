@@ -30,12 +30,14 @@ package struct Configuration: Sendable, Decodable {
     package var walStream: WALStreamSettings?
     /// The dashboard served by `orchestrator serve`.
     package var web: WebSettings
+    /// Places off this host that profiles copy their verified backups to (`copy_to:`).
+    package var repositories: [String: RepositorySettings]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case database, worker, scheduler, databases, statements, schedules, kinds, backups
         case fileRetention = "file_retention", retention
         case alerts, health, history, walArchive = "wal_archive"
-        case walStream = "wal_stream", web
+        case walStream = "wal_stream", web, repositories
     }
 
     package init(
@@ -45,8 +47,9 @@ package struct Configuration: Sendable, Decodable {
         fileRetention: [String: FileRetentionPolicy] = [:], retention: [String: RetentionDeletePolicy] = [:],
         alerts: AlertSettings = AlertSettings(), health: HealthSettings = HealthSettings(),
         history: HistorySettings = HistorySettings(), walArchive: WALArchiveSettings? = nil, walStream: WALStreamSettings? = nil,
-        web: WebSettings = WebSettings()
+        web: WebSettings = WebSettings(), repositories: [String: RepositorySettings] = [:]
     ) {
+        self.repositories = repositories
         self.web = web
         self.walArchive = walArchive
         self.walStream = walStream
@@ -84,6 +87,7 @@ package struct Configuration: Sendable, Decodable {
         walArchive = try c.decodeIfPresent(WALArchiveSettings.self, forKey: .walArchive)
         walStream = try c.decodeIfPresent(WALStreamSettings.self, forKey: .walStream)
         web = try c.decode(.web, default: WebSettings())
+        repositories = try c.decode(.repositories, default: [:])
         // History is pruned without the operator listing a schedule; their own one wins.
         if let builtin = history.builtinSchedule(besides: schedules) { schedules.append(builtin) }
     }

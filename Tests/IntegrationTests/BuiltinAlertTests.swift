@@ -157,4 +157,49 @@ struct BuiltinAlertTests {
             ])
         }
     }
+
+    @Test func anOffSiteCopyThatIsMissingOrOldFiresPerProfileAndRepository() async throws {
+        let configuration = try Configuration.parse(yaml: """
+            repositories:
+              offsite: {url: "sftp://backup@nas.example/srv", key_file: /etc/k, host_key: "SHA256:0vN1fJ4Qf4k0t7oZc2e6V4oUoQe9m0m5pQz2bq1n9aE", warn_after_hours: 20}
+            backups:
+              profiles:
+                daily: {globals: false, paths: [/etc/hostname], copy_to: [offsite]}
+            alerts:
+              builtin:
+                backup_stale: {enabled: false}
+                drill_stale: {enabled: false}
+            """)
+        try await Harness.with(configuration: configuration) { harness in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            let report = try await Self.check(harness, on: connection)
+            #expect(report.notices == ["firing copy_stale:daily@offsite"])
+            let summary: String? = try await connection.query("SELECT summary FROM orchestrator.alerts WHERE rule = 'copy_stale'").first?.decode("summary")
+            #expect(summary == "Profile daily has no verified copy in offsite")
+            let freshness = try await BackupFreshness.load(configuration: configuration, on: connection)
+            #expect(freshness.first?.warnings.contains("profile daily has no verified copy in offsite") == true, "\(freshness)")
+
+            // A verified copy of a backup taken 30 h ago is older than the 20 h allowed; of one taken now, it resolves.
+            try await connection.execute("""
+                INSERT INTO orchestrator.backups (profile, label, location, host, started_at, finished_at, bytes, file_count, manifest, manifest_sha256, verified_at, verify_status)
+                VALUES ('daily', 'old', '/nowhere/old', 'h', now() - interval '30 hours', now() - interval '30 hours', 1, 1, '{}', repeat('0', 64), now(), 'passed');
+                INSERT INTO orchestrator.backup_copies (backup_id, repository, location, state, copied_at, verified_at, verify_status)
+                SELECT id, 'offsite', 'daily/old', 'present', now(), now(), 'passed' FROM orchestrator.backups WHERE label = 'old';
+                """)
+            _ = try await Self.check(harness, on: connection)
+            let old: String? = try await connection.query(
+                "SELECT summary FROM orchestrator.alerts WHERE rule = 'copy_stale' AND state = 'firing'"
+            ).first?.decode("summary")
+            #expect(old == "Newest verified copy of daily in offsite holds a backup 30 h old (limit 20 h)")
+            try await connection.execute("""
+                INSERT INTO orchestrator.backups (profile, label, location, host, started_at, finished_at, bytes, file_count, manifest, manifest_sha256, verified_at, verify_status)
+                VALUES ('daily', 'new', '/nowhere/new', 'h', now(), now(), 1, 1, '{}', repeat('0', 64), now(), 'passed');
+                INSERT INTO orchestrator.backup_copies (backup_id, repository, location, state, copied_at, verified_at, verify_status)
+                SELECT id, 'offsite', 'daily/new', 'present', now(), now(), 'passed' FROM orchestrator.backups WHERE label = 'new';
+                """)
+            _ = try await Self.check(harness, on: connection)
+            #expect(try await harness.count("SELECT count(*) AS n FROM orchestrator.alerts WHERE rule = 'copy_stale' AND state = 'firing'", on: connection) == 0)
+        }
+    }
 }

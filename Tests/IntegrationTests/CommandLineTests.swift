@@ -34,7 +34,7 @@ struct CommandLineTests {
         let unreachable = ["ORCHESTRATOR_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"]
         let unknown = try await run(["enqueue", "bogus"], environment: unreachable)
         #expect(unknown.status == 64)
-        #expect(unknown.stderr.contains("unknown job kind \"bogus\"; valid kinds: analyze, backup, base-backup, check-alerts, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"))
+        #expect(unknown.stderr.contains("unknown job kind \"bogus\"; valid kinds: analyze, backup, base-backup, check-alerts, copy-backup, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"))
         let badArg = try await run(["enqueue", "noop", "--arg", "ms=soon"], environment: unreachable)
         #expect(badArg.status == 64)
         #expect(badArg.stderr.contains("argument ms"))

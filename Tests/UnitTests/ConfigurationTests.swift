@@ -53,7 +53,7 @@ struct ConfigurationTests {
         ("worker:\n  concurrency: lots\n", "worker.concurrency: expected an integer"),
         ("database:\n  url: postgresql://u:secret@h/db\n", "database.url: unknown key; allowed: url_env, url_file"),
         ("schedules:\n  - name: a\n    cron: \"0 2 * * *\"\n    kind: noop\n  - name: b\n    cron: \"0 25 * * *\"\n    kind: noop\n", "schedules[1].cron: hour: 25 is out of range 0-23"),
-        ("schedules:\n  - name: a\n    cron: \"0 2 * * *\"\n    kind: backupz\n", "schedules[0]: unknown job kind \"backupz\"; valid kinds: analyze, backup, base-backup, check-alerts, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"),
+        ("schedules:\n  - name: a\n    cron: \"0 2 * * *\"\n    kind: backupz\n", "schedules[0]: unknown job kind \"backupz\"; valid kinds: analyze, backup, base-backup, check-alerts, copy-backup, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"),
         ("schedules:\n  - name: a\n    cron: \"0 2 * * *\"\n    time_zone: Mars/Olympus\n    kind: noop\n", "schedules[0].time_zone: unknown time zone"),
         ("schedules:\n  - name: a\n    cron: \"0 2 * * *\"\n    kind: noop\n    args: {ms: fast}\n", "schedules[0]: argument ms: \"fast\" is not an integer"),
         ("schedules:\n  - name: a\n    kind: noop\n", "schedules[0].cron: required key is missing"),

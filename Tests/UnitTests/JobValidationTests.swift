@@ -28,7 +28,7 @@ struct JobValidationTests {
     }
 
     @Test(arguments: [
-        ("backup-everything", nil, [:], "unknown job kind \"backup-everything\"; valid kinds: analyze, backup, base-backup, check-alerts, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"),
+        ("backup-everything", nil, [:], "unknown job kind \"backup-everything\"; valid kinds: analyze, backup, base-backup, check-alerts, copy-backup, file-retention, health, noop, pitr-drill, prune-backups, prune-history, reindex, restore, restore-drill, retention, sql, vacuum"),
         ("noop", nil, ["ms": "-5"], "argument ms: -5 is out of range 0...86400000"),
         ("noop", nil, ["ms": "1e9"], "argument ms: \"1e9\" is not an integer"),
         ("noop", nil, ["colour": "red"], "noop has no argument \"colour\"; valid: ms=INT"),

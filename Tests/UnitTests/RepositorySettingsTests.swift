@@ -1,0 +1,62 @@
+@testable import Settings
+import Testing
+
+@Suite("Repository settings")
+struct RepositorySettingsTests {
+    static let hostKey = "SHA256:0vN1fJ4Qf4k0t7oZc2e6V4oUoQe9m0m5pQz2bq1n9aE"
+
+    static func yaml(url: String = "sftp://backup@nas.example:2222/srv/backups", name: String = "offsite", extra: String = "", copyTo: String = "[offsite]") -> String {
+        """
+        databases: {app: {dbname: app}}
+        repositories:
+          \(name): {url: "\(url)", key_file: /etc/orchestrator/key, host_key: "\(hostKey)"\(extra)}
+        backups:
+          profiles:
+            daily: {databases: [app], copy_to: \(copyTo)}
+        """
+    }
+
+    static func problems(_ yaml: String) throws -> [String] {
+        try Configuration.parse(yaml: yaml).validate().map { "\($0.path): \($0.message)" }
+    }
+
+    @Test func aRepositoryParsesWithItsDefaults() throws {
+        let configuration = try Configuration.parse(yaml: Self.yaml(extra: ", max_upload_kbps: 16000, key_passphrase_env: OFFSITE_PASSPHRASE"))
+        #expect(configuration.validate().isEmpty, "\(configuration.validate())")
+        let repository = try #require(configuration.repositories["offsite"])
+        #expect(repository.url == "sftp://backup@nas.example:2222/srv/backups")
+        #expect(repository.maxUploadBytesPerSecond == 2_000_000)
+        #expect(repository.keyPassphrase.environmentVariable == "OFFSITE_PASSPHRASE")
+        #expect(repository.retention == RetentionPolicy())
+        #expect(repository.warnAfterHours == 48)
+        #expect(configuration.backups.profiles["daily"]?.copyTo == ["offsite"])
+        #expect(try Configuration.parse(yaml: "backups: {profiles: {d: {databases: [a]}}}").backups.profiles["d"]?.copyTo == [])
+    }
+
+    @Test func badRepositoriesAreRefusedWithTheFix() throws {
+        let password = try Self.problems(Self.yaml(url: "sftp://backup:hunter2@nas.example/srv/backups"))
+        #expect(password.contains { $0.hasPrefix("repositories.offsite.url: must be sftp://user@host[:port]/absolute/path with no password") }, "\(password)")
+        #expect(!password.joined().contains("hunter2"), "the password is never echoed: \(password)")
+        for url in ["https://nas.example/srv", "sftp://nas.example/srv", "sftp://backup@nas.example", "sftp://backup@nas.example/srv/../etc", "sftp://backup@nas.example/srv?x=1"] {
+            #expect(try Self.problems(Self.yaml(url: url)).contains { $0.hasPrefix("repositories.offsite.url:") }, "\(url)")
+        }
+        let fingerprint = try Self.problems(Self.yaml().replacingOccurrences(of: Self.hostKey, with: "SHA256:tooshort"))
+        #expect(fingerprint.contains { $0.hasPrefix("repositories.offsite.host_key: must be the server's key fingerprint as `ssh-keygen -lf") }, "\(fingerprint)")
+        let local = try Self.problems(Self.yaml(name: "local", copyTo: "[local]"))
+        #expect(local.contains { $0.hasPrefix("repositories.local: \"local\" is the name of backups.repository") }, "\(local)")
+        let unknown = try Self.problems(Self.yaml(copyTo: "[elsewhere]"))
+        #expect(unknown.contains("backups.profiles.daily.copy_to[0]: \"elsewhere\" is not under repositories: (configured: offsite)"), "\(unknown)")
+        let slow = try Self.problems(Self.yaml(extra: ", max_upload_kbps: 4"))
+        #expect(slow.contains { $0.hasPrefix("repositories.offsite.max_upload_kbps: must be at least 8") }, "\(slow)")
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.yaml(extra: ", key_passphrase: secret")) }
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.yaml(extra: ", password: secret")) }
+    }
+
+    @Test func fingerprintsAreOpenSSHs() {
+        #expect(Configuration.isHostKeyFingerprint(Self.hostKey))
+        #expect(Configuration.isHostKeyFingerprint(Self.hostKey + "="))
+        #expect(!Configuration.isHostKeyFingerprint(String(Self.hostKey.dropFirst(7))))
+        #expect(!Configuration.isHostKeyFingerprint("MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48"))
+        #expect(!Configuration.isHostKeyFingerprint("SHA256:" + String(repeating: "A", count: 40)))
+    }
+}
