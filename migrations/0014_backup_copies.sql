@@ -46,3 +46,11 @@ CREATE TABLE orchestrator.backup_copy_verifications (
 );
 
 CREATE INDEX backup_copy_verifications_copy_idx ON orchestrator.backup_copy_verifications (copy_id, finished_at DESC);
+
+-- Per profile and repository: when the backup in the newest copy that is present and passed
+-- its reading back was taken (`status` and the copy_stale alert judge copies by it).
+CREATE VIEW orchestrator.latest_copies AS
+SELECT b.profile, c.repository, max(b.finished_at) AS newest_backup_at
+FROM orchestrator.backup_copies c JOIN orchestrator.backups b ON b.id = c.backup_id
+WHERE c.state = 'present' AND c.verify_status = 'passed'
+GROUP BY b.profile, c.repository;

@@ -14,10 +14,7 @@ extension BuiltinAlertEvaluator {
                 let hours = self.settings.copyStale.limit ?? configuration.repositories[repository]?.warnAfterHours ?? 48
                 let limit = TimeInterval(hours * 3600)
                 let newest: Date? = try await connection.query(
-                    """
-                    SELECT max(b.finished_at) AS newest FROM orchestrator.backup_copies c JOIN orchestrator.backups b ON b.id = c.backup_id
-                    WHERE c.repository = $1 AND b.profile = $2 AND c.state = 'present' AND c.verify_status = 'passed'
-                    """,
+                    "SELECT newest_backup_at AS newest FROM orchestrator.latest_copies WHERE repository = $1 AND profile = $2",
                     [repository, profile]
                 ).first?.decodeIfPresent("newest")
                 guard newest.map({ now.timeIntervalSince($0) > limit }) ?? true else { continue }

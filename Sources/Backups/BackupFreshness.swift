@@ -46,10 +46,7 @@ package struct BackupFreshness: Sendable, Codable, Equatable {
             var copies: [CopyFreshness] = []
             for repository in settings.profiles[profile]?.copyTo ?? [] {
                 let newest: Date? = try await connection.query(
-                    """
-                    SELECT max(b.finished_at) AS newest FROM orchestrator.backup_copies c JOIN orchestrator.backups b ON b.id = c.backup_id
-                    WHERE c.repository = $1 AND b.profile = $2 AND c.state = 'present' AND c.verify_status = 'passed'
-                    """,
+                    "SELECT newest_backup_at AS newest FROM orchestrator.latest_copies WHERE repository = $1 AND profile = $2",
                     [repository, profile]
                 ).first?.decodeIfPresent("newest")
                 copies.append(CopyFreshness(repository: repository, newestBackupAt: newest))

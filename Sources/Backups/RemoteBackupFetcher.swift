@@ -35,7 +35,9 @@ package struct RemoteBackupFetcher: Sendable {
         do {
             for file in manifest.files + [BackupManifest.FileRecord(path: BackupManifest.fileName, bytes: 0, sha256: record.manifestSHA256)] {
                 try Task.checkCancellation()
-                try Self.makeParents(of: file.path, under: directory)
+                if let slash = file.path.lastIndex(of: "/") {
+                    try BackupBuilder.makeDirectory(directory + "/" + file.path[..<slash])
+                }
                 _ = try await session.download(copy.location + "/" + file.path, to: directory + "/" + file.path)
             }
             environment.logger.info("copy fetched from the repository; verifying it", metadata: [
@@ -53,16 +55,5 @@ package struct RemoteBackupFetcher: Sendable {
     /// Removes a fetched directory (after the restore or drill, whatever its outcome).
     package static func discard(_ directory: String) {
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// Subdirectories of a dump (`databases/trading/...`), created 0700 as a backup's are.
-    private static func makeParents(of relative: String, under root: String) throws {
-        var path = root
-        for component in relative.split(separator: "/").dropLast() {
-            path += "/" + component
-            if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                throw BackupError("cannot create \(path): \(String(cString: strerror(errno)))")
-            }
-        }
     }
 }
