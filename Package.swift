@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Backups",
             dependencies: [
-                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive", "BlockingWork", "RemoteFiles",
+                "Database", "Settings", "Support", "PostgresClient", "Archiving", "WALArchive", "BlockingWork", "RemoteFiles", "AgeEncryption",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -140,7 +140,7 @@ let package = Package(
         .target(
             name: "Settings",
             dependencies: [
-                "Cron", "Support", "PostgresClient", "Alerting",
+                "Cron", "Support", "PostgresClient", "Alerting", "AgeEncryption",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -54,3 +54,13 @@ package final class AgeEncryptor {
         return Int64(AgePayload.nonceSize) + size + chunks * Int64(AgePayload.tagSize)
     }
 }
+
+extension AgeEncryptor {
+    /// The size of the whole age file (header, nonce, payload) for `size` bytes of plaintext
+    /// encrypted to `recipients`: every X25519 stanza has the same length, so it is known
+    /// before encrypting, which an upload that states its size needs.
+    package static func fileSize(plaintext size: Int64, recipients: [AgeRecipient]) throws -> Int64 {
+        let header = try AgeHeader.encode(fileKey: SymmetricKey(size: .init(bitCount: 128)), recipients: recipients)
+        return Int64(header.count) + payloadSize(plaintext: size)
+    }
+}

@@ -1,3 +1,4 @@
+import AgeEncryption
 import Archiving
 import Foundation
 import Logging
@@ -16,6 +17,11 @@ import Settings
 /// 4. `manifest.json` goes last, is read back against the catalog's SHA-256, and the directory
 ///    is renamed to `<profile>/<label>`: a copy without its manifest is never listed as present;
 /// 5. the catalog records it `present` with the verification that proved it.
+///
+/// A profile with `encrypt_to:` sends every file encrypted to those age recipients instead
+/// (`EncryptedUpload`: `<path>.age`, encrypted while it is sent), the manifest too
+/// (`manifest.json.age`); the read-back checks the ciphertexts, and the copy is committed by
+/// `encryption.json`, which lists them and whose SHA-256 the catalog records first.
 package struct BackupCopier: Sendable {
     package struct Report: Sendable, Equatable {
         package let copy: BackupCopyRecord
@@ -63,12 +69,22 @@ package struct BackupCopier: Sendable {
         let manifest = try BackupManifest.decode(manifestData)
         let location = RemoteRepository.location(profile: record.profile, label: record.label)
         let partial = RemoteRepository.partialLocation(profile: record.profile, label: record.label)
+        let recipients = try recipients(of: record.profile)
 
+        let earlier = try await environment.withOrchestratorDatabase { connection in
+            try await BackupCopyCatalog.find(backupID: backupID, repository: repository.name, on: connection)
+        }
         let copy = try await environment.withOrchestratorDatabase { connection in
-            try await BackupCopyCatalog.begin(backupID: backupID, repository: repository.name, location: location, jobID: jobID, on: connection)
+            try await BackupCopyCatalog.begin(
+                backupID: backupID, repository: repository.name, location: location, encrypted: !recipients.isEmpty, jobID: jobID, on: connection
+            )
         }
         do {
-            return try await send(record: record, manifest: manifest, manifestSize: manifestData.count, copy: copy, location: location, partial: partial)
+            let plan = Plan(
+                record: record, manifest: manifest, manifestData: manifestData, copy: copy, location: location, partial: partial,
+                recipients: recipients, switchedEncryption: earlier.map { $0.state == "copying" && $0.encrypted != copy.encrypted } ?? false
+            )
+            return try await send(plan)
         } catch {
             let reason = "\(error)"
             try? await environment.withOrchestratorDatabase { connection in
@@ -78,26 +94,55 @@ package struct BackupCopier: Sendable {
         }
     }
 
+    /// The profile's `encrypt_to:` recipients; none when it encrypts nothing (or is gone).
+    private func recipients(of profile: String) throws -> [AgeRecipient] {
+        let texts = environment.configuration.backups.profiles[profile]?.encryptTo ?? []
+        return try texts.enumerated().map { index, text in
+            do {
+                return try AgeRecipient(text)
+            } catch {
+                throw BackupRequestError("backups.profiles.\(profile).encrypt_to[\(index)]: \(error)")
+            }
+        }
+    }
+
+    /// One copy under way: what is sent, where, and how.
+    struct Plan {
+        let record: BackupRecord
+        let manifest: BackupManifest
+        let manifestData: Data
+        let copy: BackupCopyRecord
+        let location: String
+        let partial: String
+        let recipients: [AgeRecipient]
+        /// An interrupted attempt sent the other way (plain or encrypted): start afresh.
+        let switchedEncryption: Bool
+        var encrypted: Bool { !recipients.isEmpty }
+    }
+
     /// Steps 2 to 5 for a copy the catalog records as under way.
-    private func send(
-        record: BackupRecord, manifest: BackupManifest, manifestSize: Int, copy: BackupCopyRecord, location: String, partial: String
-    ) async throws -> Report {
+    private func send(_ plan: Plan) async throws -> Report {
         let session = try repository.open()
         defer { session.close() }
         let logger = environment.logger
         let started = Date()
+        let (record, copy, location, partial) = (plan.record, plan.copy, plan.location, plan.partial)
 
         // An earlier run may have committed the directory and died before the catalog knew.
-        if try await session.size(of: location + "/" + BackupManifest.fileName) != nil {
+        let commitFile = plan.encrypted ? EncryptedCopyIndex.fileName : BackupManifest.fileName
+        if try await session.size(of: location + "/" + commitFile) != nil {
             do {
-                let report = try await RemoteBackupCheck.verify(directory: location, manifestSHA256: record.manifestSHA256, session: session)
+                let report = plan.encrypted
+                    ? try await RemoteBackupCheck.verifyEncrypted(
+                        directory: location, indexSHA256: try copy.encryptionSHA256 ?? { throw BackupError("its index is not the one recorded") }(), session: session)
+                    : try await RemoteBackupCheck.verify(directory: location, manifestSHA256: record.manifestSHA256, session: session)
                 let completed = try await environment.withOrchestratorDatabase { connection in
                     try await BackupCopyCatalog.complete(
                         copyID: copy.id, bytes: report.bytes, bytesSent: 0, jobID: jobID, verifiedFrom: started, files: report.files, on: connection
                     )
                 }
                 logger.info("copy found complete in the repository", metadata: ["copy.repository": "\(repository.name)", "copy.location": "\(location)"])
-                return Report(copy: completed, filesSent: 0, filesResumed: manifest.files.count, bytesSent: 0, alreadyPresent: false,
+                return Report(copy: completed, filesSent: 0, filesResumed: plan.manifest.files.count, bytesSent: 0, alreadyPresent: false,
                               uploadSeconds: 0, readBackSeconds: Date().timeIntervalSince(started))
             } catch {
                 logger.warning("a committed copy in the repository does not match; it is replaced", metadata: [
@@ -105,57 +150,67 @@ package struct BackupCopier: Sendable {
                 ])
                 try await session.removeTree(location)
             }
+        } else if try await session.size(of: location + "/" + (plan.encrypted ? BackupManifest.fileName : EncryptedCopyIndex.fileName)) != nil {
+            // Committed the other way (the profile's encrypt_to changed since): replaced.
+            try await session.removeTree(location)
         }
 
+        if plan.switchedEncryption { try await session.removeTree(partial) }
         try await session.makeDirectory(partial)
-        var filesSent = 0
-        var filesResumed = 0
-        var bytesSent: Int64 = 0
-        let rate = repository.settings.maxUploadBytesPerSecond
-        func send(_ file: BackupManifest.FileRecord) async throws {
-            bytesSent += try await session.upload(file: record.location + "/" + file.path, to: partial + "/" + file.path, maxBytesPerSecond: rate)
-            filesSent += 1
-        }
-        for file in manifest.files {
+        var sender = CopyFileSender(plan: plan, session: session, rate: repository.settings.maxUploadBytesPerSecond)
+        for file in plan.manifest.files {
             try Task.checkCancellation()
-            if try await session.size(of: partial + "/" + file.path) == file.bytes {
-                filesResumed += 1
-                continue
-            }
-            try await send(file)
+            try await sender.sendUnlessPresent(file)
         }
+        if plan.encrypted { try await sender.sendEncryptedManifest() }
         let uploaded = Date()
 
-        var (readBack, mismatched) = try await RemoteBackupCheck.files(of: manifest, in: partial, session: session)
+        let stored = sender.stored
+        var (readBack, mismatched) = try await RemoteBackupCheck.files(stored, in: partial, session: session)
         if !mismatched.isEmpty {
             logger.warning("files differ after sending; sending them again", metadata: ["copy.files": "\(mismatched.map { $0.path })"])
-            for file in mismatched { try await send(file) }
-            let again = try await RemoteBackupCheck.files(of: manifest, in: partial, session: session, only: Set(mismatched.map { $0.path }))
+            for file in mismatched { try await sender.resend(storedPath: file.path) }
+            let paths = Set(mismatched.map { $0.path })
+            let again = try await RemoteBackupCheck.files(sender.stored, in: partial, session: session, only: paths)
             if let first = again.mismatched.first {
                 throw BackupError("the copy in \(repository.name) stays wrong after sending it again: " + (await RemoteBackupCheck.problem(first, in: partial, session: session)))
             }
-            readBack = RemoteBackupCheck.Report(files: manifest.files.count, bytes: manifest.totalBytes)
+            readBack = RemoteBackupCheck.Report(files: sender.stored.count, bytes: sender.stored.reduce(0) { $0 + $1.bytes })
         }
 
-        // The manifest last: it is what makes the directory a backup.
-        let manifestPath = record.location + "/" + BackupManifest.fileName
-        bytesSent += try await session.upload(file: manifestPath, to: partial + "/" + BackupManifest.fileName, maxBytesPerSecond: rate)
-        _ = try await RemoteBackupCheck.manifest(in: partial, expectedSHA256: record.manifestSHA256, session: session)
+        // The manifest (or the encrypted copy's index) last: it is what makes the directory a backup.
+        var total = readBack.bytes
+        if plan.encrypted {
+            let index = try EncryptedCopyIndex(recipients: plan.recipients.map(\.description), files: sender.encryptedFiles).encoded()
+            let indexSHA256 = FileDigest.sha256(of: index)
+            try await environment.withOrchestratorDatabase { connection in
+                try await BackupCopyCatalog.recordIndex(copyID: copy.id, sha256: indexSHA256, on: connection)
+            }
+            sender.bytesSent += try await session.upload(size: Int64(index.count), to: partial + "/" + EncryptedCopyIndex.fileName,
+                                                         maxBytesPerSecond: sender.rate, from: DataProducer(index).produce)
+            _ = try await RemoteBackupCheck.encryptionIndex(in: partial, expectedSHA256: indexSHA256, session: session)
+            total += Int64(index.count)
+        } else {
+            sender.bytesSent += try await session.upload(file: record.location + "/" + BackupManifest.fileName, to: partial + "/" + BackupManifest.fileName,
+                                                         maxBytesPerSecond: sender.rate)
+            _ = try await RemoteBackupCheck.manifest(in: partial, expectedSHA256: record.manifestSHA256, session: session)
+            total += Int64(plan.manifestData.count)
+        }
         try await session.rename(partial, to: location)
         let finished = Date()
 
-        let total = readBack.bytes + Int64(manifestSize)
+        let bytesSent = sender.bytesSent
         let completed = try await environment.withOrchestratorDatabase { connection in
             try await BackupCopyCatalog.complete(
                 copyID: copy.id, bytes: total, bytesSent: bytesSent, jobID: jobID, verifiedFrom: uploaded, files: readBack.files + 1, on: connection
             )
         }
         logger.info("backup copied and read back", metadata: [
-            "copy.repository": "\(repository.name)", "copy.location": "\(location)", "copy.files_sent": "\(filesSent)",
-            "copy.files_resumed": "\(filesResumed)", "copy.bytes_sent": "\(bytesSent)",
+            "copy.repository": "\(repository.name)", "copy.location": "\(location)", "copy.files_sent": "\(sender.filesSent)",
+            "copy.files_resumed": "\(sender.filesResumed)", "copy.bytes_sent": "\(bytesSent)", "copy.encrypted": "\(plan.encrypted)",
         ])
         return Report(
-            copy: completed, filesSent: filesSent, filesResumed: filesResumed, bytesSent: bytesSent, alreadyPresent: false,
+            copy: completed, filesSent: sender.filesSent, filesResumed: sender.filesResumed, bytesSent: bytesSent, alreadyPresent: false,
             uploadSeconds: uploaded.timeIntervalSince(started), readBackSeconds: finished.timeIntervalSince(uploaded)
         )
     }

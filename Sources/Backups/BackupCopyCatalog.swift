@@ -22,10 +22,14 @@ package struct BackupCopyRecord: Sendable, Codable, Equatable {
     package let lastError: String?
     package let deletedAt: Date?
     package let deleteReason: String?
+    /// Every file was encrypted to the profile's `encrypt_to:` recipients before it was sent.
+    package let encrypted: Bool
+    /// SHA-256 of the encrypted copy's `encryption.json`, recorded before the copy is committed.
+    package let encryptionSHA256: String?
 
     static let columns = """
         id, backup_id, repository, location, state, job_id, started_at, copied_at, bytes, bytes_sent,
-        verified_at, verify_status, verify_error, last_error, deleted_at, delete_reason
+        verified_at, verify_status, verify_error, last_error, deleted_at, delete_reason, encrypted, encryption_sha256
         """
 
     init(row: PostgresRow) throws {
@@ -45,6 +49,8 @@ package struct BackupCopyRecord: Sendable, Codable, Equatable {
         lastError = try row.decodeIfPresent("last_error")
         deletedAt = try row.decodeIfPresent("deleted_at")
         deleteReason = try row.decodeIfPresent("delete_reason")
+        encrypted = try row.decode("encrypted")
+        encryptionSHA256 = try row.decodeIfPresent("encryption_sha256")
     }
 
     package var isPresent: Bool { state == "present" }
@@ -65,17 +71,21 @@ package struct BackupCopyRecord: Sendable, Codable, Equatable {
 package enum BackupCopyCatalog {
     /// Marks a copy as under way (a new row, or the row an interrupted or deleted copy left),
     /// before the first byte is sent: a copy the catalog does not know never exists remotely.
-    package static func begin(backupID: Int64, repository: String, location: String, jobID: Int64?, on connection: PostgresConnection) async throws -> BackupCopyRecord {
+    package static func begin(
+        backupID: Int64, repository: String, location: String, encrypted: Bool, jobID: Int64?, on connection: PostgresConnection
+    ) async throws -> BackupCopyRecord {
         let result = try await connection.query(
             """
-            INSERT INTO orchestrator.backup_copies (backup_id, repository, location, state, job_id)
-            VALUES ($1, $2, $3, 'copying', $4)
+            INSERT INTO orchestrator.backup_copies (backup_id, repository, location, state, job_id, encrypted)
+            VALUES ($1, $2, $3, 'copying', $4, $5)
             ON CONFLICT (backup_id, repository) DO UPDATE
                 SET state = 'copying', location = EXCLUDED.location, job_id = EXCLUDED.job_id, started_at = now(), copied_at = NULL,
-                    verified_at = NULL, verify_status = NULL, verify_error = NULL, deleted_at = NULL, delete_reason = NULL
+                    verified_at = NULL, verify_status = NULL, verify_error = NULL, deleted_at = NULL, delete_reason = NULL,
+                    encrypted = EXCLUDED.encrypted,
+                    encryption_sha256 = CASE WHEN backup_copies.encrypted = EXCLUDED.encrypted THEN backup_copies.encryption_sha256 END
             RETURNING \(BackupCopyRecord.columns)
             """,
-            [backupID, repository, location, jobID]
+            [backupID, repository, location, jobID, encrypted]
         )
         return try BackupCopyRecord(row: result.single())
     }
@@ -114,6 +124,12 @@ package enum BackupCopyCatalog {
             """,
             [copyID, jobID, startedAt, error == nil ? "passed" : "failed", files, bytes, error]
         )
+    }
+
+    /// The SHA-256 of the encrypted copy's index, just before the index is sent and the copy
+    /// committed: a run killed after the commit finds the copy provable by it.
+    package static func recordIndex(copyID: Int64, sha256: String, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE orchestrator.backup_copies SET encryption_sha256 = $2 WHERE id = $1", [copyID, sha256])
     }
 
     /// Why an attempt stopped short, for `backups list` and the dashboard; the copy stays `copying`.

@@ -39,7 +39,7 @@ package enum FileDigest {
         hex(SHA256.hash(data: data))
     }
 
-    private static func hex(_ digest: SHA256.Digest) -> String {
+    static func hex(_ digest: SHA256.Digest) -> String {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -7,6 +7,10 @@ import RemoteFiles
 /// (`.fetch-<profile>-<label>-<random>`, 0700; files 0600, synced), then the whole directory is
 /// verified exactly like a local backup (sizes, SHA-256, archives and dumps read end to end)
 /// before anything is restored from it. The caller removes it with `discard`.
+///
+/// An encrypted copy is checked against its `encryption.json` (whose SHA-256 the catalog has)
+/// and decrypted file by file on the way down with `backups.identity_file`; the decrypted
+/// manifest must then be the catalog's, like any other.
 package struct RemoteBackupFetcher: Sendable {
     let environment: BackupEnvironment
     let repository: RemoteRepository
@@ -24,21 +28,37 @@ package struct RemoteBackupFetcher: Sendable {
         guard let copy, copy.isPresent else {
             throw BackupRequestError("backup \(record.id) has no complete copy in \(repository.name)\(copy.map { " (it is \($0.state))" } ?? "")")
         }
+        // The key is read before anything is downloaded: a missing one fails at once.
+        let identities = copy.encrypted ? try IdentityFile.load(environment.configuration.backups.identityFile) : []
         let session = try repository.open()
         defer { session.close() }
-        let manifest = try await RemoteBackupCheck.manifest(in: copy.location, expectedSHA256: record.manifestSHA256, session: session)
+        let files: [(remote: String, local: String, encrypted: EncryptedCopyIndex.StoredFile?)]
+        if copy.encrypted {
+            guard let indexSHA256 = copy.encryptionSHA256 else {
+                throw BackupError("the encrypted copy of backup \(record.id) in \(repository.name) was never committed")
+            }
+            let index = try await RemoteBackupCheck.encryptionIndex(in: copy.location, expectedSHA256: indexSHA256, session: session)
+            files = index.files.map { ($0.path, $0.plaintextPath, $0) }
+        } else {
+            let manifest = try await RemoteBackupCheck.manifest(in: copy.location, expectedSHA256: record.manifestSHA256, session: session)
+            files = (manifest.files.map(\.path) + [BackupManifest.fileName]).map { ($0, $0, nil) }
+        }
         let root = environment.configuration.backups.repository
         let directory = root + "/.fetch-\(record.profile)-\(record.label)-\(UInt32.random(in: 0...UInt32.max))"
         guard mkdir(directory, 0o700) == 0 else {
             throw BackupError("cannot create \(directory) to fetch the copy into: \(String(cString: strerror(errno)))")
         }
         do {
-            for file in manifest.files + [BackupManifest.FileRecord(path: BackupManifest.fileName, bytes: 0, sha256: record.manifestSHA256)] {
+            for file in files {
                 try Task.checkCancellation()
-                if let slash = file.path.lastIndex(of: "/") {
-                    try BackupBuilder.makeDirectory(directory + "/" + file.path[..<slash])
+                if let slash = file.local.lastIndex(of: "/") {
+                    try BackupBuilder.makeDirectory(directory + "/" + file.local[..<slash])
                 }
-                _ = try await session.download(copy.location + "/" + file.path, to: directory + "/" + file.path)
+                if let stored = file.encrypted {
+                    try await EncryptedDownload.fetch(stored, from: copy.location, to: directory + "/" + file.local, identities: identities, session: session)
+                } else {
+                    _ = try await session.download(copy.location + "/" + file.remote, to: directory + "/" + file.local)
+                }
             }
             environment.logger.info("copy fetched from the repository; verifying it", metadata: [
                 "copy.repository": "\(repository.name)", "copy.location": "\(copy.location)", "fetch.directory": "\(directory)",

@@ -133,7 +133,7 @@ struct BackupsCommand: AsyncParsableCommand {
             let session = try repository.open()
             defer { session.close() }
             do {
-                let report = try await RemoteBackupCheck.verify(directory: copy.location, manifestSHA256: record.manifestSHA256, session: session)
+                let report = try await RemoteBackupCheck.verify(copy, of: record, session: session)
                 try await BackupCopyCatalog.recordVerification(copyID: copy.id, jobID: nil, startedAt: started, files: report.files, bytes: report.bytes, error: nil, on: connection)
                 if global.json {
                     try Output.printJSON([

@@ -15,6 +15,9 @@ struct SFTPRequest: Sendable {
         case download(@Sendable (UnsafeRawBufferPointer) throws -> Void)
         /// An open local file (the caller closes it), read to its end.
         case upload(descriptor: Int32, size: Int64)
+        /// Bytes a producer writes into libcurl's buffer on the transfer's thread (0: the end),
+        /// `size` in all.
+        case stream(@Sendable (UnsafeMutableRawBufferPointer) throws -> Int, size: Int64)
     }
 
     /// The absolute remote path; a directory for `.listing` (and for `.none` with quote commands only).

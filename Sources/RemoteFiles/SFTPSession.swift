@@ -117,6 +117,28 @@ public final class SFTPSession: Sendable {
         }
     }
 
+    /// Like `upload(file:to:)`, with the bytes from `producer` instead of a file: it fills the
+    /// buffer it is given and returns how much it wrote, 0 at the end; `size` bytes in all. It
+    /// runs on the session's blocking thread; an error it throws aborts the upload (the target
+    /// keeps what it had) and comes back as it is when it is a `RemoteFileError`.
+    @discardableResult
+    public func upload(
+        size: Int64, to path: String, maxBytesPerSecond: Int64? = nil, progress: (@Sendable (Int64) -> Void)? = nil,
+        from producer: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+    ) async throws(RemoteFileError) -> Int64 {
+        let target = try remotePath(path)
+        let part = target.withSuffix(".part")
+        if let maxBytesPerSecond, maxBytesPerSecond <= 0 {
+            throw RemoteFileError(.other, "uploading to \(location(target)) failed: the rate limit must be positive")
+        }
+        let request = SFTPRequest(
+            path: part.absolute, body: .stream(producer, size: size),
+            postQuote: ["*rm " + target.quoted, "rename \(part.quoted) \(target.quoted)"],
+            createMissingDirectories: true, maxSendBytesPerSecond: maxBytesPerSecond, progress: progress
+        )
+        return try await perform(request, "uploading to", target).bytes
+    }
+
     /// Streams the remote file in chunks to `consumer` (constant memory); returns the bytes read. A throwing consumer aborts the transfer.
     ///
     /// The consumer runs on the session's blocking thread, one chunk at a time, and may block

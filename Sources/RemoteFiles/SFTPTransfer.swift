@@ -96,7 +96,7 @@ struct SFTPTransfer {
         case .download:
             // Larger reads let libssh2 keep more requests in flight.
             set(orchestrator_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024))
-        case .upload(_, let size):
+        case .upload(_, let size), .stream(_, let size):
             set(orchestrator_curl_setopt_long(handle, CURLOPT_UPLOAD, 1))
             set(orchestrator_curl_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
             if request.createMissingDirectories {
@@ -133,10 +133,11 @@ struct SFTPTransfer {
         var size: curl_off_t = -1
         _ = orchestrator_curl_getinfo_off_t(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &size)
         var outcome = SFTPOutcome(remoteSize: Int64(size), listing: state.listing)
-        if case .upload = request.body {
+        switch request.body {
+        case .upload, .stream:
             outcome.bytes = state.uploaded
             request.progress?(state.uploaded)
-        } else {
+        default:
             outcome.bytes = state.received
         }
         return outcome
@@ -154,6 +155,10 @@ private final class SFTPTransferState {
     let collectsListing: Bool
     let consumer: (@Sendable (UnsafeRawBufferPointer) throws -> Void)?
     let uploadDescriptor: Int32
+    let producer: (@Sendable (UnsafeMutableRawBufferPointer) throws -> Int)?
+    /// What a producer announced: a stream that ends short or runs over is refused, never
+    /// committed under the target's name.
+    let streamSize: Int64
     let progress: (@Sendable (Int64) -> Void)?
     var listing: [UInt8] = []
     var listingTooLong = false
@@ -168,6 +173,13 @@ private final class SFTPTransferState {
     init(request: SFTPRequest, cancellation: CancellationFlag) {
         self.cancellation = cancellation
         progress = request.progress
+        if case .stream(let producer, let size) = request.body {
+            self.producer = producer
+            streamSize = size
+        } else {
+            producer = nil
+            streamSize = -1
+        }
         switch request.body {
         case .listing:
             collectsListing = true
@@ -181,7 +193,7 @@ private final class SFTPTransferState {
             collectsListing = false
             consumer = nil
             uploadDescriptor = descriptor
-        case .none:
+        case .none, .stream:
             collectsListing = false
             consumer = nil
             uploadDescriptor = -1
@@ -222,11 +234,32 @@ private let sftpWriteCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int
     return total
 }
 
-/// Reads the local file straight into libcurl's buffer: constant memory whatever its size.
+/// Reads the local file (or the producer's bytes) straight into libcurl's buffer: constant
+/// memory whatever its size. A producer that throws aborts the transfer with its error.
 private let sftpReadCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { buffer, size, count, context in
     let state = SFTPTransferState.from(context)
     if state.cancellation.isRaised { return Int(CURL_READFUNC_ABORT) }
-    guard let buffer, state.uploadDescriptor >= 0 else { return 0 }
+    guard let buffer else { return 0 }
+    if let producer = state.producer {
+        do {
+            let length = try producer(UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+            let total = state.uploaded + Int64(length)
+            guard total <= state.streamSize, length > 0 || total == state.streamSize else {
+                state.consumerFailure = .consumer(total > state.streamSize
+                    ? "the data to send runs past the \(state.streamSize) bytes announced"
+                    : "the data to send ended at byte \(total) of the \(state.streamSize) announced")
+                return Int(CURL_READFUNC_ABORT)
+            }
+            state.uploaded = total
+            return length
+        } catch let error as RemoteFileError {
+            state.consumerFailure = .complete(error)
+        } catch {
+            state.consumerFailure = .consumer(String(describing: error))
+        }
+        return Int(CURL_READFUNC_ABORT)
+    }
+    guard state.uploadDescriptor >= 0 else { return 0 }
     while true {
         let length = read(state.uploadDescriptor, buffer, size * count)
         if length >= 0 {

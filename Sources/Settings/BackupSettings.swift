@@ -21,18 +21,22 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
     package var drillDirectory: String
     /// When the worker runs as root: the user restored servers run as (PostgreSQL refuses root).
     package var drillRunAs: String
+    /// The age identity file (`orchestrator keys generate`) that decrypts encrypted copies for
+    /// restores and drills from a repository; only the hosts that restore need it.
+    package var identityFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case repository, parallelJobs = "parallel_jobs", priority, profiles
         case warnAfterHours = "warn_after_hours", drillWarnAfterDays = "drill_warn_after_days"
-        case drillDirectory = "drill_directory", drillRunAs = "drill_run_as"
+        case drillDirectory = "drill_directory", drillRunAs = "drill_run_as", identityFile = "identity_file"
     }
 
     package init(
         repository: String = "/var/backups/orchestrator", parallelJobs: Int = BackupSettings.defaultParallelJobs(),
         priority: ProcessPriority = .low, profiles: [String: BackupProfile] = [:], warnAfterHours: Int = 36, drillWarnAfterDays: Int = 35,
-        drillDirectory: String = "/var/tmp/orchestrator-drills", drillRunAs: String = "postgres"
+        drillDirectory: String = "/var/tmp/orchestrator-drills", drillRunAs: String = "postgres", identityFile: String? = nil
     ) {
+        self.identityFile = identityFile
         self.drillDirectory = drillDirectory
         self.drillRunAs = drillRunAs
         self.repository = repository
@@ -68,6 +72,7 @@ package struct BackupSettings: Sendable, Decodable, Equatable {
         drillWarnAfterDays = try c.decode(.drillWarnAfterDays, default: defaults.drillWarnAfterDays)
         drillDirectory = try c.decode(.drillDirectory, default: defaults.drillDirectory)
         drillRunAs = try c.decode(.drillRunAs, default: defaults.drillRunAs)
+        identityFile = try c.decodeIfPresent(String.self, forKey: .identityFile)
     }
 }
 
@@ -99,20 +104,24 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
     package var smokeQueries: [String]
     /// Keys of `repositories:` each verified backup is copied to (a `copy-backup` job per repository).
     package var copyTo: [String]
+    /// age recipients (`age1…`, public keys) every file of a copy is encrypted to before it
+    /// leaves the host; empty: copies are sent as they are.
+    package var encryptTo: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case databases, globals, paths, excludes, compression, retention, smokeQueries = "smoke_queries"
         case method, database, maxRate = "max_rate", checkpoint, compressionLevel = "compression_level", format
-        case copyTo = "copy_to"
+        case copyTo = "copy_to", encryptTo = "encrypt_to"
     }
 
     package init(
         databases: [String] = [], globals: Bool = true, paths: [String] = [], excludes: [String] = [],
         compression: String = "zstd", retention: RetentionPolicy = RetentionPolicy(), smokeQueries: [String] = [],
         method: BackupMethod = .logical, database: String? = nil, maxRate: String? = nil, checkpoint: CheckpointMode = .spread,
-        compressionLevel: Int? = nil, format: BaseBackupFormat? = nil, copyTo: [String] = []
+        compressionLevel: Int? = nil, format: BaseBackupFormat? = nil, copyTo: [String] = [], encryptTo: [String] = []
     ) {
         self.copyTo = copyTo
+        self.encryptTo = encryptTo
         self.method = method
         self.format = format
         self.database = database
@@ -145,6 +154,7 @@ package struct BackupProfile: Sendable, Decodable, Equatable {
         compressionLevel = try c.decodeIfPresent(Int.self, forKey: .compressionLevel)
         format = try c.decodeIfPresent(BaseBackupFormat.self, forKey: .format)
         copyTo = try c.decode(.copyTo, default: [])
+        encryptTo = try c.decode(.encryptTo, default: [])
     }
 }
 

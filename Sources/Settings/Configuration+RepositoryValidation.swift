@@ -1,3 +1,4 @@
+import AgeEncryption
 import Foundation
 
 extension Configuration {
@@ -33,6 +34,18 @@ extension Configuration {
                       "\(target.debugDescription) is not under repositories: (configured: \(repositories.keys.sorted().joined(separator: ", ")))")
             }
             check(Set(profile.copyTo).count == profile.copyTo.count, "backups.profiles.\(name).copy_to", "names a repository twice")
+            for (index, recipient) in profile.encryptTo.enumerated() {
+                do {
+                    _ = try AgeRecipient(recipient)
+                } catch {
+                    problems.append(ConfigurationError(path: "backups.profiles.\(name).encrypt_to[\(index)]", "\(error)"))
+                }
+            }
+            check(profile.encryptTo.isEmpty || !profile.copyTo.isEmpty, "backups.profiles.\(name).encrypt_to",
+                  "encrypts the copies that leave this host, and the profile has no copy_to: add the repositories to copy to (backups on this host stay as they are, readable by the service user only)")
+        }
+        if let identityFile = backups.identityFile {
+            check(identityFile.hasPrefix("/"), "backups.identity_file", "must be an absolute path, got \(identityFile.debugDescription)")
         }
         return problems
     }

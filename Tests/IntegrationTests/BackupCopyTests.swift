@@ -16,6 +16,7 @@ struct BackupCopyTests: BackupFixture {
     /// The backup fixture with an `offsite` repository on a private sshd, copied to by `daily`.
     func withCopyHarness(
         hostKey: String? = nil, url: ((LoopbackSSHServer) -> String)? = nil, retention: RetentionPolicy = RetentionPolicy(),
+        encryptTo: [String] = [], identityFile: String? = nil,
         _ body: (Harness, LoopbackSSHServer, String) async throws -> Void
     ) async throws {
         let server = try LoopbackSSHServer()
@@ -31,6 +32,8 @@ struct BackupCopyTests: BackupFixture {
                 ),
             ]
             configuration.backups.profiles["daily"]?.copyTo = ["offsite"]
+            configuration.backups.profiles["daily"]?.encryptTo = encryptTo
+            configuration.backups.identityFile = identityFile
             let problems = configuration.validate().filter { $0.path.hasPrefix("repositories") || $0.path.contains("copy_to") }
             try #require(problems.isEmpty, "\(problems)")
             let copying = Harness(database: harness.database, connector: harness.connector, configuration: configuration)
@@ -151,7 +154,7 @@ struct BackupCopyTests: BackupFixture {
                 }
             }
             _ = try await BackupCopyCatalog.begin(
-                backupID: backup.id, repository: "offsite", location: RemoteRepository.location(profile: "daily", label: backup.label), jobID: nil, on: connection
+                backupID: backup.id, repository: "offsite", location: RemoteRepository.location(profile: "daily", label: backup.label), encrypted: false, jobID: nil, on: connection
             )
             #expect(!FileManager.default.fileExists(atPath: remote + "/daily/" + backup.label), "an incomplete copy has no directory of its own")
             #expect(try await BackupCopyCatalog.live(backupIDs: [backup.id], on: connection).map(\.state) == ["copying"])

@@ -39,6 +39,41 @@ struct SFTPSessionTests {
         }
     }
 
+    @Test func aProducedUploadArrivesWholeAndOneThatEndsShortIsNeverCommitted() async throws {
+        try await SFTPFixture.with { fixture in
+            let bytes = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let offset = Locked(0)
+            let produce: @Sendable (UnsafeMutableRawBufferPointer, Int) -> Int = { buffer, total in
+                offset.withLock { offset in
+                    let count = min(buffer.count, 10_000, total - offset)
+                    buffer.copyBytes(from: bytes[offset..<offset + count])
+                    offset += count
+                    return count
+                }
+            }
+            let sent = try await fixture.session.upload(size: Int64(bytes.count), to: "made/here") { produce($0, bytes.count) }
+            #expect(sent == Int64(bytes.count))
+            #expect(try await fixture.session.sha256(of: "made/here").sha256 == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+
+            // Announced more than it gives: refused, and the earlier file stays as it was.
+            offset.withLock { $0 = 0 }
+            await #expect {
+                try await fixture.session.upload(size: Int64(bytes.count) + 1, to: "made/here") { produce($0, bytes.count) }
+            } throws: { error in
+                "\(error)".contains("ended at byte \(bytes.count) of the \(bytes.count + 1) announced")
+            }
+            #expect(try await fixture.session.size(of: "made/here") == Int64(bytes.count))
+            // A producer that throws stops the upload with its error.
+            struct Refused: Error, CustomStringConvertible { var description: String { "the source went away" } }
+            await #expect {
+                try await fixture.session.upload(size: 10, to: "made/other") { _ in throw Refused() }
+            } throws: { error in
+                "\(error)".contains("the source went away")
+            }
+            #expect(try await fixture.session.size(of: "made/other") == nil)
+        }
+    }
+
     @Test func emptyFilesHaveSizeZero() async throws {
         try await SFTPFixture.with { fixture in
             let (path, sha256) = try fixture.randomFile("empty", count: 0)

@@ -188,4 +188,30 @@ struct AgeEncryptionTests {
         let result = try Self.run("/usr/bin/age", ["--decrypt", "--identity", identityFile.path, cut.path])
         #expect(result.status != 0)
     }
+
+    @Test func theEncryptingReaderServesAFileOfTheAnnouncedSizeInAnyReadSize() throws {
+        let identity = AgeIdentity.generate()
+        for recipients in [[identity.recipient], [identity.recipient, AgeIdentity.generate().recipient, AgeIdentity.generate().recipient]] {
+            for size in Self.sizes {
+                let plaintext = Self.bytes(size, seed: 11)
+                var offset = 0
+                // The source hands out odd-sized pieces, the reader is read in others.
+                let reader = try AgeEncryptingReader(recipients: recipients) { buffer in
+                    let count = min(buffer.count, 5_001, plaintext.count - offset)
+                    buffer.copyBytes(from: plaintext[offset..<offset + count])
+                    offset += count
+                    return count
+                }
+                var ciphertext: [UInt8] = []
+                var piece = [UInt8](repeating: 0, count: 3_333)
+                while true {
+                    let count = try piece.withUnsafeMutableBytes { try reader.read(into: $0) }
+                    if count == 0 { break }
+                    ciphertext += piece[0..<count]
+                }
+                #expect(Int64(ciphertext.count) == (try AgeEncryptor.fileSize(plaintext: Int64(size), recipients: recipients)), "size \(size)")
+                #expect(try Self.decrypt(ciphertext, with: [identity]) == plaintext, "size \(size)")
+            }
+        }
+    }
 }

@@ -52,6 +52,27 @@ struct RepositorySettingsTests {
         #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.yaml(extra: ", password: secret")) }
     }
 
+    @Test func encryptionTakesAgeRecipientsForCopiesAndAnIdentityFile() throws {
+        let recipient = "age1aqaz5frqpece5kfpdprrc7lgjtrnjxkwz826d80ejewgqtnylytqgtffhg"
+        let yaml = Self.yaml().replacingOccurrences(of: "copy_to: [offsite]", with: "copy_to: [offsite], encrypt_to: [\(recipient)]")
+            + "\n  identity_file: /etc/orchestrator/identity.txt"
+        let configuration = try Configuration.parse(yaml: yaml)
+        #expect(configuration.validate().isEmpty, "\(configuration.validate())")
+        #expect(configuration.backups.profiles["daily"]?.encryptTo == [recipient])
+        #expect(configuration.backups.identityFile == "/etc/orchestrator/identity.txt")
+
+        let typo = try Self.problems(yaml.replacingOccurrences(of: recipient, with: String(recipient.dropLast()) + "q"))
+        #expect(typo.contains { $0.hasPrefix("backups.profiles.daily.encrypt_to[0]: not an age X25519 recipient") }, "\(typo)")
+        // A secret key where a recipient belongs is refused without being echoed.
+        let secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+        let leaked = try Self.problems(yaml.replacingOccurrences(of: recipient, with: secret))
+        #expect(leaked.contains { $0.hasPrefix("backups.profiles.daily.encrypt_to[0]:") } && !leaked.joined().contains(secret), "\(leaked)")
+        let local = try Self.problems(yaml.replacingOccurrences(of: "copy_to: [offsite], ", with: ""))
+        #expect(local.contains { $0.hasPrefix("backups.profiles.daily.encrypt_to: encrypts the copies that leave this host, and the profile has no copy_to") }, "\(local)")
+        let relative = try Self.problems(yaml.replacingOccurrences(of: "/etc/orchestrator/identity.txt", with: "identity.txt"))
+        #expect(relative.contains("backups.identity_file: must be an absolute path, got \"identity.txt\""), "\(relative)")
+    }
+
     @Test func fingerprintsAreOpenSSHs() {
         #expect(Configuration.isHostKeyFingerprint(Self.hostKey))
         #expect(Configuration.isHostKeyFingerprint(Self.hostKey + "="))

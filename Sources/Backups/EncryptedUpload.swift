@@ -1,0 +1,87 @@
+import AgeEncryption
+import Crypto
+import Foundation
+import RemoteFiles
+
+/// Sends one file of a backup to a repository encrypted to age recipients, as `<path>.age`:
+/// the plaintext is read, encrypted and hashed (both sides) while libcurl pulls the bytes, so
+/// the ciphertext never touches the local disk and memory stays constant. The plaintext's
+/// SHA-256 must still be the manifest's: a file that changed since its verification is not
+/// sent as if it were the backup.
+enum EncryptedUpload {
+    static func send(
+        _ file: BackupManifest.FileRecord, under root: String, to directory: String, recipients: [AgeRecipient],
+        session: SFTPSession, maxBytesPerSecond: Int64?
+    ) async throws -> EncryptedCopyIndex.StoredFile {
+        let opened = try BackupFileOpener.open(file.path, under: root)
+        defer { close(opened.descriptor) }
+        let descriptor = opened.descriptor
+        let source = try EncryptingSource(recipients: recipients) { buffer in
+            while true {
+                let count = read(descriptor, buffer.baseAddress, buffer.count)
+                if count >= 0 { return count }
+                if errno != EINTR { throw BackupError("cannot read \(root)/\(file.path): \(String(cString: strerror(errno)))") }
+            }
+        }
+        let stored = try await source.send(plaintextBytes: file.bytes, to: directory + "/" + EncryptedCopyIndex.storedPath(of: file.path), session: session, rate: maxBytesPerSecond)
+        guard stored.plaintextBytes == file.bytes, stored.plaintextSHA256 == file.sha256 else {
+            throw BackupError("\(root)/\(file.path) no longer matches the manifest (it changed since the backup was verified); it was not copied")
+        }
+        return EncryptedCopyIndex.StoredFile(
+            path: EncryptedCopyIndex.storedPath(of: file.path), bytes: stored.bytes, sha256: stored.sha256,
+            plaintextBytes: stored.plaintextBytes, plaintextSHA256: stored.plaintextSHA256
+        )
+    }
+
+    /// `data` (the manifest) encrypted to `<path>.age` under `directory`.
+    static func send(
+        _ data: Data, as path: String, to directory: String, recipients: [AgeRecipient], session: SFTPSession, maxBytesPerSecond: Int64?
+    ) async throws -> EncryptedCopyIndex.StoredFile {
+        var offset = 0
+        let source = try EncryptingSource(recipients: recipients) { buffer in
+            let count = min(buffer.count, data.count - offset)
+            data.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: offset..<offset + count)
+            offset += count
+            return count
+        }
+        let stored = try await source.send(plaintextBytes: Int64(data.count), to: directory + "/" + EncryptedCopyIndex.storedPath(of: path), session: session, rate: maxBytesPerSecond)
+        return EncryptedCopyIndex.StoredFile(
+            path: EncryptedCopyIndex.storedPath(of: path), bytes: stored.bytes, sha256: stored.sha256,
+            plaintextBytes: stored.plaintextBytes, plaintextSHA256: stored.plaintextSHA256
+        )
+    }
+}
+
+/// The producer behind one encrypted upload: plaintext in, age file out, both hashed.
+///
+/// `@unchecked Sendable`: libcurl calls the producer on the one thread running the transfer,
+/// and the digests are read only after the awaiting task resumed from it, which orders them.
+private final class EncryptingSource: @unchecked Sendable {
+    private let recipients: [AgeRecipient]
+    private var reader: AgeEncryptingReader!
+    private var plaintextHasher = SHA256()
+    private var ciphertextHasher = SHA256()
+    private var plaintextBytes: Int64 = 0
+
+    init(recipients: [AgeRecipient], plaintext: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        self.recipients = recipients
+        reader = try AgeEncryptingReader(recipients: recipients) { [unowned self] buffer in
+            let count = try plaintext(buffer)
+            plaintextHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            plaintextBytes += Int64(count)
+            return count
+        }
+    }
+
+    func send(plaintextBytes expected: Int64, to path: String, session: SFTPSession, rate: Int64?)
+        async throws -> (bytes: Int64, sha256: String, plaintextBytes: Int64, plaintextSHA256: String)
+    {
+        let size = try AgeEncryptor.fileSize(plaintext: expected, recipients: recipients)
+        let bytes = try await session.upload(size: size, to: path, maxBytesPerSecond: rate) { [self] buffer in
+            let count = try reader.read(into: buffer)
+            ciphertextHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            return count
+        }
+        return (bytes, FileDigest.hex(ciphertextHasher.finalize()), plaintextBytes, FileDigest.hex(plaintextHasher.finalize()))
+    }
+}
