@@ -9,4 +9,7 @@ package struct AgeError: Error, Equatable, CustomStringConvertible {
     static let headerTampered = AgeError("the header's MAC does not match: the file was altered or the identity is wrong")
     static let payloadTampered = AgeError("a payload chunk failed authentication: the file was altered or truncated")
     static let truncated = AgeError("the file ends before its last chunk: it was truncated")
+
+    /// A file around the stream could not be read or written (the text says which, and why).
+    package static func io(_ description: String) -> AgeError { AgeError(description) }
 }

@@ -5,8 +5,8 @@ import Foundation
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "age keys for encrypted backups: generate an identity, show an identity file's recipients.",
-        subcommands: [Generate.self, Recipient.self]
+        abstract: "age keys for encrypted backups: generate an identity, show an identity file's recipients, encrypt a file.",
+        subcommands: [Generate.self, Recipient.self, Encrypt.self]
     )
 
     struct Generate: ParsableCommand {
@@ -60,6 +60,85 @@ struct KeysCommand: AsyncParsableCommand {
                 for identity in try AgeIdentity.parseFile(text) { print(identity.recipient.description) }
             } catch let error as AgeError {
                 printError("\(identityFile): \(error)")
+                throw ExitCodes.failure
+            }
+        }
+    }
+
+    struct Encrypt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encrypt a file to age recipients, as encrypted copies are (decrypts with `age -d`).",
+            discussion: """
+                Streams in constant memory. The output is created new (mode 0600); an existing file is never \
+                overwritten. For files that should leave the host outside a backup, and to compare with `age -e`.
+                """
+        )
+
+        @Option(name: .shortAndLong, help: "A recipient (age1…); repeat for several.")
+        var recipient: [String]
+
+        @Option(name: .shortAndLong, help: "Where to write the encrypted file.")
+        var output: String
+
+        @Argument(help: "The file to encrypt.")
+        var input: String
+
+        func run() throws {
+            let recipients: [AgeRecipient]
+            do {
+                recipients = try recipient.map(AgeRecipient.init)
+            } catch {
+                printError("--recipient: \(error)")
+                throw ExitCodes.failure
+            }
+            guard !recipients.isEmpty else {
+                printError("name at least one --recipient (age1…)")
+                throw ExitCodes.failure
+            }
+            let source = open(input, O_RDONLY | O_CLOEXEC)
+            guard source >= 0 else {
+                printError("cannot open \(input): \(String(cString: strerror(errno)))")
+                throw ExitCodes.failure
+            }
+            defer { close(source) }
+            let target = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard target >= 0 else {
+                printError(errno == EEXIST ? "\(output) exists; not overwritten" : "cannot create \(output): \(String(cString: strerror(errno)))")
+                throw ExitCodes.failure
+            }
+            var complete = false
+            defer {
+                close(target)
+                if !complete { unlink(output) }
+            }
+            do {
+                let reader = try AgeEncryptingReader(recipients: recipients) { buffer in
+                    while true {
+                        let count = read(source, buffer.baseAddress, buffer.count)
+                        if count >= 0 { return count }
+                        if errno != EINTR { throw AgeError.io("cannot read \(input): \(String(cString: strerror(errno)))") }
+                    }
+                }
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                while true {
+                    let count = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+                    if count == 0 { break }
+                    try buffer.withUnsafeBytes { bytes in
+                        var offset = 0
+                        while offset < count {
+                            let written = write(target, bytes.baseAddress! + offset, count - offset)
+                            if written < 0 {
+                                if errno == EINTR { continue }
+                                throw AgeError.io("cannot write \(output): \(String(cString: strerror(errno)))")
+                            }
+                            offset += written
+                        }
+                    }
+                }
+                guard fsync(target) == 0 else { throw AgeError.io("cannot sync \(output): \(String(cString: strerror(errno)))") }
+                complete = true
+            } catch {
+                printError("\(error)")
                 throw ExitCodes.failure
             }
         }

@@ -58,4 +58,38 @@ struct KeysCommandTests {
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("line 1") && !refused.stderr.contains("NOTAKEY"))
     }
+
+    @Test func encryptWritesAFileTheAgeToolDecrypts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let identity = directory.appendingPathComponent("identity").path
+        let recipient = try await cli.run(["keys", "generate", "--output", identity]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plain = directory.appendingPathComponent("сделки 2026.dump").path
+        let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) })
+        try bytes.write(to: URL(fileURLWithPath: plain))
+        let sealed = directory.appendingPathComponent("сделки 2026.dump.age").path
+
+        let encrypted = try await cli.run(["keys", "encrypt", "--recipient", recipient, "--output", sealed, plain])
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: sealed)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let opened = directory.appendingPathComponent("opened").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/age")
+        process.arguments = ["--decrypt", "--identity", identity, "--output", opened, sealed]
+        try process.run()
+        try await exited(process)
+        #expect(process.terminationStatus == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: opened)) == bytes)
+
+        // Never over an existing file; a bad recipient or a missing input leaves nothing behind.
+        let again = try await cli.run(["keys", "encrypt", "-r", recipient, "-o", sealed, plain])
+        #expect(again.status == 1 && again.stderr.contains("exists; not overwritten"))
+        let other = directory.appendingPathComponent("other.age").path
+        let typo = try await cli.run(["keys", "encrypt", "-r", "age1nope", "-o", other, plain])
+        #expect(typo.status == 1 && typo.stderr.contains("not an age X25519 recipient"))
+        let missing = try await cli.run(["keys", "encrypt", "-r", recipient, "-o", other, directory.appendingPathComponent("absent").path])
+        #expect(missing.status == 1 && missing.stderr.contains("cannot open"))
+        #expect(!FileManager.default.fileExists(atPath: other))
+    }
 }
