@@ -157,7 +157,7 @@ package struct BackupCopier: Sendable {
 
         if plan.switchedEncryption { try await session.removeTree(partial) }
         try await session.makeDirectory(partial)
-        var sender = CopyFileSender(plan: plan, session: session, rate: repository.settings.maxUploadBytesPerSecond)
+        let sender = CopyFileSender(plan: plan, session: session, rate: repository.settings.maxUploadBytesPerSecond)
         for file in plan.manifest.files {
             try Task.checkCancellation()
             try await sender.sendUnlessPresent(file)

@@ -6,7 +6,7 @@ import RemoteFiles
 /// what each stored file must read back as. A file already there complete (its size; for an
 /// encrypted one, the size its ciphertext must have, and its hash read back) is not sent again:
 /// that is how a killed copy resumes.
-struct CopyFileSender {
+final class CopyFileSender {
     let plan: BackupCopier.Plan
     let session: SFTPSession
     let rate: Int64?
@@ -27,7 +27,7 @@ struct CopyFileSender {
     /// What the partial directory must hold, by stored path.
     var stored: [BackupManifest.FileRecord] { plan.encrypted ? encryptedFiles.map(\.stored) : plainFiles }
 
-    mutating func sendUnlessPresent(_ file: BackupManifest.FileRecord) async throws {
+    func sendUnlessPresent(_ file: BackupManifest.FileRecord) async throws {
         let remote = plan.partial + "/" + (plan.encrypted ? EncryptedCopyIndex.storedPath(of: file.path) : file.path)
         guard plan.encrypted else {
             if try await session.size(of: remote) == file.bytes {
@@ -55,7 +55,7 @@ struct CopyFileSender {
     }
 
     /// `manifest.json`, encrypted like every other file of the copy.
-    mutating func sendEncryptedManifest() async throws {
+    func sendEncryptedManifest() async throws {
         let stored = try await EncryptedUpload.send(
             plan.manifestData, as: BackupManifest.fileName, to: plan.partial, recipients: plan.recipients, session: session, maxBytesPerSecond: rate
         )
@@ -64,7 +64,7 @@ struct CopyFileSender {
     }
 
     /// Sends the file stored at `storedPath` once more, after its read-back failed.
-    mutating func resend(storedPath: String) async throws {
+    func resend(storedPath: String) async throws {
         guard plan.encrypted else {
             bytesSent += try await session.upload(file: plan.record.location + "/" + storedPath, to: plan.partial + "/" + storedPath, maxBytesPerSecond: rate)
             filesSent += 1
@@ -79,7 +79,7 @@ struct CopyFileSender {
         }
     }
 
-    private mutating func sendEncrypted(_ file: BackupManifest.FileRecord) async throws {
+    private func sendEncrypted(_ file: BackupManifest.FileRecord) async throws {
         let stored = try await EncryptedUpload.send(
             file, under: plan.record.location, to: plan.partial, recipients: plan.recipients, session: session, maxBytesPerSecond: rate
         )

@@ -13,17 +13,16 @@ enum EncryptedUpload {
         _ file: BackupManifest.FileRecord, under root: String, to directory: String, recipients: [AgeRecipient],
         session: SFTPSession, maxBytesPerSecond: Int64?
     ) async throws -> EncryptedCopyIndex.StoredFile {
-        let opened = try BackupFileOpener.open(file.path, under: root)
-        defer { close(opened.descriptor) }
-        let descriptor = opened.descriptor
-        let source = try EncryptingSource(recipients: recipients) { buffer in
-            while true {
-                let count = read(descriptor, buffer.baseAddress, buffer.count)
-                if count >= 0 { return count }
-                if errno != EINTR { throw BackupError("cannot read \(root)/\(file.path): \(String(cString: strerror(errno)))") }
-            }
-        }
+        let plaintext = try PlaintextFile(file.path, under: root)
+        let source = try EncryptingSource(recipients: recipients, plaintext: plaintext.read)
         let stored = try await source.send(plaintextBytes: file.bytes, to: directory + "/" + EncryptedCopyIndex.storedPath(of: file.path), session: session, rate: maxBytesPerSecond)
+        plaintext.close()
+        return try checked(stored, against: file, under: root)
+    }
+
+    private static func checked(
+        _ stored: (bytes: Int64, sha256: String, plaintextBytes: Int64, plaintextSHA256: String), against file: BackupManifest.FileRecord, under root: String
+    ) throws -> EncryptedCopyIndex.StoredFile {
         guard stored.plaintextBytes == file.bytes, stored.plaintextSHA256 == file.sha256 else {
             throw BackupError("\(root)/\(file.path) no longer matches the manifest (it changed since the backup was verified); it was not copied")
         }
@@ -52,6 +51,36 @@ enum EncryptedUpload {
     }
 }
 
+/// A backup file opened for reading beneath its root (no links followed); closed at the end
+/// or when dropped.
+///
+/// `@unchecked Sendable`: read only by the transfer's thread, closed after it finished.
+private final class PlaintextFile: @unchecked Sendable {
+    private let descriptor: Int32
+    private let shown: String
+    private var closed = false
+
+    init(_ relative: String, under root: String) throws {
+        descriptor = try BackupFileOpener.open(relative, under: root).descriptor
+        shown = root + "/" + relative
+    }
+
+    deinit { close() }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw BackupError("cannot read \(shown): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    func close() {
+        if !closed { _ = Foundation.close(descriptor) }
+        closed = true
+    }
+}
+
 /// The producer behind one encrypted upload: plaintext in, age file out, both hashed.
 ///
 /// `@unchecked Sendable`: libcurl calls the producer on the one thread running the transfer,
@@ -73,6 +102,9 @@ private final class EncryptingSource: @unchecked Sendable {
         }
     }
 
+    // Never inlined: inlined into its async callers, Swift 6.3's optimizer crashes while
+    // splitting them into coroutines (release builds).
+    @inline(never)
     func send(plaintextBytes expected: Int64, to path: String, session: SFTPSession, rate: Int64?)
         async throws -> (bytes: Int64, sha256: String, plaintextBytes: Int64, plaintextSHA256: String)
     {

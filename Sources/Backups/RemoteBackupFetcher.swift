@@ -1,6 +1,8 @@
+import Archiving
 import Foundation
 import Logging
 import RemoteFiles
+import Synchronization
 
 /// Brings a backup's copy back from a remote repository for a restore or a drill: every file the
 /// catalog's manifest lists is downloaded into a private directory under `backups.repository`
@@ -11,7 +13,14 @@ import RemoteFiles
 /// An encrypted copy is checked against its `encryption.json` (whose SHA-256 the catalog has)
 /// and decrypted file by file on the way down with `backups.identity_file`; the decrypted
 /// manifest must then be the catalog's, like any other.
+///
+/// A fetched directory is held by a writer lock (`.fetch-….lock`, as unfinished backups are)
+/// from its creation until `discard`; the next fetch removes directories whose lock is free, so
+/// a worker killed mid-restore leaves nothing behind for long, and a live one is never touched.
 package struct RemoteBackupFetcher: Sendable {
+    /// The locks of the directories this process fetched and has not discarded yet.
+    private static let held = Mutex<[String: PartialBackupLock]>([:])
+
     let environment: BackupEnvironment
     let repository: RemoteRepository
 
@@ -44,9 +53,16 @@ package struct RemoteBackupFetcher: Sendable {
             files = (manifest.files.map(\.path) + [BackupManifest.fileName]).map { ($0, $0, nil) }
         }
         let root = environment.configuration.backups.repository
+        await Self.removeLeftovers(in: root, logger: environment.logger)
         let directory = root + "/.fetch-\(record.profile)-\(record.label)-\(UInt32.random(in: 0...UInt32.max))"
+        guard let lock = try await Archiver.run({ try PartialBackupLock.acquire(for: directory) }) else {
+            throw BackupError("\(directory).lock is held by another process; try again")
+        }
+        Self.held.withLock { $0[directory] = lock }
         guard mkdir(directory, 0o700) == 0 else {
-            throw BackupError("cannot create \(directory) to fetch the copy into: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            Self.discard(directory)
+            throw BackupError("cannot create \(directory) to fetch the copy into: \(reason)")
         }
         do {
             for file in files {
@@ -72,8 +88,23 @@ package struct RemoteBackupFetcher: Sendable {
         return record.relocated(to: directory)
     }
 
-    /// Removes a fetched directory (after the restore or drill, whatever its outcome).
+    /// Removes a fetched directory (after the restore or drill, whatever its outcome), then its lock.
     package static func discard(_ directory: String) {
         try? FileManager.default.removeItem(atPath: directory)
+        held.withLock { $0.removeValue(forKey: directory) }?.release()
+    }
+
+    /// Fetched directories no live process holds: left by a worker that was killed.
+    static func removeLeftovers(in root: String, logger: Logger) async {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix(".fetch-") }
+        for name in Set(names.map { $0.hasSuffix(".lock") ? String($0.dropLast(5)) : $0 }).sorted() {
+            let directory = root + "/" + name
+            guard let lock = try? await Archiver.run({ try PartialBackupLock.acquire(for: directory) }) else { continue }
+            if FileManager.default.fileExists(atPath: directory) {
+                logger.notice("removing a copy fetched by a restore that did not finish", metadata: ["fetch.directory": "\(directory)"])
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+            lock.release()
+        }
     }
 }

@@ -28,7 +28,8 @@ package struct RestoreDrill: Sendable {
 
     package init(environment: BackupEnvironment) { self.environment = environment }
 
-    package func run(_ record: BackupRecord, jobID: Int64?) async throws -> Outcome {
+    /// `repository`: the remote repository `record` was fetched from, for the record; nil for this host's.
+    package func run(_ record: BackupRecord, jobID: Int64?, repository: String? = nil) async throws -> Outcome {
         guard record.method == .logical else {
             throw BackupRequestError("backup \(record.id) is physical; drill it with pitr-drill")
         }
@@ -82,7 +83,7 @@ package struct RestoreDrill: Sendable {
             backupAgeSeconds: Date().timeIntervalSince(snapshot), tablesChecked: tablesChecked, mismatches: mismatches, error: failure
         )
         try await environment.withOrchestratorDatabase { connection in
-            try await store(outcome, startedAt: started, jobID: jobID, on: connection)
+            try await store(outcome, startedAt: started, jobID: jobID, repository: repository, on: connection)
         }
         return outcome
     }
@@ -97,18 +98,18 @@ package struct RestoreDrill: Sendable {
         }
     }
 
-    private func store(_ outcome: Outcome, startedAt: Date, jobID: Int64?, on connection: PostgresConnection) async throws {
+    private func store(_ outcome: Outcome, startedAt: Date, jobID: Int64?, repository: String?, on connection: PostgresConnection) async throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let mismatches = String(decoding: try encoder.encode(outcome.mismatches), as: UTF8.self)
         try await connection.query(
             """
             INSERT INTO orchestrator.restore_drills
-                (backup_id, job_id, started_at, finished_at, status, restore_seconds, backup_age, tables_checked, mismatches, error)
-            VALUES ($1, $2, $3, now(), $4, $5, make_interval(secs => $6), $7, $8::jsonb, $9)
+                (backup_id, job_id, started_at, finished_at, status, restore_seconds, backup_age, tables_checked, mismatches, error, repository)
+            VALUES ($1, $2, $3, now(), $4, $5, make_interval(secs => $6), $7, $8::jsonb, $9, $10)
             """,
             [outcome.backupID, jobID, startedAt, outcome.passed ? "passed" : "failed", outcome.restoreSeconds,
-             outcome.backupAgeSeconds, outcome.tablesChecked, mismatches, outcome.error]
+             outcome.backupAgeSeconds, outcome.tablesChecked, mismatches, outcome.error, repository]
         )
     }
 }

@@ -30,7 +30,8 @@ package struct RestoreDrillJob: JobKind {
     package func run(_ job: ClaimedJob, arguments: Arguments, context: JobContext) async throws -> [String: JSONValue] {
         let (record, fetched) = try await BackupReference.resolve(job.target, profile: arguments.profile, repository: arguments.repository, context: context)
         defer { if let fetched { RemoteBackupFetcher.discard(fetched) } }
-        let outcome = try await RestoreDrill(environment: context.backups).run(record, jobID: job.id)
+        let remote = arguments.repository.flatMap { $0 == RepositorySettings.localName ? nil : $0 }
+        let outcome = try await RestoreDrill(environment: context.backups).run(record, jobID: job.id, repository: remote)
         guard outcome.passed else { throw PermanentJobError("restore drill of backup \(record.id) failed: \(outcome.error ?? "unknown")") }
         return [
             "backup_id": .int(record.id), "restore_seconds": .double(outcome.restoreSeconds),

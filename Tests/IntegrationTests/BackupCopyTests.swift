@@ -93,9 +93,38 @@ struct BackupCopyTests: BackupFixture {
             // `latest` from a repository: the newest backup with a copy there, though this host lost it.
             let drill = try await run(harness, kind: "restore-drill", target: "latest", ["repository": "offsite", "profile": "daily"])
             #expect(drill.job?.state == .succeeded, "\(drill.job?.lastError ?? "")")
+            let drilled: String? = try await connection.query("SELECT repository FROM orchestrator.restore_drills ORDER BY id DESC LIMIT 1").first?.decodeIfPresent("repository")
+            #expect(drilled == "offsite", "the drill records where its copy came from")
             // Nothing fetched is left behind.
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.configuration.backups.repository).filter { $0.hasPrefix(".fetch-") }
             #expect(leftovers.isEmpty, "\(leftovers)")
+        }
+    }
+
+    @Test func aRestoreFromACopyRemovesWhatAKilledRestoreFetchedAndNothingLive() async throws {
+        try await withCopyHarness { harness, _, _ in
+            let connection = try await harness.connect()
+            defer { connection.close() }
+            #expect(try await backUp(harness).state == "succeeded")
+            let backup = try await newestBackup(on: connection)
+            let root = harness.configuration.backups.repository
+            // A fetch whose worker was killed (no process holds its lock) and one in use now.
+            let dead = root + "/.fetch-daily-\(backup.label)-1"
+            let live = root + "/.fetch-daily-\(backup.label)-2"
+            for directory in [dead, live] {
+                try FileManager.default.createDirectory(atPath: directory + "/db", withIntermediateDirectories: true)
+                try Data("partial".utf8).write(to: URL(fileURLWithPath: directory + "/db/toc.dat"))
+            }
+            FileManager.default.createFile(atPath: dead + ".lock", contents: nil)
+            let held = try #require(try PartialBackupLock.acquire(for: live))
+            defer { held.release() }
+
+            let target = "restored_tidy_\(UInt32.random(in: 0...UInt32.max))"
+            let restore = try await run(harness, kind: "restore", target: String(backup.id), ["database": target, "repository": "offsite"])
+            #expect(restore.job?.state == .succeeded, "\(restore.job?.lastError ?? "")")
+            try await connection.execute("DROP DATABASE IF EXISTS \(target)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix(".fetch-") }.sorted()
+            #expect(left == [".fetch-daily-\(backup.label)-2", ".fetch-daily-\(backup.label)-2.lock"], "\(left)")
         }
     }
 
