@@ -48,9 +48,9 @@ struct S3Transfer {
         set(orchestrator_curl_setopt_string(handle, CURLOPT_USERNAME, endpoint.accessKeyId))
         set(orchestrator_curl_setopt_string(handle, CURLOPT_PASSWORD, endpoint.secretAccessKey))
         // Bodies are streamed, so their hash is not known before they are sent; libcurl 7.88
-        // signs this header's value as the payload hash. "Expect:" turns off the 100-continue
-        // round trip, which some S3-compatible servers answer badly.
-        for line in ["x-amz-content-sha256: UNSIGNED-PAYLOAD", "Expect:"] {
+        // signs this header's value as the payload hash. No "Expect:" header to turn off
+        // 100-continue: libcurl 7.88 would sign "expect" while sending no such header.
+        for line in ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] {
             guard let appended = curl_slist_append(headers, line) else {
                 throw .curl(CurlError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "out of memory building the request"), reachedServer: false)
             }
