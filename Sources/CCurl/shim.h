@@ -25,6 +25,9 @@ static inline CURLcode orchestrator_curl_setopt_write_function(CURL *handle, siz
 static inline CURLcode orchestrator_curl_setopt_read_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(handle, CURLOPT_READFUNCTION, fn);
 }
+static inline CURLcode orchestrator_curl_setopt_header_function(CURL *handle, size_t (*fn)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, fn);
+}
 static inline CURLcode orchestrator_curl_setopt_xferinfo_function(CURL *handle, int (*fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, fn);
 }

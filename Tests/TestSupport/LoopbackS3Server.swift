@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real S3 emulator of a test's own on 127.0.0.1: moto's server mode, which keeps buckets
+/// and objects in memory and forgets them when it stops.
+///
+/// Needs moto with its server extra (`python3 -m pip install 'moto[server]'`, which scripts/test
+/// does); a missing moto fails the test with that advice rather than skipping it silently.
+/// moto accepts any credentials. Call `stop()`.
+public final class LoopbackS3Server: @unchecked Sendable {
+    // @unchecked: every stored property is immutable; `Process` is only terminated and waited for.
+    public let port: Int
+    private let process: Process
+    private let logFile: String
+
+    public init() throws {
+        let port = try LoopbackPort.free()
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let process = Process()
+        if let server = Self.onPath("moto_server") {
+            process.executableURL = URL(fileURLWithPath: server)
+            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        } else if let python = Self.onPath("python3") {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+        } else {
+            throw TestEnvironmentError("neither moto_server nor python3 found: install moto (python3 -m pip install 'moto[server]'; scripts/test does)")
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        process.standardError = process.standardOutput
+        try process.run()
+        self.port = port
+        self.process = process
+        self.logFile = logFile
+
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !LoopbackPort.accepts(port) {
+            guard process.isRunning else {
+                let log = self.log
+                stop()
+                throw TestEnvironmentError("moto's server exited with status \(process.terminationStatus) (is moto[server] installed?): \(log)")
+            }
+            guard ContinuousClock.now < deadline else {
+                let log = self.log
+                stop()
+                throw TestEnvironmentError("moto's server did not accept connections on port \(port) within 30 s: \(log)")
+            }
+            usleep(50_000)
+        }
+    }
+
+    deinit { stop() }
+
+    /// "http://127.0.0.1:PORT".
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Creates a bucket with an unsigned request: moto needs no credentials, so none exist to leak.
+    public func createBucket(_ name: String) throws {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: Self.onPath("curl") ?? "/usr/bin/curl")
+        curl.arguments = ["-sS", "-f", "-o", "/dev/null", "-X", "PUT", "\(url)/\(name)"]
+        curl.standardInput = FileHandle.nullDevice
+        let errors = Pipe()
+        curl.standardError = errors
+        try curl.run()
+        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        guard curl.terminationStatus == 0 else { throw TestEnvironmentError("creating bucket \(name) failed: \(problems) \(log)") }
+    }
+
+    /// What the server logged so far, for failure messages.
+    public var log: String {
+        (try? String(contentsOfFile: logFile, encoding: .utf8)).map { String($0.suffix(4000)) } ?? ""
+    }
+
+    /// Stops the server and removes its log. Idempotent.
+    public func stop() {
+        // SIGKILL: moto's server does not stop on SIGTERM, and it keeps nothing worth a clean exit.
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+
+    /// Sends the server SIGKILL and returns: for an exit handler, where Foundation can no
+    /// longer watch a process end (`waitUntilExit` would spin forever).
+    public func terminateWithoutWaiting() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+
+    private static func onPath(_ name: String) -> String? {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
+        return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
