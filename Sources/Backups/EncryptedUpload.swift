@@ -36,13 +36,7 @@ enum EncryptedUpload {
     static func send(
         _ data: Data, as path: String, to directory: String, recipients: [AgeRecipient], session: SFTPSession, maxBytesPerSecond: Int64?
     ) async throws -> EncryptedCopyIndex.StoredFile {
-        var offset = 0
-        let source = try EncryptingSource(recipients: recipients) { buffer in
-            let count = min(buffer.count, data.count - offset)
-            data.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: offset..<offset + count)
-            offset += count
-            return count
-        }
+        let source = try EncryptingSource(recipients: recipients, plaintext: DataProducer(data).produce)
         let stored = try await source.send(plaintextBytes: Int64(data.count), to: directory + "/" + EncryptedCopyIndex.storedPath(of: path), session: session, rate: maxBytesPerSecond)
         return EncryptedCopyIndex.StoredFile(
             path: EncryptedCopyIndex.storedPath(of: path), bytes: stored.bytes, sha256: stored.sha256,
