@@ -15,7 +15,9 @@ import Settings
 /// 3. every file is read back and matched against the manifest's SHA-256 (one that does not
 ///    match is sent once more);
 /// 4. `manifest.json` goes last, is read back against the catalog's SHA-256, and the directory
-///    is renamed to `<profile>/<label>`: a copy without its manifest is never listed as present;
+///    is renamed to `<profile>/<label>`: a copy without its manifest is never listed as present.
+///    S3 has no rename: there the files go straight to `<profile>/<label>/`, each object appearing
+///    only once whole, and the manifest written last is the commit;
 /// 5. the catalog records it `present` with the verification that proved it.
 ///
 /// A profile with `encrypt_to:` sends every file encrypted to those age recipients instead
@@ -113,7 +115,9 @@ package struct BackupCopier: Sendable {
         let manifestData: Data
         let copy: BackupCopyRecord
         let location: String
-        let partial: String
+        /// Where the files are sent before the commit: `location` itself on a store that
+        /// cannot rename directories.
+        var partial: String
         let recipients: [AgeRecipient]
         /// An interrupted attempt sent the other way (plain or encrypted): start afresh.
         let switchedEncryption: Bool
@@ -124,6 +128,10 @@ package struct BackupCopier: Sendable {
     private func send(_ plan: Plan) async throws -> Report {
         let session = try repository.open()
         defer { session.close() }
+        var plan = plan
+        // A store that cannot rename a directory (S3) gets the files under their final names;
+        // the commit file, written last, is what makes them a copy there.
+        if !session.renamesDirectories { plan.partial = plan.location }
         let logger = environment.logger
         let started = Date()
         let (record, copy, location, partial) = (plan.record, plan.copy, plan.location, plan.partial)
@@ -157,6 +165,14 @@ package struct BackupCopier: Sendable {
 
         if plan.switchedEncryption { try await session.removeTree(partial) }
         try await session.makeDirectory(partial)
+        do {
+            if try await session.discardInterruptedUploads(under: partial) > 0 {
+                logger.notice("aborted uploads an interrupted copy left open", metadata: ["copy.location": "\(partial)"])
+            }
+        } catch {
+            // Not worth failing the copy: a store may not allow listing them (S3 permission).
+            logger.warning("could not look for uploads an interrupted copy left open", metadata: ["error": "\(error)"])
+        }
         let sender = CopyFileSender(plan: plan, session: session, rate: repository.settings.maxUploadBytesPerSecond)
         for file in plan.manifest.files {
             try Task.checkCancellation()
@@ -187,16 +203,16 @@ package struct BackupCopier: Sendable {
                 try await BackupCopyCatalog.recordIndex(copyID: copy.id, sha256: indexSHA256, on: connection)
             }
             sender.bytesSent += try await session.upload(size: Int64(index.count), to: partial + "/" + EncryptedCopyIndex.fileName,
-                                                         maxBytesPerSecond: sender.rate, from: DataProducer(index).produce)
+                                                         maxBytesPerSecond: sender.rate, progress: nil, from: DataProducer(index).produce)
             _ = try await RemoteBackupCheck.encryptionIndex(in: partial, expectedSHA256: indexSHA256, session: session)
             total += Int64(index.count)
         } else {
             sender.bytesSent += try await session.upload(file: record.location + "/" + BackupManifest.fileName, to: partial + "/" + BackupManifest.fileName,
-                                                         maxBytesPerSecond: sender.rate)
+                                                         maxBytesPerSecond: sender.rate, progress: nil)
             _ = try await RemoteBackupCheck.manifest(in: partial, expectedSHA256: record.manifestSHA256, session: session)
             total += Int64(plan.manifestData.count)
         }
-        try await session.rename(partial, to: location)
+        if partial != location { try await session.rename(partial, to: location) }
         let finished = Date()
 
         let bytesSent = sender.bytesSent

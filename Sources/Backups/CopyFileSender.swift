@@ -8,7 +8,7 @@ import RemoteFiles
 /// that is how a killed copy resumes.
 final class CopyFileSender {
     let plan: BackupCopier.Plan
-    let session: SFTPSession
+    let session: any RemoteFileSession
     let rate: Int64?
     var filesSent = 0
     var filesResumed = 0
@@ -18,7 +18,7 @@ final class CopyFileSender {
     /// Encrypted copies: every stored `.age` file, for the read-back and `encryption.json`.
     private(set) var encryptedFiles: [EncryptedCopyIndex.StoredFile] = []
 
-    init(plan: BackupCopier.Plan, session: SFTPSession, rate: Int64?) {
+    init(plan: BackupCopier.Plan, session: any RemoteFileSession, rate: Int64?) {
         self.plan = plan
         self.session = session
         self.rate = rate
@@ -33,7 +33,7 @@ final class CopyFileSender {
             if try await session.size(of: remote) == file.bytes {
                 filesResumed += 1
             } else {
-                bytesSent += try await session.upload(file: plan.record.location + "/" + file.path, to: remote, maxBytesPerSecond: rate)
+                bytesSent += try await session.upload(file: plan.record.location + "/" + file.path, to: remote, maxBytesPerSecond: rate, progress: nil)
                 filesSent += 1
             }
             plainFiles.append(file)
@@ -66,7 +66,7 @@ final class CopyFileSender {
     /// Sends the file stored at `storedPath` once more, after its read-back failed.
     func resend(storedPath: String) async throws {
         guard plan.encrypted else {
-            bytesSent += try await session.upload(file: plan.record.location + "/" + storedPath, to: plan.partial + "/" + storedPath, maxBytesPerSecond: rate)
+            bytesSent += try await session.upload(file: plan.record.location + "/" + storedPath, to: plan.partial + "/" + storedPath, maxBytesPerSecond: rate, progress: nil)
             filesSent += 1
             return
         }

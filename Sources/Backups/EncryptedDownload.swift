@@ -9,7 +9,7 @@ import RemoteFiles
 /// every chunk and the end, so a flipped or missing byte fails here, naming the file.
 enum EncryptedDownload {
     static func fetch(
-        _ file: EncryptedCopyIndex.StoredFile, from directory: String, to localPath: String, identities: [AgeIdentity], session: SFTPSession
+        _ file: EncryptedCopyIndex.StoredFile, from directory: String, to localPath: String, identities: [AgeIdentity], session: any RemoteFileSession
     ) async throws {
         let remote = directory + "/" + file.path
         let sink = try DecryptingSink(path: localPath, identities: identities)

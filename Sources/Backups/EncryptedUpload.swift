@@ -11,7 +11,7 @@ import RemoteFiles
 enum EncryptedUpload {
     static func send(
         _ file: BackupManifest.FileRecord, under root: String, to directory: String, recipients: [AgeRecipient],
-        session: SFTPSession, maxBytesPerSecond: Int64?
+        session: any RemoteFileSession, maxBytesPerSecond: Int64?
     ) async throws -> EncryptedCopyIndex.StoredFile {
         let plaintext = try PlaintextFile(file.path, under: root)
         let source = try EncryptingSource(recipients: recipients, plaintext: plaintext.read)
@@ -34,7 +34,7 @@ enum EncryptedUpload {
 
     /// `data` (the manifest) encrypted to `<path>.age` under `directory`.
     static func send(
-        _ data: Data, as path: String, to directory: String, recipients: [AgeRecipient], session: SFTPSession, maxBytesPerSecond: Int64?
+        _ data: Data, as path: String, to directory: String, recipients: [AgeRecipient], session: any RemoteFileSession, maxBytesPerSecond: Int64?
     ) async throws -> EncryptedCopyIndex.StoredFile {
         let source = try EncryptingSource(recipients: recipients, plaintext: DataProducer(data).produce)
         let stored = try await source.send(plaintextBytes: Int64(data.count), to: directory + "/" + EncryptedCopyIndex.storedPath(of: path), session: session, rate: maxBytesPerSecond)
@@ -99,11 +99,11 @@ private final class EncryptingSource: @unchecked Sendable {
     // Never inlined: inlined into its async callers, Swift 6.3's optimizer crashes while
     // splitting them into coroutines (release builds).
     @inline(never)
-    func send(plaintextBytes expected: Int64, to path: String, session: SFTPSession, rate: Int64?)
+    func send(plaintextBytes expected: Int64, to path: String, session: any RemoteFileSession, rate: Int64?)
         async throws -> (bytes: Int64, sha256: String, plaintextBytes: Int64, plaintextSHA256: String)
     {
         let size = try AgeEncryptor.fileSize(plaintext: expected, recipients: recipients)
-        let bytes = try await session.upload(size: size, to: path, maxBytesPerSecond: rate) { [self] buffer in
+        let bytes = try await session.upload(size: size, to: path, maxBytesPerSecond: rate, progress: nil) { [self] buffer in
             let count = try reader.read(into: buffer)
             ciphertextHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             return count

@@ -20,7 +20,7 @@ package struct RemoteCopyPruner: Sendable {
     package init(logger: Logger) { self.logger = logger }
 
     package func prune(
-        profile: String, repository: RemoteRepository, session: SFTPSession, dryRun: Bool = false, on connection: PostgresConnection
+        profile: String, repository: RemoteRepository, session: any RemoteFileSession, dryRun: Bool = false, on connection: PostgresConnection
     ) async throws -> [Deletion] {
         let present = try await BackupCopyCatalog.present(profile: profile, repository: repository.name, on: connection)
         let decisions = RetentionPlanner.plan(
@@ -46,13 +46,14 @@ package struct RemoteCopyPruner: Sendable {
             )
             for row in leftovers.rows {
                 let location: String = try row.decode("location")
-                if (try? await session.size(of: location + "/" + BackupManifest.fileName)) != nil { await remove(location, session: session) }
+                // Anything left there, plain or encrypted (an S3 "directory" lists empty once gone).
+                if let left = try? await session.list(location), !left.isEmpty { await remove(location, session: session) }
             }
         }
         return deletions
     }
 
-    private func remove(_ location: String, session: SFTPSession) async {
+    private func remove(_ location: String, session: any RemoteFileSession) async {
         do {
             try await session.removeTree(location)
             logger.info("copy deleted by retention", metadata: ["copy.location": "\(location)"])

@@ -3,7 +3,8 @@ import RemoteFiles
 import Settings
 
 /// A configured remote repository (`repositories.NAME`) and where each backup lives in it:
-/// `<profile>/<label>` under the URL's path, built under `<profile>/.partial-<label>` first.
+/// `<profile>/<label>` under the URL's path (SFTP) or the bucket's prefix (S3); on SFTP it is
+/// built under `<profile>/.partial-<label>` first and renamed.
 package struct RemoteRepository: Sendable {
     package let name: String
     package let settings: RepositorySettings
@@ -29,13 +30,39 @@ package struct RemoteRepository: Sendable {
     /// Where a copy is assembled until its manifest is committed: never listed as a backup.
     package static func partialLocation(profile: String, label: String) -> String { "\(profile)/.partial-\(label)" }
 
-    /// Opens one SSH session to the repository (the key's passphrase read now, from its
-    /// environment variable or file).
-    package func open(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SFTPSession {
-        let passphrase = settings.keyPassphrase.isConfigured
-            ? try settings.keyPassphrase.resolve(path: "repositories.\(name).key_passphrase", environment: environment)
-            : nil
-        let endpoint = try SFTPEndpoint(url: settings.url, privateKeyFile: settings.keyFile, hostKeySHA256: settings.hostKey, keyPassphrase: passphrase)
-        return try SFTPSession(endpoint: endpoint)
+    /// Opens one session to the repository: an SSH session, or an S3 client for the bucket. The
+    /// secrets (a key's passphrase, the S3 access key) are read now, from their environment
+    /// variable or file, so a missing one fails the job that needs it with the setting to fix
+    /// (at once: retrying in the same process reads the same environment).
+    package func open(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any RemoteFileSession {
+        do {
+            return try openSession(environment: environment)
+        } catch let error as ConfigurationError {
+            throw BackupRequestError("\(error)")
+        }
+    }
+
+    private func openSession(environment: [String: String]) throws -> any RemoteFileSession {
+        let path = "repositories.\(name)"
+        switch settings.access {
+        case .sftp(let sftp):
+            let passphrase = sftp.keyPassphrase.isConfigured
+                ? try sftp.keyPassphrase.resolve(path: path + ".key_passphrase", environment: environment)
+                : nil
+            let endpoint = try SFTPEndpoint(url: settings.url, privateKeyFile: sftp.keyFile, hostKeySHA256: sftp.hostKey, keyPassphrase: passphrase)
+            return try SFTPSession(endpoint: endpoint)
+        case .s3(let s3):
+            guard let (bucket, prefix) = S3RepositoryAccess.bucketAndPrefix(of: settings.url) else {
+                throw BackupRequestError("\(path).url must be s3://bucket[/prefix]; run `orchestrator config check`")
+            }
+            var endpoint = try S3Endpoint(
+                url: s3.endpoint, region: s3.region, bucket: bucket, prefix: prefix,
+                accessKeyId: try s3.accessKeyID.resolve(path: path + ".access_key_id", environment: environment),
+                secretAccessKey: try s3.secretAccessKey.resolve(path: path + ".secret_access_key", environment: environment),
+                partSize: Int64(s3.partSizeMiB) * 1024 * 1024
+            )
+            endpoint.pathStyle = s3.uriStyle == .path
+            return try S3Session(endpoint: endpoint)
+        }
     }
 }

@@ -175,11 +175,31 @@ public final class S3Session: Sendable {
     /// The keys (relative to the endpoint's prefix) of multipart uploads begun and neither
     /// completed nor aborted under `directory`; S3 bills their parts until they are aborted.
     public func incompleteUploads(under directory: String = "") async throws(RemoteFileError) -> [String] {
+        let prefixLength = endpoint.prefix.isEmpty ? 0 : endpoint.prefix.count + 1
+        return try await openUploads(under: directory).map { String($0.key.dropFirst(prefixLength)) }
+    }
+
+    /// Aborts the multipart uploads left open under `directory` (by a process killed in the
+    /// middle of one: its parts are billed until then); returns how many.
+    @discardableResult
+    public func abortIncompleteUploads(under directory: String) async throws(RemoteFileError) -> Int {
+        let uploads = try await openUploads(under: directory)
+        for upload in uploads {
+            _ = try await perform(S3Request(method: "DELETE", key: upload.key, query: [("uploadId", upload.id)], body: .collect), "aborting the upload of", upload.key)
+        }
+        return uploads.count
+    }
+
+    /// Open multipart uploads under `directory`: full keys and upload ids, the first 1000 (one
+    /// listing page; a copy has a handful of files).
+    private func openUploads(under directory: String) async throws(RemoteFileError) -> [(key: String, id: String)] {
         let base = try key(directory, allowsPrefix: true)
         let request = S3Request(method: "GET", key: "", query: [("prefix", base.isEmpty ? "" : base + "/"), ("uploads", "")], body: .collect)
         let text = try await perform(request, "listing the incomplete uploads under", base).text
-        let prefixLength = endpoint.prefix.isEmpty ? 0 : endpoint.prefix.count + 1
-        return S3XML.elements("Upload", in: text).compactMap { S3XML.text("Key", in: $0) }.map { String($0.dropFirst(prefixLength)) }
+        return S3XML.elements("Upload", in: text).compactMap { upload in
+            guard let key = S3XML.text("Key", in: upload), let id = S3XML.text("UploadId", in: upload) else { return nil }
+            return (key, id)
+        }
     }
 
     // MARK: - Plumbing

@@ -1,20 +1,22 @@
 import Foundation
 
 /// `repositories.NAME`: a place off this host that verified backups are copied to (a profile's
-/// `copy_to:`). Today an SFTP server: `sftp://user@host[:port]/absolute/path`, a key file and the
-/// server's pinned host key. Secrets (the key's passphrase) come from an environment variable or
-/// a file, never from this file; the key itself stays in its own file, which only the service
-/// user reads.
+/// `copy_to:`), told apart by its URL's scheme:
+/// - `sftp://user@host[:port]/absolute/path`: an SSH server, with a key file and the server's
+///   pinned host key (`SFTPRepositoryAccess`);
+/// - `s3://bucket[/prefix]`: S3 or an S3-compatible object store, with its endpoint, region and
+///   access key (`S3RepositoryAccess`).
+/// Secrets (a key's passphrase, S3 access keys) come from an environment variable or a file,
+/// never from this file.
 package struct RepositorySettings: Sendable, Decodable, Equatable {
-    /// `sftp://user@host[:port]/absolute/path`; backups go to `<path>/<profile>/<backup>/`.
+    package enum Access: Sendable, Equatable {
+        case sftp(SFTPRepositoryAccess)
+        case s3(S3RepositoryAccess)
+    }
+
+    /// Backups go to `<path or prefix>/<profile>/<backup>/`.
     package var url: String
-    /// The private key that logs in (OpenSSH or PEM format, readable only by the service user).
-    package var keyFile: String
-    /// The server's host key as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it
-    /// (`SHA256:...`): always pinned, a different key is refused.
-    package var hostKey: String
-    /// `key_passphrase_env` / `key_passphrase_file`, when the key has a passphrase.
-    package var keyPassphrase: SecretReference
+    package var access: Access
     /// Upload limit in kilobits per second, so the application's uplink keeps room; nil: none.
     package var maxUploadKbps: Int?
     /// Which copies of each profile this repository keeps, independent of the local rules.
@@ -23,40 +25,83 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
     package var warnAfterHours: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, keyFile = "key_file", hostKey = "host_key", keyPassphraseEnv = "key_passphrase_env"
-        case keyPassphraseFile = "key_passphrase_file", maxUploadKbps = "max_upload_kbps", retention
-        case warnAfterHours = "warn_after_hours"
+        case url, maxUploadKbps = "max_upload_kbps", retention, warnAfterHours = "warn_after_hours"
+        case keyFile = "key_file", hostKey = "host_key", keyPassphraseEnv = "key_passphrase_env", keyPassphraseFile = "key_passphrase_file"
+        case endpoint, region, accessKeyIDEnv = "access_key_id_env", accessKeyIDFile = "access_key_id_file"
+        case secretAccessKeyEnv = "secret_access_key_env", secretAccessKeyFile = "secret_access_key_file"
+        case uriStyle = "uri_style", partSizeMiB = "part_size_mib"
+
+        static let sftpOnly: [Self] = [.keyFile, .hostKey, .keyPassphraseEnv, .keyPassphraseFile]
+        static let s3Only: [Self] = [.endpoint, .region, .accessKeyIDEnv, .accessKeyIDFile, .secretAccessKeyEnv, .secretAccessKeyFile, .uriStyle, .partSizeMiB]
     }
 
     /// The name `backups.repository` goes by beside the remote ones (`--repository local`).
     package static let localName = "local"
 
+    package init(url: String, access: Access, maxUploadKbps: Int? = nil, retention: RetentionPolicy = RetentionPolicy(), warnAfterHours: Int = 48) {
+        self.url = url
+        self.access = access
+        self.maxUploadKbps = maxUploadKbps
+        self.retention = retention
+        self.warnAfterHours = warnAfterHours
+    }
+
+    /// An SFTP repository.
     package init(
         url: String, keyFile: String, hostKey: String, keyPassphrase: SecretReference = SecretReference(),
         maxUploadKbps: Int? = nil, retention: RetentionPolicy = RetentionPolicy(), warnAfterHours: Int = 48
     ) {
-        self.url = url
-        self.keyFile = keyFile
-        self.hostKey = hostKey
-        self.keyPassphrase = keyPassphrase
-        self.maxUploadKbps = maxUploadKbps
-        self.retention = retention
-        self.warnAfterHours = warnAfterHours
+        self.init(
+            url: url, access: .sftp(SFTPRepositoryAccess(keyFile: keyFile, hostKey: hostKey, keyPassphrase: keyPassphrase)),
+            maxUploadKbps: maxUploadKbps, retention: retention, warnAfterHours: warnAfterHours
+        )
     }
 
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.decode(String.self, forKey: .url)
-        keyFile = try c.decode(String.self, forKey: .keyFile)
-        hostKey = try c.decode(String.self, forKey: .hostKey)
-        keyPassphrase = SecretReference(
-            environmentVariable: try c.decodeIfPresent(String.self, forKey: .keyPassphraseEnv),
-            file: try c.decodeIfPresent(String.self, forKey: .keyPassphraseFile)
-        )
         maxUploadKbps = try c.decodeIfPresent(Int.self, forKey: .maxUploadKbps)
         retention = try c.decode(.retention, default: RetentionPolicy())
         warnAfterHours = try c.decode(.warnAfterHours, default: 48)
+        let isS3 = url.lowercased().hasPrefix("s3:")
+        // A key of the other kind of repository is a mistake worth naming (a key_file on an
+        // S3 repository would otherwise be silently ignored).
+        for key in isS3 ? CodingKeys.sftpOnly : CodingKeys.s3Only where c.contains(key) {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c,
+                debugDescription: "is a setting of \(isS3 ? "sftp://" : "s3://") repositories, and this one's url is \(isS3 ? "s3://" : "not s3://")"
+            )
+        }
+        if isS3 {
+            let style = try c.decode(.uriStyle, default: S3RepositoryAccess.URIStyle.path.rawValue)
+            guard let uriStyle = S3RepositoryAccess.URIStyle(rawValue: style) else {
+                throw DecodingError.dataCorruptedError(forKey: .uriStyle, in: c, debugDescription: "must be path or host, got \(style.debugDescription)")
+            }
+            access = .s3(S3RepositoryAccess(
+                endpoint: try c.decode(String.self, forKey: .endpoint),
+                region: try c.decode(String.self, forKey: .region),
+                accessKeyID: SecretReference(
+                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .accessKeyIDEnv),
+                    file: try c.decodeIfPresent(String.self, forKey: .accessKeyIDFile)
+                ),
+                secretAccessKey: SecretReference(
+                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .secretAccessKeyEnv),
+                    file: try c.decodeIfPresent(String.self, forKey: .secretAccessKeyFile)
+                ),
+                uriStyle: uriStyle,
+                partSizeMiB: try c.decode(.partSizeMiB, default: S3RepositoryAccess.defaultPartSizeMiB)
+            ))
+        } else {
+            access = .sftp(SFTPRepositoryAccess(
+                keyFile: try c.decode(String.self, forKey: .keyFile),
+                hostKey: try c.decode(String.self, forKey: .hostKey),
+                keyPassphrase: SecretReference(
+                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .keyPassphraseEnv),
+                    file: try c.decodeIfPresent(String.self, forKey: .keyPassphraseFile)
+                )
+            ))
+        }
     }
 
     /// `max_upload_kbps` in bytes per second.

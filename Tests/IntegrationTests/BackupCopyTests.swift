@@ -55,6 +55,24 @@ struct BackupCopyTests: BackupFixture {
         return fields
     }
 
+    /// Restores `backupID` from the `offsite` copy into a new database, checks its rows (the
+    /// fixture's 20,000 trades and the 3 rows of its hostile-named table), drops it, and checks
+    /// that nothing fetched is left behind.
+    func expectRestoredFromCopy(_ harness: Harness, backupID: Int64, on connection: PostgresConnection) async throws {
+        let target = "restored_copy_\(UInt32.random(in: 0...UInt32.max))"
+        let restore = try await run(harness, kind: "restore", target: String(backupID), ["database": target, "repository": "offsite"])
+        #expect(restore.job?.state == .succeeded, "\(restore.job?.lastError ?? "")")
+        if restore.job?.state == .succeeded {
+            let restored = try await PostgresConnection.connect(try harness.connector.configuration(forDatabase: "app", in: harness.configuration).withDatabase(target))
+            defer { restored.close() }
+            #expect(try await harness.count("SELECT count(*) AS n FROM trades", on: restored) == 20_000)
+            #expect(try await harness.count("SELECT count(*) AS n FROM \"Odd \"\"Name\"\" here\"", on: restored) == 3)
+        }
+        try await connection.execute("DROP DATABASE IF EXISTS \(target)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.configuration.backups.repository).filter { $0.hasPrefix(".fetch-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
     func newestBackup(on connection: PostgresConnection) async throws -> BackupRecord {
         try #require(try await BackupCatalog.find("latest", profile: "daily", on: connection))
     }
@@ -80,16 +98,7 @@ struct BackupCopyTests: BackupFixture {
 
             // The host loses its backups: the copy alone restores, verified on the way.
             try FileManager.default.removeItem(atPath: backup.location)
-            let target = "restored_offsite_\(UInt32.random(in: 0...UInt32.max))"
-            let restore = try await run(harness, kind: "restore", target: String(backup.id), ["database": target, "repository": "offsite"])
-            #expect(restore.job?.state == .succeeded, "\(restore.job?.lastError ?? "")")
-            do {
-                let restored = try await PostgresConnection.connect(try harness.connector.configuration(forDatabase: "app", in: harness.configuration).withDatabase(target))
-                defer { restored.close() }
-                #expect(try await harness.count("SELECT count(*) AS n FROM trades", on: restored) == 20_000)
-                #expect(try await harness.count("SELECT count(*) AS n FROM \"Odd \"\"Name\"\" here\"", on: restored) == 3)
-            }
-            try await connection.execute("DROP DATABASE IF EXISTS \(target)")
+            try await expectRestoredFromCopy(harness, backupID: backup.id, on: connection)
             // `latest` from a repository: the newest backup with a copy there, though this host lost it.
             let drill = try await run(harness, kind: "restore-drill", target: "latest", ["repository": "offsite", "profile": "daily"])
             #expect(drill.job?.state == .succeeded, "\(drill.job?.lastError ?? "")")
@@ -179,7 +188,7 @@ struct BackupCopyTests: BackupFixture {
                 let session = try repository.open()
                 defer { session.close() }
                 for file in sentBefore {
-                    _ = try await session.upload(file: backup.location + "/" + file.path, to: partial + "/" + file.path)
+                    _ = try await session.upload(file: backup.location + "/" + file.path, to: partial + "/" + file.path, maxBytesPerSecond: nil, progress: nil)
                 }
             }
             _ = try await BackupCopyCatalog.begin(

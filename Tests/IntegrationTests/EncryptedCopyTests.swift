@@ -83,18 +83,7 @@ extension BackupCopyTests {
 
             // The host loses its backups: the identity restores from the copy alone.
             try FileManager.default.removeItem(atPath: backup.location)
-            let target = "restored_sealed_\(UInt32.random(in: 0...UInt32.max))"
-            let restore = try await run(harness, kind: "restore", target: String(backup.id), ["database": target, "repository": "offsite"])
-            #expect(restore.job?.state == .succeeded, "\(restore.job?.lastError ?? "")")
-            do {
-                let restored = try await PostgresConnection.connect(try harness.connector.configuration(forDatabase: "app", in: harness.configuration).withDatabase(target))
-                defer { restored.close() }
-                #expect(try await harness.count("SELECT count(*) AS n FROM trades", on: restored) == 20_000)
-                #expect(try await harness.count("SELECT count(*) AS n FROM \"Odd \"\"Name\"\" here\"", on: restored) == 3)
-            }
-            try await connection.execute("DROP DATABASE IF EXISTS \(target)")
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.configuration.backups.repository).filter { $0.hasPrefix(".fetch-") }
-            #expect(leftovers.isEmpty, "\(leftovers)")
+            try await expectRestoredFromCopy(harness, backupID: backup.id, on: connection)
         }
     }
 

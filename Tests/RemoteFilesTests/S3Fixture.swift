@@ -3,8 +3,7 @@ import Foundation
 import RemoteFiles
 import TestSupport
 
-/// One moto server for every S3 test of the run (it takes seconds to start), a bucket of the
-/// test's own on it, a session on that bucket and a local scratch directory.
+/// The run's moto server, a bucket of the test's own on it, a session on that bucket and a local scratch directory.
 struct S3Fixture {
     let server: LoopbackS3Server
     let bucket: String
@@ -15,17 +14,10 @@ struct S3Fixture {
     static let accessKeyId = "AKIAORCHESTRATORTEST1"
     static let secretAccessKey = "s3cr3t/Orchestrator+Test/Key/0123456789abcd"
 
-    /// Started on first use, stopped when the test process exits.
-    private static let shared: Result<LoopbackS3Server, any Error> = {
-        let result = Result { try LoopbackS3Server() }
-        if case .success = result { atexit { if case .success(let server) = S3Fixture.shared { server.terminateWithoutWaiting() } } }
-        return result
-    }()
-
     static func with(
         prefix: String = "backups/db1", partSize: Int64 = 64 * 1024 * 1024, listPageSize: Int = 1000, _ body: (S3Fixture) async throws -> Void
     ) async throws {
-        let server = try shared.get()
+        let server = try LoopbackS3Server.shared()
         let bucket = "test-" + UUID().uuidString.lowercased().prefix(18)
         try server.createBucket(bucket)
         let local = FileManager.default.temporaryDirectory.appendingPathComponent("s3-local-\(UUID().uuidString)").path

@@ -55,21 +55,41 @@ public final class LoopbackS3Server: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// One server for every test of the run that wants one (it takes seconds to start), started
+    /// on first use and killed when the test process exits; each test makes buckets of its own.
+    public static func shared() throws -> LoopbackS3Server { try sharedServer.get() }
+
+    private static let sharedServer: Result<LoopbackS3Server, any Error> = {
+        let result = Result { try LoopbackS3Server() }
+        if case .success = result { atexit { if case .success(let server) = LoopbackS3Server.sharedServer { server.terminateWithoutWaiting() } } }
+        return result
+    }()
+
     /// "http://127.0.0.1:PORT".
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Creates a bucket with an unsigned request: moto needs no credentials, so none exist to leak.
     public func createBucket(_ name: String) throws {
+        try curl(["-X", "PUT", "\(url)/\(name)"], "creating bucket \(name)")
+    }
+
+    /// Begins a multipart upload of `key` and leaves it open, as a process killed in the middle
+    /// of one does.
+    public func beginMultipartUpload(bucket: String, key: String) throws {
+        try curl(["-X", "POST", "\(url)/\(bucket)/\(key)?uploads"], "beginning an upload of \(key)")
+    }
+
+    private func curl(_ arguments: [String], _ action: String) throws {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: Self.onPath("curl") ?? "/usr/bin/curl")
-        curl.arguments = ["-sS", "-f", "-o", "/dev/null", "-X", "PUT", "\(url)/\(name)"]
+        curl.arguments = ["-sS", "-f", "-o", "/dev/null"] + arguments
         curl.standardInput = FileHandle.nullDevice
         let errors = Pipe()
         curl.standardError = errors
         try curl.run()
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         curl.waitUntilExit()
-        guard curl.terminationStatus == 0 else { throw TestEnvironmentError("creating bucket \(name) failed: \(problems) \(log)") }
+        guard curl.terminationStatus == 0 else { throw TestEnvironmentError("\(action) failed: \(problems) \(log)") }
     }
 
     /// What the server logged so far, for failure messages.

@@ -26,7 +26,9 @@ struct RepositorySettingsTests {
         let repository = try #require(configuration.repositories["offsite"])
         #expect(repository.url == "sftp://backup@nas.example:2222/srv/backups")
         #expect(repository.maxUploadBytesPerSecond == 2_000_000)
-        #expect(repository.keyPassphrase.environmentVariable == "OFFSITE_PASSPHRASE")
+        #expect(repository.access == .sftp(SFTPRepositoryAccess(
+            keyFile: "/etc/orchestrator/key", hostKey: Self.hostKey, keyPassphrase: SecretReference(environmentVariable: "OFFSITE_PASSPHRASE")
+        )))
         #expect(repository.retention == RetentionPolicy())
         #expect(repository.warnAfterHours == 48)
         #expect(configuration.backups.profiles["daily"]?.copyTo == ["offsite"])
@@ -71,6 +73,53 @@ struct RepositorySettingsTests {
         #expect(local.contains { $0.hasPrefix("backups.profiles.daily.encrypt_to: encrypts the copies that leave this host, and the profile has no copy_to") }, "\(local)")
         let relative = try Self.problems(yaml.replacingOccurrences(of: "/etc/orchestrator/identity.txt", with: "identity.txt"))
         #expect(relative.contains("backups.identity_file: must be an absolute path, got \"identity.txt\""), "\(relative)")
+    }
+
+    static func s3YAML(url: String = "s3://orchestrator-backups/nuc/db1", extra: String = "") -> String {
+        """
+        databases: {app: {dbname: app}}
+        repositories:
+          cloud: {url: "\(url)", endpoint: "https://s3.eu-central-1.amazonaws.com", region: eu-central-1, access_key_id_env: S3_KEY_ID, secret_access_key_file: /etc/orchestrator/s3-secret\(extra)}
+        backups:
+          profiles:
+            daily: {databases: [app], copy_to: [cloud]}
+        """
+    }
+
+    @Test func anS3RepositoryIsToldByItsURLAndTakesItsKeysFromTheEnvironmentOrAFile() throws {
+        let configuration = try Configuration.parse(yaml: Self.s3YAML(extra: ", uri_style: host, part_size_mib: 16, max_upload_kbps: 8000"))
+        #expect(configuration.validate().isEmpty, "\(configuration.validate())")
+        let repository = try #require(configuration.repositories["cloud"])
+        #expect(repository.access == .s3(S3RepositoryAccess(
+            endpoint: "https://s3.eu-central-1.amazonaws.com", region: "eu-central-1",
+            accessKeyID: SecretReference(environmentVariable: "S3_KEY_ID"), secretAccessKey: SecretReference(file: "/etc/orchestrator/s3-secret"),
+            uriStyle: .host, partSizeMiB: 16
+        )))
+        #expect(repository.maxUploadBytesPerSecond == 1_000_000)
+        let defaults = try #require(try Configuration.parse(yaml: Self.s3YAML()).repositories["cloud"])
+        guard case .s3(let access) = defaults.access else { Issue.record("not s3: \(defaults.access)"); return }
+        #expect(access.uriStyle == .path && access.partSizeMiB == 64)
+        #expect(S3RepositoryAccess.bucketAndPrefix(of: "s3://orchestrator-backups/nuc/db1/")! == ("orchestrator-backups", "nuc/db1"))
+        #expect(S3RepositoryAccess.bucketAndPrefix(of: "s3://orchestrator-backups")! == ("orchestrator-backups", ""))
+    }
+
+    @Test func badS3RepositoriesAreRefusedWithTheFix() throws {
+        for url in ["s3://Bad_Bucket/x", "s3://ab", "s3://key:secret@bucket/x", "s3://bucket:9000/x", "s3://bucket/x?versionId=1", "s3://bucket/../x"] {
+            let problems = try Self.problems(Self.s3YAML(url: url))
+            #expect(problems.contains { $0.hasPrefix("repositories.cloud.url:") }, "\(url): \(problems)")
+            #expect(!problems.joined().contains("secret@"), "a password in the URL is never echoed: \(problems)")
+        }
+        let endpoint = try Self.problems(Self.s3YAML().replacingOccurrences(of: "https://s3.eu-central-1.amazonaws.com", with: "s3.eu-central-1.amazonaws.com"))
+        #expect(endpoint.contains { $0.hasPrefix("repositories.cloud.endpoint: must be the server's address, https://host[:port]") }, "\(endpoint)")
+        let noSecret = try Self.problems(Self.s3YAML().replacingOccurrences(of: ", secret_access_key_file: /etc/orchestrator/s3-secret", with: ""))
+        #expect(noSecret.contains("repositories.cloud.secret_access_key: not configured; set secret_access_key_env (an environment variable) or secret_access_key_file (a file readable only by the service user)"), "\(noSecret)")
+        let part = try Self.problems(Self.s3YAML(extra: ", part_size_mib: 4"))
+        #expect(part.contains { $0.hasPrefix("repositories.cloud.part_size_mib: must be between 5 and 5120") }, "\(part)")
+        // Settings of the other kind, or a secret written into the file, are refused by name.
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.s3YAML(extra: ", key_file: /etc/orchestrator/key")) }
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.s3YAML(extra: ", secret_access_key: hunter2")) }
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.s3YAML(extra: ", uri_style: virtual")) }
+        #expect(throws: (any Error).self) { try Configuration.parse(yaml: Self.yaml(extra: ", region: eu-central-1")) }
     }
 
     @Test func fingerprintsAreOpenSSHs() {
