@@ -24,14 +24,22 @@ package final class AgeEncryptor {
 
     package func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after finish")
+        let chunk = AgePayload.chunkSize
         var offset = 0
         while offset < bytes.count {
             // A full chunk is sealed only once more data arrives: until then it may be the last.
-            if pending.count == AgePayload.chunkSize {
-                try output(try payload.seal(pending[...], last: false))
+            if pending.count == chunk {
+                try output(try payload.seal(pending, last: false))
                 pending.removeAll(keepingCapacity: true)
             }
-            let take = min(AgePayload.chunkSize - pending.count, bytes.count - offset)
+            // Whole chunks with more bytes after them are sealed straight from the caller's
+            // buffer; only a chunk that may be the last is kept back in `pending`.
+            if pending.isEmpty && bytes.count - offset > chunk {
+                try output(try payload.seal(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + chunk]), last: false))
+                offset += chunk
+                continue
+            }
+            let take = min(chunk - pending.count, bytes.count - offset)
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
             offset += take
         }
@@ -41,10 +49,22 @@ package final class AgeEncryptor {
         for region in data.regions { try region.withUnsafeBytes { try write($0) } }
     }
 
+    /// Seals `bytes` as the next chunk, for a caller that chunks the plaintext itself (no copy
+    /// into `pending`): exactly a chunk, or, when `last`, at most one; `last` also finishes.
+    package func writeChunk(_ bytes: UnsafeRawBufferPointer, last: Bool) throws {
+        precondition(!finished && pending.isEmpty, "writeChunk after finish or beside write")
+        precondition(last ? bytes.count <= AgePayload.chunkSize : bytes.count == AgePayload.chunkSize, "not a whole chunk")
+        try output(try payload.seal(bytes, last: last))
+        if last {
+            finished = true
+            pending = []
+        }
+    }
+
     package func finish() throws {
         precondition(!finished, "finish twice")
         finished = true
-        try output(try payload.seal(pending[...], last: true))
+        try output(try payload.seal(pending, last: true))
         pending = []
     }
 

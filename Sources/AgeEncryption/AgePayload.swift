@@ -17,11 +17,11 @@ struct AgePayload {
         key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: nonce, info: Array("payload".utf8), outputByteCount: 32)
     }
 
-    mutating func seal(_ plaintext: ArraySlice<UInt8>, last: Bool) throws -> Data {
+    /// The sealed chunk: ciphertext and tag, a slice of the box's own storage (nothing copied).
+    mutating func seal(_ plaintext: some DataProtocol, last: Bool) throws -> Data {
         let box = try ChaChaPoly.seal(plaintext, using: key, nonce: try nextNonce(last: last))
-        var chunk = box.ciphertext
-        chunk.append(box.tag)
-        return chunk
+        // `combined` is nonce ‖ ciphertext ‖ tag in one buffer; age stores no nonce.
+        return box.combined.dropFirst(12)
     }
 
     mutating func open(_ chunk: ArraySlice<UInt8>, last: Bool) throws -> Data {

@@ -48,7 +48,7 @@ enum EncryptedUpload {
 /// A backup file opened for reading beneath its root (no links followed); closed at the end
 /// or when dropped.
 ///
-/// `@unchecked Sendable`: read only by the transfer's thread, closed after it finished.
+/// `@unchecked Sendable`: read only by the read-ahead thread, closed after it was joined.
 private final class PlaintextFile: @unchecked Sendable {
     private let descriptor: Int32
     private let shown: String
@@ -77,8 +77,8 @@ private final class PlaintextFile: @unchecked Sendable {
 
 /// The producer behind one encrypted upload: plaintext in, age file out, both hashed.
 ///
-/// `@unchecked Sendable`: libcurl calls the producer on the one thread running the transfer,
-/// and the digests are read only after the awaiting task resumed from it, which orders them.
+/// `@unchecked Sendable`: the reader and the hashers are used by the read-ahead thread alone,
+/// and read here only after it was joined, which orders them.
 private final class EncryptingSource: @unchecked Sendable {
     private let recipients: [AgeRecipient]
     private var reader: AgeEncryptingReader!
@@ -103,11 +103,22 @@ private final class EncryptingSource: @unchecked Sendable {
         async throws -> (bytes: Int64, sha256: String, plaintextBytes: Int64, plaintextSHA256: String)
     {
         let size = try AgeEncryptor.fileSize(plaintext: expected, recipients: recipients)
-        let bytes = try await session.upload(size: size, to: path, maxBytesPerSecond: rate, progress: nil) { [self] buffer in
+        // Reading, hashing and encrypting run on a thread of their own, ahead of the transfer's
+        // thread (which spends its time in SSH's or TLS's encryption): two cores instead of one.
+        let ahead = ReadAhead(name: "age-encrypt") { [self] buffer in
             let count = try reader.read(into: buffer)
             ciphertextHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             return count
         }
+        let bytes: Int64
+        do {
+            bytes = try await session.upload(size: size, to: path, maxBytesPerSecond: rate, progress: nil) { buffer in try ahead.read(into: buffer) }
+        } catch {
+            ahead.close()
+            throw error
+        }
+        // Joined: the hashes the producer thread kept are complete and visible here.
+        ahead.close()
         return (bytes, FileDigest.hex(ciphertextHasher.finalize()), plaintextBytes, FileDigest.hex(plaintextHasher.finalize()))
     }
 }

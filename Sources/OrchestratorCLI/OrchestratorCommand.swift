@@ -31,6 +31,7 @@ package struct OrchestratorCommand: AsyncParsableCommand {
     /// the main thread without a hop (`runSynchronousCommand`).
     @MainActor
     package static func main() async {
+        MallocTuning.apply()
         let arguments = GlobalArguments.placed(Array(CommandLine.arguments.dropFirst()))
         runSynchronousCommand(arguments)
         await main(arguments)

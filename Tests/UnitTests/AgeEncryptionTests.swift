@@ -74,6 +74,9 @@ struct AgeEncryptionTests {
             #expect(Int64(ciphertext.count - (ciphertext.count - size - 16 * chunks - 16)) - Int64(size) == AgeEncryptor.payloadSize(plaintext: Int64(size)) - Int64(size))
             #expect(try Self.decrypt(ciphertext, with: [first]) == plaintext, "size \(size)")
             #expect(try Self.decrypt(ciphertext, with: [AgeIdentity.generate(), second], pieces: 1 + size / 3) == plaintext, "size \(size)")
+            // Written in one piece: whole chunks are sealed straight from the caller's buffer.
+            let whole = try Self.encrypt(plaintext, to: [first.recipient], pieces: max(1, size))
+            #expect(try Self.decrypt(whole, with: [first]) == plaintext, "one write of \(size)")
         }
     }
 
@@ -114,7 +117,7 @@ struct AgeEncryptionTests {
         for size in [0, Self.chunk, 2 * Self.chunk + 5] {
             let plaintext = Self.bytes(size, seed: 3)
             let file = directory.appendingPathComponent("f\(size).age")
-            try Data(try Self.encrypt(plaintext, to: [identity.recipient, AgeIdentity.generate().recipient])).write(to: file)
+            try Data(try Self.encrypt(plaintext, to: [identity.recipient, AgeIdentity.generate().recipient], pieces: max(1, size))).write(to: file)
             let result = try Self.run("/usr/bin/age", ["--decrypt", "--identity", identityFile.path, file.path])
             #expect(result.status == 0, "\(result.errors)")
             #expect(Array(result.output) == plaintext, "size \(size)")
@@ -192,12 +195,12 @@ struct AgeEncryptionTests {
     @Test func theEncryptingReaderServesAFileOfTheAnnouncedSizeInAnyReadSize() throws {
         let identity = AgeIdentity.generate()
         for recipients in [[identity.recipient], [identity.recipient, AgeIdentity.generate().recipient, AgeIdentity.generate().recipient]] {
-            for size in Self.sizes {
+            // The source hands out odd-sized pieces (or fills whatever it is given), the reader is read in others.
+            for (size, sourcePiece) in (Self.sizes + [40 * Self.chunk + 3]).flatMap({ [($0, 5_001), ($0, Int.max)] }) {
                 let plaintext = Self.bytes(size, seed: 11)
                 var offset = 0
-                // The source hands out odd-sized pieces, the reader is read in others.
                 let reader = try AgeEncryptingReader(recipients: recipients) { buffer in
-                    let count = min(buffer.count, 5_001, plaintext.count - offset)
+                    let count = min(buffer.count, sourcePiece, plaintext.count - offset)
                     buffer.copyBytes(from: plaintext[offset..<offset + count])
                     offset += count
                     return count
@@ -210,7 +213,7 @@ struct AgeEncryptionTests {
                     ciphertext += piece[0..<count]
                 }
                 #expect(Int64(ciphertext.count) == (try AgeEncryptor.fileSize(plaintext: Int64(size), recipients: recipients)), "size \(size)")
-                #expect(try Self.decrypt(ciphertext, with: [identity]) == plaintext, "size \(size)")
+                #expect(try Self.decrypt(ciphertext, with: [identity]) == plaintext, "size \(size), source pieces \(sourcePiece)")
             }
         }
     }
