@@ -27,7 +27,7 @@ let package = Package(
             name: "OrchestratorCLI",
             dependencies: [
                 "OrchestratorWeb", "Kinds", "Runtime", "History", "Alerts", "Health", "Backups", "Maintenance", "Scheduling", "Queue",
-                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive", "AgeEncryption",
+                "Database", "Settings", "Cron", "Support", "PostgresClient", "Alerting", "WALArchive", "AgeEncryption", "Archiving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

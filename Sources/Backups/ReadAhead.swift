@@ -13,7 +13,7 @@ import Foundation
 /// `@unchecked Sendable`: the queues and flags are only touched under `condition`; a buffer's
 /// bytes only by the side holding it — the producer from taking it off `free` until it puts it
 /// on `ready`, the reader from taking it off `ready` until it goes back to `free`.
-final class ReadAhead: @unchecked Sendable {
+package final class ReadAhead: @unchecked Sendable {
     private struct Filled {
         let buffer: UnsafeMutableRawBufferPointer
         let count: Int
@@ -31,7 +31,7 @@ final class ReadAhead: @unchecked Sendable {
     private var offset = 0
     private var thread: JoinableThread?
 
-    init(name: String, slots: Int = 4, slotSize: Int = 1 << 20, producer: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int) {
+    package init(name: String, slots: Int = 4, slotSize: Int = 1 << 20, producer: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int) {
         precondition(slots > 0 && slotSize > 0, "read-ahead needs a buffer")
         buffers = (0..<slots).map { _ in .allocate(byteCount: slotSize, alignment: 64) }
         free = buffers
@@ -44,7 +44,7 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     /// Fills `buffer` as far as the stream goes, waiting for the producer when it must; 0 at the end.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var written = 0
         while written < buffer.count {
             guard let current = reading else {
@@ -75,7 +75,7 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     /// Stops the producer and waits for its thread. Idempotent.
-    func close() {
+    package func close() {
         condition.lock()
         stopped = true
         condition.broadcast()
