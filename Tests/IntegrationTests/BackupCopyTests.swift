@@ -73,6 +73,18 @@ struct BackupCopyTests: BackupFixture {
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
+    /// Backs `daily` up (its job enqueues and runs the copy) and returns the backup and its copy,
+    /// expecting the copy job to have succeeded and the copy to be present and read back.
+    func backUpAndCopy(_ harness: Harness, on connection: PostgresConnection) async throws -> (backup: BackupRecord, copy: BackupCopyRecord) {
+        #expect(try await backUp(harness).state == "succeeded")
+        let backup = try await newestBackup(on: connection)
+        let job = try #require(try await copyJob(of: backup.id, on: connection))
+        #expect(job.state == .succeeded, "\(job.lastError ?? "")")
+        let copy = try #require(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection))
+        #expect(copy.state == "present" && copy.verifyStatus == "passed" && copy.location == "daily/\(backup.label)", "\(copy)")
+        return (backup, copy)
+    }
+
     func newestBackup(on connection: PostgresConnection) async throws -> BackupRecord {
         try #require(try await BackupCatalog.find("latest", profile: "daily", on: connection))
     }
@@ -81,13 +93,7 @@ struct BackupCopyTests: BackupFixture {
         try await withCopyHarness { harness, _, remote in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
-            let job = try #require(try await copyJob(of: backup.id, on: connection))
-            #expect(job.state == .succeeded, "\(job.lastError ?? "")")
-
-            let copy = try #require(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection))
-            #expect(copy.state == "present" && copy.verifyStatus == "passed" && copy.location == "daily/\(backup.label)")
+            let (backup, copy) = try await backUpAndCopy(harness, on: connection)
             #expect(copy.bytes == backup.bytes + Int64((try Data(contentsOf: URL(fileURLWithPath: backup.location + "/manifest.json"))).count))
             let listing = try FileManager.default.contentsOfDirectory(atPath: remote + "/daily")
             #expect(listing == [backup.label], "no partial directory is left: \(listing)")

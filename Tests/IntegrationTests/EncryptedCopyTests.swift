@@ -12,6 +12,13 @@ import Testing
 /// Encrypted off-site copies: only ciphertext leaves the host, the standard `age` tool reads
 /// it, a host without the key proves it, and only the identity restores it.
 extension BackupCopyTests {
+    /// A private directory for identity files; the caller removes it.
+    func makeKeyDirectory() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     /// A fresh identity in a 0600 file under `directory`.
     func identityFile(in directory: String, name: String = "identity.txt") throws -> (identity: AgeIdentity, path: String) {
         let identity = AgeIdentity.generate()
@@ -30,20 +37,15 @@ extension BackupCopyTests {
     }
 
     @Test func anEncryptedCopyHoldsOnlyCiphertextThatAgeReadsAndTheIdentityRestores() async throws {
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keys = try makeKeyDirectory()
         defer { try? FileManager.default.removeItem(atPath: keys) }
         let (identity, identityPath) = try identityFile(in: keys)
         let other = AgeIdentity.generate().recipient.description
         try await withCopyHarness(encryptTo: [identity.recipient.description, other], identityFile: identityPath) { harness, _, remote in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
-            let job = try #require(try await copyJob(of: backup.id, on: connection))
-            #expect(job.state == .succeeded, "\(job.lastError ?? "")")
-            let copy = try #require(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection))
-            #expect(copy.isPresent && copy.encrypted && copy.verifyStatus == "passed")
+            let (backup, copy) = try await backUpAndCopy(harness, on: connection)
+            #expect(copy.encrypted)
 
             // Only ciphertext and the index: no manifest, no file under its own name.
             let directory = remote + "/" + copy.location
@@ -88,8 +90,7 @@ extension BackupCopyTests {
     }
 
     @Test func aWrongOrMissingIdentityOrAFlippedCiphertextByteFailsClearly() async throws {
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keys = try makeKeyDirectory()
         defer { try? FileManager.default.removeItem(atPath: keys) }
         let (identity, identityPath) = try identityFile(in: keys)
         let (_, wrongPath) = try identityFile(in: keys, name: "wrong.txt")
@@ -149,8 +150,7 @@ extension BackupCopyTests {
     }
 
     @Test func anInterruptedEncryptedCopyResumesWithTheFilesAlreadySent() async throws {
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keys = try makeKeyDirectory()
         defer { try? FileManager.default.removeItem(atPath: keys) }
         let (identity, identityPath) = try identityFile(in: keys)
         try await withCopyHarness(encryptTo: [identity.recipient.description], identityFile: identityPath) { harness, _, remote in

@@ -60,12 +60,7 @@ extension BackupCopyTests {
         try await withS3CopyHarness { harness, bucket, _ in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
-            let job = try #require(try await copyJob(of: backup.id, on: connection))
-            #expect(job.state == .succeeded, "\(job.lastError ?? "")")
-            let copy = try #require(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection))
-            #expect(copy.state == "present" && copy.verifyStatus == "passed" && copy.location == "daily/\(backup.label)")
+            let (backup, copy) = try await backUpAndCopy(harness, on: connection)
 
             // Straight under the final name (S3 has no rename), every object the local file's bytes.
             #expect(try await bucket.list("daily") == [backup.label], "no partial directory on S3")
@@ -103,17 +98,14 @@ extension BackupCopyTests {
     }
 
     @Test func anEncryptedCopyToS3HoldsOnlyCiphertextAndTheIdentityRestoresIt() async throws {
-        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keys = try makeKeyDirectory()
         defer { try? FileManager.default.removeItem(atPath: keys) }
         let (identity, identityPath) = try identityFile(in: keys)
         try await withS3CopyHarness(encryptTo: [identity.recipient.description], identityFile: identityPath) { harness, bucket, _ in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
-            let copy = try #require(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection))
-            #expect(copy.isPresent && copy.encrypted, "\(copy)")
+            let (backup, copy) = try await backUpAndCopy(harness, on: connection)
+            #expect(copy.encrypted, "\(copy)")
             let names = try await bucket.list(copy.location)
             #expect(names.contains("encryption.json") && names.contains("manifest.json.age") && !names.contains("manifest.json"), "\(names)")
             // The standard age tool reads what the bucket holds.

@@ -8,7 +8,7 @@ import Glibc
 ///
 /// Needs moto with its server extra (`python3 -m pip install 'moto[server]'`, which scripts/test
 /// does); a missing moto fails the test with that advice rather than skipping it silently.
-/// moto accepts any credentials. Call `stop()`.
+/// moto accepts any credentials unless `requireSignatures()` was called. Call `stop()`.
 public final class LoopbackS3Server: @unchecked Sendable {
     // @unchecked: every stored property is immutable; `Process` is only terminated and waited for.
     public let port: Int
@@ -79,17 +79,45 @@ public final class LoopbackS3Server: @unchecked Sendable {
         try curl(["-X", "POST", "\(url)/\(bucket)/\(key)?uploads"], "beginning an upload of \(key)")
     }
 
-    private func curl(_ arguments: [String], _ action: String) throws {
+    /// Makes this server check every request's signature from now on, as S3 does, and returns
+    /// the one access key it then accepts (an IAM user allowed `s3:*`). moto checks nothing
+    /// until told (`/moto-api/reset-auth`); it recomputes each SigV4 signature with botocore,
+    /// AWS's own SDK, so a request it accepts is signed the way AWS expects. For a server of a
+    /// test's own: the shared one stays open.
+    public func requireSignatures() throws -> (accessKeyId: String, secretAccessKey: String) {
+        // IAM calls are signed too, so that moto routes them to IAM; any key will do until the end.
+        let iam = ["--aws-sigv4", "aws:amz:us-east-1:iam", "--user", "AKIAANYKEYBEFOREAUTH:any"]
+        _ = try curl(iam + ["-d", "Action=CreateUser&UserName=orchestrator&Version=2010-05-08", url + "/"], "creating an IAM user")
+        let created = String(decoding: try curl(iam + ["-d", "Action=CreateAccessKey&UserName=orchestrator&Version=2010-05-08", url + "/"], "creating an access key"), as: UTF8.self)
+        func element(_ name: String) -> String? {
+            guard let start = created.range(of: "<\(name)>"), let end = created.range(of: "</\(name)>", range: start.upperBound..<created.endIndex) else { return nil }
+            return String(created[start.upperBound..<end.lowerBound])
+        }
+        guard let keyId = element("AccessKeyId"), let secret = element("SecretAccessKey") else {
+            throw TestEnvironmentError("moto created no access key: \(created)")
+        }
+        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#
+        _ = try curl(iam + ["--data-urlencode", "PolicyDocument=" + policy, "-d", "Action=PutUserPolicy&UserName=orchestrator&PolicyName=s3&Version=2010-05-08", url + "/"], "allowing the user S3")
+        _ = try curl(["-X", "POST", "-H", "Content-Type: text/plain", "--data-binary", "0", url + "/moto-api/reset-auth"], "turning authentication on")
+        return (keyId, secret)
+    }
+
+    /// Runs the curl tool; its output.
+    @discardableResult
+    private func curl(_ arguments: [String], _ action: String) throws -> Data {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: Self.onPath("curl") ?? "/usr/bin/curl")
-        curl.arguments = ["-sS", "-f", "-o", "/dev/null"] + arguments
+        curl.arguments = ["-sS", "-f"] + arguments
         curl.standardInput = FileHandle.nullDevice
-        let errors = Pipe()
+        let output = Pipe(), errors = Pipe()
+        curl.standardOutput = output
         curl.standardError = errors
         try curl.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         curl.waitUntilExit()
         guard curl.terminationStatus == 0 else { throw TestEnvironmentError("\(action) failed: \(problems) \(log)") }
+        return data
     }
 
     /// What the server logged so far, for failure messages.
