@@ -62,6 +62,7 @@ package struct RemoteRepository: Sendable {
                 partSize: Int64(s3.partSizeMiB) * 1024 * 1024
             )
             endpoint.pathStyle = s3.uriStyle == .path
+            endpoint.caFile = s3.caFile
             return try S3Session(endpoint: endpoint)
         }
     }

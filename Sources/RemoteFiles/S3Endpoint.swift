@@ -23,6 +23,9 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var connectTimeout: Duration = .seconds(20)
     /// A transfer that moves no byte for this long is given up (interrupted).
     public var stallTimeout: Duration = .seconds(60)
+    /// A PEM file of the certificate authorities that may sign an https server's certificate, in
+    /// place of the system's: for a private S3-compatible server with its own CA. nil: the system's.
+    public var caFile: String?
 
     public static let minimumPartSize: Int64 = 5 * 1024 * 1024
 

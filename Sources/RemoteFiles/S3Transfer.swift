@@ -42,6 +42,7 @@ struct S3Transfer {
         set(orchestrator_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
         set(orchestrator_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(endpoint.stallTimeout) / 1000)))
         set(orchestrator_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        if let caFile = endpoint.caFile { set(orchestrator_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
 
         // libcurl signs with SigV4 itself; the keys are options, never part of the URL.
         set(orchestrator_curl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(endpoint.region):s3"))

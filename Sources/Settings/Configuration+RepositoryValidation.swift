@@ -88,6 +88,9 @@ extension Configuration {
             }
             if let file = secret.file { check(file.hasPrefix("/"), "\(key)_file", "must be an absolute path, got \(file.debugDescription)") }
         }
+        if let caFile = s3.caFile {
+            check(caFile.hasPrefix("/") && s3.endpoint.lowercased().hasPrefix("https://"), "ca_file", "must be an absolute path to a PEM file, for an https:// endpoint, got \(caFile.debugDescription)")
+        }
         check((5...5120).contains(s3.partSizeMiB), "part_size_mib", "must be between 5 and 5120 (S3's limits for a part), got \(s3.partSizeMiB)")
         return problems
     }

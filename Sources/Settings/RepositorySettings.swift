@@ -29,10 +29,10 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
         case keyFile = "key_file", hostKey = "host_key", keyPassphraseEnv = "key_passphrase_env", keyPassphraseFile = "key_passphrase_file"
         case endpoint, region, accessKeyIDEnv = "access_key_id_env", accessKeyIDFile = "access_key_id_file"
         case secretAccessKeyEnv = "secret_access_key_env", secretAccessKeyFile = "secret_access_key_file"
-        case uriStyle = "uri_style", partSizeMiB = "part_size_mib"
+        case uriStyle = "uri_style", partSizeMiB = "part_size_mib", caFile = "ca_file"
 
         static let sftpOnly: [Self] = [.keyFile, .hostKey, .keyPassphraseEnv, .keyPassphraseFile]
-        static let s3Only: [Self] = [.endpoint, .region, .accessKeyIDEnv, .accessKeyIDFile, .secretAccessKeyEnv, .secretAccessKeyFile, .uriStyle, .partSizeMiB]
+        static let s3Only: [Self] = [.endpoint, .region, .accessKeyIDEnv, .accessKeyIDFile, .secretAccessKeyEnv, .secretAccessKeyFile, .uriStyle, .partSizeMiB, .caFile]
     }
 
     /// The name `backups.repository` goes by beside the remote ones (`--repository local`).
@@ -90,7 +90,8 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
                     file: try c.decodeIfPresent(String.self, forKey: .secretAccessKeyFile)
                 ),
                 uriStyle: uriStyle,
-                partSizeMiB: try c.decode(.partSizeMiB, default: S3RepositoryAccess.defaultPartSizeMiB)
+                partSizeMiB: try c.decode(.partSizeMiB, default: S3RepositoryAccess.defaultPartSizeMiB),
+                caFile: try c.decodeIfPresent(String.self, forKey: .caFile)
             ))
         } else {
             access = .sftp(SFTPRepositoryAccess(

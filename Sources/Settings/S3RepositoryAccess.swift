@@ -21,12 +21,15 @@ package struct S3RepositoryAccess: Sendable, Equatable {
     package var uriStyle: URIStyle
     /// Files larger than this go as a multipart upload with parts of this size (S3: 5 MiB to 5 GiB).
     package var partSizeMiB: Int
+    /// `ca_file`: the certificate authorities (PEM) trusted for an https endpoint instead of the
+    /// system's, for a private server with its own CA.
+    package var caFile: String?
 
     package static let defaultPartSizeMiB = 64
 
     package init(
         endpoint: String, region: String, accessKeyID: SecretReference, secretAccessKey: SecretReference,
-        uriStyle: URIStyle = .path, partSizeMiB: Int = Self.defaultPartSizeMiB
+        uriStyle: URIStyle = .path, partSizeMiB: Int = Self.defaultPartSizeMiB, caFile: String? = nil
     ) {
         self.endpoint = endpoint
         self.region = region
@@ -34,6 +37,7 @@ package struct S3RepositoryAccess: Sendable, Equatable {
         self.secretAccessKey = secretAccessKey
         self.uriStyle = uriStyle
         self.partSizeMiB = partSizeMiB
+        self.caFile = caFile
     }
 
     /// The bucket and the prefix inside it of `s3://bucket[/prefix]`; nil for anything else

@@ -217,6 +217,33 @@ struct S3SessionTests {
         #expect(error.map { !$0.description.contains(key.secretAccessKey) && !$0.description.contains(key.accessKeyId) } == true, "\(error as Any)")
     }
 
+    /// https with a private CA: refused (as a host that is not the one trusted, not retried)
+    /// until the endpoint's `caFile` names the CA; then every call goes over TLS.
+    @Test func anHTTPSServerIsTrustedOnlyThroughItsCA() async throws {
+        let server = try LoopbackS3Server(tls: true)
+        defer { server.stop() }
+        try server.createBucket("tls")
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("s3-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let bytes = S3Fixture.randomBytes(100_000)
+        try bytes.write(to: URL(fileURLWithPath: local + "/file"))
+
+        var endpoint = try S3Fixture.endpoint(server.url, bucket: "tls")
+        let untrusting = try S3Session(endpoint: endpoint)
+        defer { untrusting.close() }
+        let refused = await #expect(throws: RemoteFileError.self) { try await untrusting.upload(file: local + "/file", to: "refused") }
+        #expect(refused?.kind == .hostKeyMismatch && refused?.isTransient == false, "\(refused as Any)")
+        #expect(refused?.description.contains("TLS certificate is not trusted") == true, "\(refused as Any)")
+
+        endpoint.caFile = server.caFile
+        let trusting = try S3Session(endpoint: endpoint)
+        defer { trusting.close() }
+        try await trusting.upload(file: local + "/file", to: "over/tls")
+        #expect(try await trusting.sha256(of: "over/tls").sha256 == S3Fixture.hex(bytes))
+        #expect(try await trusting.list("over") == ["tls"])
+    }
+
     @Test func aClosedPortIsATransientError() async throws {
         let port = try LoopbackPort.free()
         let session = try S3Session(endpoint: try S3Fixture.endpoint("http://127.0.0.1:\(port)", bucket: "closed-port"))

@@ -12,20 +12,36 @@ import Glibc
 public final class LoopbackS3Server: @unchecked Sendable {
     // @unchecked: every stored property is immutable; `Process` is only terminated and waited for.
     public let port: Int
+    /// With `tls`: the self-signed certificate the server presents (PEM), its own CA.
+    public let caFile: String?
     private let process: Process
     private let logFile: String
 
-    public init() throws {
+    /// `tls`: serve https with a certificate made for 127.0.0.1 (openssl), trusted by nobody
+    /// but a client given `caFile`.
+    public init(tls: Bool = false) throws {
         let port = try LoopbackPort.free()
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(UUID().uuidString).log").path
         FileManager.default.createFile(atPath: logFile, contents: nil)
+        var tlsArguments: [String] = []
+        if tls {
+            let certificate = logFile + ".cert.pem", key = logFile + ".key.pem"
+            try Self.run("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], "making a TLS certificate")
+            tlsArguments = ["-s", "-c", certificate, "-k", key]
+            caFile = certificate
+        } else {
+            caFile = nil
+        }
         let process = Process()
         if let server = Self.onPath("moto_server") {
             process.executableURL = URL(fileURLWithPath: server)
-            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+            process.arguments = ["-H", "127.0.0.1", "-p", String(port)] + tlsArguments
         } else if let python = Self.onPath("python3") {
             process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+            process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)] + tlsArguments
         } else {
             throw TestEnvironmentError("neither moto_server nor python3 found: install moto (python3 -m pip install 'moto[server]'; scripts/test does)")
         }
@@ -65,8 +81,8 @@ public final class LoopbackS3Server: @unchecked Sendable {
         return result
     }()
 
-    /// "http://127.0.0.1:PORT".
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// "http://127.0.0.1:PORT", or https with `tls`.
+    public var url: String { "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     /// Creates a bucket with an unsigned request: moto needs no credentials, so none exist to leak.
     public func createBucket(_ name: String) throws {
@@ -102,21 +118,30 @@ public final class LoopbackS3Server: @unchecked Sendable {
         return (keyId, secret)
     }
 
-    /// Runs the curl tool; its output.
+    /// Runs the curl tool against this server; its output.
     @discardableResult
     private func curl(_ arguments: [String], _ action: String) throws -> Data {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: Self.onPath("curl") ?? "/usr/bin/curl")
-        curl.arguments = ["-sS", "-f"] + arguments
-        curl.standardInput = FileHandle.nullDevice
+        do {
+            return try Self.run(Self.onPath("curl") ?? "/usr/bin/curl", ["-sS", "-f"] + (caFile.map { ["--cacert", $0] } ?? []) + arguments, action)
+        } catch let error as TestEnvironmentError {
+            throw TestEnvironmentError("\(error) \(log)")
+        }
+    }
+
+    /// Runs a tool to its end; its output, or an error with what it said.
+    private static func run(_ tool: String, _ arguments: [String], _ action: String) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
         let output = Pipe(), errors = Pipe()
-        curl.standardOutput = output
-        curl.standardError = errors
-        try curl.run()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        curl.waitUntilExit()
-        guard curl.terminationStatus == 0 else { throw TestEnvironmentError("\(action) failed: \(problems) \(log)") }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestEnvironmentError("\(action) failed: \(problems)") }
         return data
     }
 
@@ -133,6 +158,7 @@ public final class LoopbackS3Server: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: logFile)
+        for file in [logFile + ".cert.pem", logFile + ".key.pem"] { try? FileManager.default.removeItem(atPath: file) }
     }
 
     /// Sends the server SIGKILL and returns: for an exit handler, where Foundation can no

@@ -87,13 +87,13 @@ struct RepositorySettingsTests {
     }
 
     @Test func anS3RepositoryIsToldByItsURLAndTakesItsKeysFromTheEnvironmentOrAFile() throws {
-        let configuration = try Configuration.parse(yaml: Self.s3YAML(extra: ", uri_style: host, part_size_mib: 16, max_upload_kbps: 8000"))
+        let configuration = try Configuration.parse(yaml: Self.s3YAML(extra: ", uri_style: host, part_size_mib: 16, max_upload_kbps: 8000, ca_file: /etc/orchestrator/s3-ca.pem"))
         #expect(configuration.validate().isEmpty, "\(configuration.validate())")
         let repository = try #require(configuration.repositories["cloud"])
         #expect(repository.access == .s3(S3RepositoryAccess(
             endpoint: "https://s3.eu-central-1.amazonaws.com", region: "eu-central-1",
             accessKeyID: SecretReference(environmentVariable: "S3_KEY_ID"), secretAccessKey: SecretReference(file: "/etc/orchestrator/s3-secret"),
-            uriStyle: .host, partSizeMiB: 16
+            uriStyle: .host, partSizeMiB: 16, caFile: "/etc/orchestrator/s3-ca.pem"
         )))
         #expect(repository.maxUploadBytesPerSecond == 1_000_000)
         let defaults = try #require(try Configuration.parse(yaml: Self.s3YAML()).repositories["cloud"])
@@ -113,6 +113,8 @@ struct RepositorySettingsTests {
         #expect(endpoint.contains { $0.hasPrefix("repositories.cloud.endpoint: must be the server's address, https://host[:port]") }, "\(endpoint)")
         let noSecret = try Self.problems(Self.s3YAML().replacingOccurrences(of: ", secret_access_key_file: /etc/orchestrator/s3-secret", with: ""))
         #expect(noSecret.contains("repositories.cloud.secret_access_key: not configured; set secret_access_key_env (an environment variable) or secret_access_key_file (a file readable only by the service user)"), "\(noSecret)")
+        let plainCA = try Self.problems(Self.s3YAML(extra: ", ca_file: /etc/ca.pem").replacingOccurrences(of: "https://s3.eu", with: "http://s3.eu"))
+        #expect(plainCA.contains { $0.hasPrefix("repositories.cloud.ca_file: must be an absolute path to a PEM file, for an https:// endpoint") }, "\(plainCA)")
         let part = try Self.problems(Self.s3YAML(extra: ", part_size_mib: 4"))
         #expect(part.contains { $0.hasPrefix("repositories.cloud.part_size_mib: must be between 5 and 5120") }, "\(part)")
         // Settings of the other kind, or a secret written into the file, are refused by name.
