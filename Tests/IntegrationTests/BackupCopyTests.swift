@@ -85,6 +85,16 @@ struct BackupCopyTests: BackupFixture {
         return (backup, copy)
     }
 
+    /// Backs `daily` up without copying it anywhere (its `copy_to:` and `encrypt_to:` emptied for
+    /// this one run), for tests that copy it themselves; returns the backup.
+    func backUpWithoutCopying(_ harness: Harness, on connection: PostgresConnection) async throws -> BackupRecord {
+        var withoutCopies = harness.configuration
+        withoutCopies.backups.profiles["daily"]?.copyTo = []
+        withoutCopies.backups.profiles["daily"]?.encryptTo = []
+        #expect(try await backUp(Harness(database: harness.database, connector: harness.connector, configuration: withoutCopies)).state == "succeeded")
+        return try await newestBackup(on: connection)
+    }
+
     func newestBackup(on connection: PostgresConnection) async throws -> BackupRecord {
         try #require(try await BackupCatalog.find("latest", profile: "daily", on: connection))
     }
@@ -180,11 +190,7 @@ struct BackupCopyTests: BackupFixture {
             let connection = try await harness.connect()
             defer { connection.close() }
             // A backup whose copy was cut off: half its files sent, its catalog row copying.
-            var withoutCopies = harness.configuration
-            withoutCopies.backups.profiles["daily"]?.copyTo = []
-            let plain = Harness(database: harness.database, connector: harness.connector, configuration: withoutCopies)
-            #expect(try await backUp(plain).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
+            let backup = try await backUpWithoutCopying(harness, on: connection)
             let manifest = try BackupManifest.decode(Data(contentsOf: URL(fileURLWithPath: backup.location + "/manifest.json")))
             let repository = try RemoteRepository(named: "offsite", in: harness.configuration)
             let partial = RemoteRepository.partialLocation(profile: "daily", label: backup.label)
@@ -275,10 +281,7 @@ struct BackupCopyTests: BackupFixture {
         try await withCopyHarness { harness, server, remote in
             let connection = try await harness.connect()
             defer { connection.close() }
-            var withoutCopies = harness.configuration
-            withoutCopies.backups.profiles["daily"]?.copyTo = []
-            #expect(try await backUp(Harness(database: harness.database, connector: harness.connector, configuration: withoutCopies)).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
+            let backup = try await backUpWithoutCopying(harness, on: connection)
             let configFile = harness.configuration.backups.repository + "/../copy.yaml"
             // 400 kbit/s: the backup takes seconds to send, long enough to die in the middle.
             try """

@@ -156,11 +156,7 @@ extension BackupCopyTests {
         try await withCopyHarness(encryptTo: [identity.recipient.description], identityFile: identityPath) { harness, _, remote in
             let connection = try await harness.connect()
             defer { connection.close() }
-            var withoutCopies = harness.configuration
-            withoutCopies.backups.profiles["daily"]?.copyTo = []
-            withoutCopies.backups.profiles["daily"]?.encryptTo = []
-            #expect(try await backUp(Harness(database: harness.database, connector: harness.connector, configuration: withoutCopies)).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
+            let backup = try await backUpWithoutCopying(harness, on: connection)
             let manifest = try BackupManifest.decode(Data(contentsOf: URL(fileURLWithPath: backup.location + "/manifest.json")))
             let partial = RemoteRepository.partialLocation(profile: "daily", label: backup.label)
             // An attempt that sent half the files encrypted before it was cut off.

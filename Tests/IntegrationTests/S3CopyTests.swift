@@ -124,10 +124,7 @@ extension BackupCopyTests {
         try await withS3CopyHarness { harness, bucket, bucketName in
             let connection = try await harness.connect()
             defer { connection.close() }
-            var withoutCopies = harness.configuration
-            withoutCopies.backups.profiles["daily"]?.copyTo = []
-            #expect(try await backUp(Harness(database: harness.database, connector: harness.connector, configuration: withoutCopies)).state == "succeeded")
-            let backup = try await newestBackup(on: connection)
+            let backup = try await backUpWithoutCopying(harness, on: connection)
             let manifest = try BackupManifest.decode(Data(contentsOf: URL(fileURLWithPath: backup.location + "/manifest.json")))
             let location = RemoteRepository.location(profile: "daily", label: backup.label)
 
