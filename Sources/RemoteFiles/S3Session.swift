@@ -1,6 +1,5 @@
 import BlockingWork
 import CurlSupport
-import Synchronization
 
 /// Objects in one bucket under the endpoint's prefix, through one libcurl easy handle (which
 /// keeps the HTTP connection alive between requests), signed with SigV4 by libcurl.
@@ -13,41 +12,27 @@ import Synchronization
 /// uploads need no temporary name, and an interrupted one leaves no object behind.
 public final class S3Session: Sendable {
     public let endpoint: S3Endpoint
-    private let connection: S3Connection
-    private let queue: BlockingSerialQueue
-    private let state = Mutex(State())
+    private let calls: SerialCalls<S3Connection>
     /// Keys per ListObjectsV2 page; S3's own maximum is 1000.
     private let listPageSize: Int
 
-    private struct State {
-        var closed = false
-        /// The flag of the call running now, raised by `close()`.
-        var running: CancellationFlag?
-    }
 
     /// Prepares the handle; connects on the first call. `listPageSize` is S3's 1000 unless a
     /// test wants to see continuation at work on a few keys.
     public init(endpoint: S3Endpoint, listPageSize: Int = 1000, executor: BlockingExecutor = .shared) throws(RemoteFileError) {
         do {
-            connection = try S3Connection(endpoint: endpoint)
+            calls = SerialCalls(connection: try S3Connection(endpoint: endpoint), executor: executor)
         } catch {
             throw RemoteFileError(.other, "cannot prepare an S3 session for \(endpoint): \(error)")
         }
         self.endpoint = endpoint
         self.listPageSize = max(1, min(1000, listPageSize))
-        queue = BlockingSerialQueue(executor: executor, lane: .jobs)
     }
 
     /// Stops the call running now, refuses later ones, and frees the handle once the queue gets
     /// to it; returns at once.
     public func close() {
-        let first = state.withLock { state -> Bool in
-            defer { state.closed = true }
-            state.running?.raise()
-            return !state.closed
-        }
-        guard first else { return }
-        queue.execute { [connection] in connection.close() }
+        calls.close { $0.close() }
     }
 
     /// Nothing to do: S3 has no directories, a key's "directories" exist as long as an object
@@ -306,22 +291,9 @@ public final class S3Session: Sendable {
         func failure(_ failure: S3Failure) -> RemoteFileError {
             RemoteFileError(failure, action: action, location: shown, endpoint: endpoint)
         }
-        if state.withLock({ $0.closed }) { throw failure(.closed) }
-        if Task.isCancelled { throw failure(.cancelled) }
-        let flag = CancellationFlag()
-        let result: Result<T, S3Failure>? = await queue.run(cancellable: { () -> Result<T, S3Failure> in
-            let open = self.state.withLock { state -> Bool in
-                state.running = state.closed ? nil : flag
-                return !state.closed
-            }
-            guard open else { return .failure(.closed) }
-            defer { self.state.withLock { $0.running = nil } }
-            return Result { () throws(S3Failure) -> T in try work(self.connection, flag) }
-        }, onCancel: { flag.raise() })
-        switch result {
-        case nil: throw failure(.cancelled)
-        case .success(let value)?: return value
-        case .failure(let error)?: throw failure(error)
+        switch await calls.run(refused: { $0 == .closed ? S3Failure.closed : .cancelled }, work) {
+        case .success(let value): return value
+        case .failure(let error): throw failure(error)
         }
     }
 }

@@ -1,6 +1,5 @@
 import BlockingWork
 import CurlSupport
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,15 +17,7 @@ import Darwin
 /// callbacks, which see a flag. Consumers of `read` run on that blocking thread.
 public final class SFTPSession: Sendable {
     public let endpoint: SFTPEndpoint
-    private let connection: SFTPConnection
-    private let queue: BlockingSerialQueue
-    private let state = Mutex(State())
-
-    private struct State {
-        var closed = false
-        /// The flag of the call running now, raised by `close()`.
-        var running: CancellationFlag?
-    }
+    private let calls: SerialCalls<SFTPConnection>
 
     /// Checks that the key files can be read and prepares the handle; connects on the first call.
     public init(endpoint: SFTPEndpoint, executor: BlockingExecutor = .shared) throws(RemoteFileError) {
@@ -34,24 +25,17 @@ public final class SFTPSession: Sendable {
             throw RemoteFileError(.localFile, "cannot read the SSH key file \(file) for \(endpoint): \(String(cString: strerror(errno)))")
         }
         do {
-            connection = try SFTPConnection(endpoint: endpoint)
+            calls = SerialCalls(connection: try SFTPConnection(endpoint: endpoint), executor: executor)
         } catch {
             throw RemoteFileError(.other, "cannot prepare an SFTP session for \(endpoint): \(error)")
         }
         self.endpoint = endpoint
-        queue = BlockingSerialQueue(executor: executor, lane: .jobs)
     }
 
     /// Stops the call running now, refuses later ones, and ends the SSH session once the queue
     /// gets to it; returns at once.
     public func close() {
-        let first = state.withLock { state -> Bool in
-            defer { state.closed = true }
-            state.running?.raise()
-            return !state.closed
-        }
-        guard first else { return }
-        queue.execute { [connection] in connection.close() }
+        calls.close { $0.close() }
     }
 
     /// Creates `path` and each missing directory above it, up from the endpoint's base directory;
@@ -265,22 +249,9 @@ public final class SFTPSession: Sendable {
         func failure(_ failure: SFTPFailure) -> RemoteFileError {
             RemoteFileError(failure, action: action, location: shown, endpoint: endpoint, localPath: localSource)
         }
-        if state.withLock({ $0.closed }) { throw failure(.closed) }
-        if Task.isCancelled { throw failure(.cancelled) }
-        let flag = CancellationFlag()
-        let result: Result<T, SFTPFailure>? = await queue.run(cancellable: { () -> Result<T, SFTPFailure> in
-            let open = self.state.withLock { state -> Bool in
-                state.running = state.closed ? nil : flag
-                return !state.closed
-            }
-            guard open else { return .failure(.closed) }
-            defer { self.state.withLock { $0.running = nil } }
-            return Result { () throws(SFTPFailure) -> T in try work(self.connection, flag) }
-        }, onCancel: { flag.raise() })
-        switch result {
-        case nil: throw failure(.cancelled)
-        case .success(let value)?: return value
-        case .failure(let error)?: throw failure(error)
+        switch await calls.run(refused: { $0 == .closed ? SFTPFailure.closed : .cancelled }, work) {
+        case .success(let value): return value
+        case .failure(let error): throw failure(error)
         }
     }
 }
