@@ -60,6 +60,7 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let secrets = try decoder.container(keyedBy: AnyCodingKey.self)
         url = try c.decode(String.self, forKey: .url)
         maxUploadKbps = try c.decodeIfPresent(Int.self, forKey: .maxUploadKbps)
         retention = try c.decode(.retention, default: RetentionPolicy())
@@ -81,14 +82,8 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
             access = .s3(S3RepositoryAccess(
                 endpoint: try c.decode(String.self, forKey: .endpoint),
                 region: try c.decode(String.self, forKey: .region),
-                accessKeyID: SecretReference(
-                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .accessKeyIDEnv),
-                    file: try c.decodeIfPresent(String.self, forKey: .accessKeyIDFile)
-                ),
-                secretAccessKey: SecretReference(
-                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .secretAccessKeyEnv),
-                    file: try c.decodeIfPresent(String.self, forKey: .secretAccessKeyFile)
-                ),
+                accessKeyID: try SecretReference(secrets, "access_key_id"),
+                secretAccessKey: try SecretReference(secrets, "secret_access_key"),
                 uriStyle: uriStyle,
                 partSizeMiB: try c.decode(.partSizeMiB, default: S3RepositoryAccess.defaultPartSizeMiB),
                 caFile: try c.decodeIfPresent(String.self, forKey: .caFile)
@@ -97,10 +92,7 @@ package struct RepositorySettings: Sendable, Decodable, Equatable {
             access = .sftp(SFTPRepositoryAccess(
                 keyFile: try c.decode(String.self, forKey: .keyFile),
                 hostKey: try c.decode(String.self, forKey: .hostKey),
-                keyPassphrase: SecretReference(
-                    environmentVariable: try c.decodeIfPresent(String.self, forKey: .keyPassphraseEnv),
-                    file: try c.decodeIfPresent(String.self, forKey: .keyPassphraseFile)
-                )
+                keyPassphrase: try SecretReference(secrets, "key_passphrase")
             ))
         }
     }
