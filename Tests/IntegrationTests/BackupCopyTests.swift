@@ -95,6 +95,19 @@ struct BackupCopyTests: BackupFixture {
         return try await newestBackup(on: connection)
     }
 
+    /// Two backups of `daily`, copied to a repository that keeps the last one: expects the first
+    /// copy deleted and the second present in the catalog; returns both backups.
+    func backUpTwiceUnderKeepLastOne(_ harness: Harness, on connection: PostgresConnection) async throws -> (first: BackupRecord, second: BackupRecord) {
+        #expect(try await backUp(harness).state == "succeeded")
+        let first = try await newestBackup(on: connection)
+        #expect(try await backUp(harness).state == "succeeded")
+        let second = try await newestBackup(on: connection)
+        #expect(first.id != second.id)
+        #expect(try await BackupCopyCatalog.find(backupID: first.id, repository: "offsite", on: connection)?.state == "deleted")
+        #expect(try await BackupCopyCatalog.find(backupID: second.id, repository: "offsite", on: connection)?.state == "present")
+        return (first, second)
+    }
+
     func newestBackup(on connection: PostgresConnection) async throws -> BackupRecord {
         try #require(try await BackupCatalog.find("latest", profile: "daily", on: connection))
     }
@@ -262,13 +275,7 @@ struct BackupCopyTests: BackupFixture {
         try await withCopyHarness(retention: RetentionPolicy(keepLast: 1)) { harness, _, remote in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let first = try await newestBackup(on: connection)
-            #expect(try await backUp(harness).state == "succeeded")
-            let second = try await newestBackup(on: connection)
-            #expect(first.id != second.id)
-            #expect(try await BackupCopyCatalog.find(backupID: first.id, repository: "offsite", on: connection)?.state == "deleted")
-            #expect(try await BackupCopyCatalog.find(backupID: second.id, repository: "offsite", on: connection)?.state == "present")
+            let (first, second) = try await backUpTwiceUnderKeepLastOne(harness, on: connection)
             #expect(try FileManager.default.contentsOfDirectory(atPath: remote + "/daily") == [second.label])
             // Local retention (keep_last 7) kept both.
             #expect(FileManager.default.fileExists(atPath: first.location))

@@ -168,12 +168,7 @@ extension BackupCopyTests {
         try await withS3CopyHarness(retention: RetentionPolicy(keepLast: 1)) { harness, bucket, _ in
             let connection = try await harness.connect()
             defer { connection.close() }
-            #expect(try await backUp(harness).state == "succeeded")
-            let first = try await newestBackup(on: connection)
-            #expect(try await backUp(harness).state == "succeeded")
-            let second = try await newestBackup(on: connection)
-            #expect(try await BackupCopyCatalog.find(backupID: first.id, repository: "offsite", on: connection)?.state == "deleted")
-            #expect(try await BackupCopyCatalog.find(backupID: second.id, repository: "offsite", on: connection)?.state == "present")
+            let (_, second) = try await backUpTwiceUnderKeepLastOne(harness, on: connection)
             #expect(try await bucket.list("daily") == [second.label], "the pruned copy's objects are gone")
         }
     }
