@@ -1,3 +1,4 @@
+import BlockingWork
 import Database
 import Foundation
 import Logging
@@ -41,7 +42,9 @@ struct DatabaseDumper: Sendable {
         )
         guard let row = facts.first else { throw BackupError("could not export a snapshot") }
         let snapshot: String = try row.decode("snapshot")
-        let options = ["--format=directory", "--jobs=\(parallelJobs)", "--compress=1", "--no-password"]
+        // pg_dump's own sync at exit would flush the whole dump in one burst, and the
+        // application's commits would wait behind it: the pacer pushes it out as it grows.
+        let options = ["--format=directory", "--jobs=\(parallelJobs)", "--compress=1", "--no-password", "--no-sync"]
         logger.info("dumping database", metadata: ["db.name": "\(connection.redactedParameters["dbname"] ?? "?")", "dump.jobs": "\(parallelJobs)"])
         var environment = connection.toolEnvironment
         if checksClient {
@@ -50,18 +53,25 @@ struct DatabaseDumper: Sendable {
         }
         // The exporting transaction must stay open until pg_dump has imported the snapshot; it
         // stays open for the whole dump while the table list is read in it concurrently.
+        let pacer = WritebackPacer(directory: directory, recursive: true)
+        async let pacing: Void = pacer.run()
         async let dumped = ChildProcess.run(
             pgDump, options + ["--snapshot=\(snapshot)", "--file=\(directory)"], environment: environment, inheriting: [lock], priority: priority
         )
         let listed: [ListedTable]
         do {
             listed = try await listTables(session)
+            _ = try await dumped
         } catch {
             _ = try? await dumped
+            pacer.stop()
+            await pacing
             throw error
         }
-        _ = try await dumped
+        pacer.stop()
+        await pacing
         try await session.execute("COMMIT")
+        try await BlockingExecutor.shared.run(.jobs) { try pacer.finish() }
 
         // The dump is read end to end once, after the snapshot is released: this pass is the
         // fresh backup's proof that the dump reads, and the source of its row counts.

@@ -3,11 +3,11 @@ import BlockingWork
 import Foundation
 import Synchronization
 
-/// While `pg_basebackup --no-sync` writes its output, pushes each file's new data to disk every
-/// few megabytes, as the copy grows. Left to the kernel (or to pg_basebackup's own sync at exit)
-/// the whole copy, hundreds of megabytes, is flushed in one burst at the end, and the
-/// application's commits wait behind it for up to a second; written as it goes, the disk sees a
-/// steady stream the commits can interleave with. `finish()` then makes every file and the
+/// While `pg_basebackup --no-sync` or `pg_dump --no-sync` writes its output, pushes each file's
+/// new data to disk every few megabytes, as the copy grows. Left to the kernel (or to the tool's
+/// own sync at exit) the whole copy, hundreds of megabytes, is flushed in one burst at the end,
+/// and the application's commits wait behind it for up to a second; written as it goes, the disk
+/// sees a steady stream the commits can interleave with. `finish()` then makes every file and the
 /// directory durable before the backup is catalogued.
 final class WritebackPacer: Sendable {
     let directory: String
