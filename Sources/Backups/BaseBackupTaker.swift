@@ -73,21 +73,18 @@ struct BaseBackupTaker: Sendable {
         // Plain: the copy is the directory `data`; tar: the data directory's tar.
         let baseArchive = plain ? Self.plainDirectory : "base.tar" + compression.fileExtension
         let pacer = WritebackPacer(directory: directory, recursive: plain)
-        async let pacing: Void = pacer.run()
         let follower = plain ? nil : BaseBackupFollower(path: directory + "/" + baseArchive)
         follower?.start(priority: priority)
         do {
-            try await ChildProcess.run(
-                tool, options + ["--label=orchestrator \(label)", "--pgdata=\(plain ? directory + "/" + baseArchive : directory)"],
-                environment: connection.toolEnvironment, inheriting: [lock], priority: priority
-            )
+            try await pacer.pacing {
+                try await ChildProcess.run(
+                    tool, options + ["--label=orchestrator \(label)", "--pgdata=\(plain ? directory + "/" + baseArchive : directory)"],
+                    environment: connection.toolEnvironment, inheriting: [lock], priority: priority
+                )
+            }
             follower?.file.writerFinished()
-            pacer.stop()
-            await pacing
         } catch {
             follower?.file.writerAbandoned()
-            pacer.stop()
-            await pacing
             _ = await follower?.outcome()
             if let failure = error as? ChildProcess.Failure {
                 throw BackupError("pg_basebackup failed: \(failure)\(Self.hint(for: "\(failure)"))")

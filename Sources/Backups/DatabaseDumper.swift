@@ -54,22 +54,20 @@ struct DatabaseDumper: Sendable {
         // The exporting transaction must stay open until pg_dump has imported the snapshot; it
         // stays open for the whole dump while the table list is read in it concurrently.
         let pacer = WritebackPacer(directory: directory, recursive: true)
-        async let pacing: Void = pacer.run()
-        async let dumped = ChildProcess.run(
-            pgDump, options + ["--snapshot=\(snapshot)", "--file=\(directory)"], environment: environment, inheriting: [lock], priority: priority
-        )
-        let listed: [ListedTable]
-        do {
-            listed = try await listTables(session)
+        let listed = try await pacer.pacing { [environment] in
+            async let dumped = ChildProcess.run(
+                pgDump, options + ["--snapshot=\(snapshot)", "--file=\(directory)"], environment: environment, inheriting: [lock], priority: priority
+            )
+            let listed: [ListedTable]
+            do {
+                listed = try await listTables(session)
+            } catch {
+                _ = try? await dumped
+                throw error
+            }
             _ = try await dumped
-        } catch {
-            _ = try? await dumped
-            pacer.stop()
-            await pacing
-            throw error
+            return listed
         }
-        pacer.stop()
-        await pacing
         try await session.execute("COMMIT")
         try await BlockingExecutor.shared.run(.jobs) { try pacer.finish() }
 

@@ -35,6 +35,22 @@ final class WritebackPacer: Sendable {
 
     func stop() { stopped.store(true, ordering: .relaxed) }
 
+    /// Runs `body` (the tool writing into the directory) with the pacer beside it, and stops
+    /// and waits for the pacer however `body` ends. `finish()` is still the caller's.
+    func pacing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        async let running: Void = run()
+        do {
+            let result = try await body()
+            stop()
+            await running
+            return result
+        } catch {
+            stop()
+            await running
+            throw error
+        }
+    }
+
     /// Flushes what is left, then fsyncs every file and the directory. Blocking.
     func finish() throws {
         flushRound(minimum: 1)
