@@ -55,6 +55,18 @@ struct BackupCopyTests: BackupFixture {
         return fields
     }
 
+    /// Runs the copy of a backup whose earlier copy was cut off: expects it to succeed, keeping
+    /// the `alreadySent` files found complete and sending only the rest of `files`, and the copy
+    /// to be present.
+    func expectCopyResumed(_ harness: Harness, backupID: Int64, files: Int, alreadySent: Int, on connection: PostgresConnection) async throws {
+        let resumed = try await run(harness, kind: "copy-backup", target: String(backupID), ["repository": "offsite"])
+        #expect(resumed.job?.state == .succeeded, "\(resumed.job?.lastError ?? "")")
+        let result = try await lastResult(of: resumed.id, on: connection)
+        #expect(result["files_resumed"] == .int(Int64(alreadySent)), "\(result)")
+        #expect(result["files_sent"] == .int(Int64(files - alreadySent)), "\(result)")
+        #expect(try await BackupCopyCatalog.find(backupID: backupID, repository: "offsite", on: connection)?.state == "present")
+    }
+
     /// Restores `backupID` from the `offsite` copy into a new database, checks its rows (the
     /// fixture's 20,000 trades and the 3 rows of its hostile-named table), drops it, and checks
     /// that nothing fetched is left behind.
@@ -222,12 +234,7 @@ struct BackupCopyTests: BackupFixture {
             #expect(!FileManager.default.fileExists(atPath: remote + "/daily/" + backup.label), "an incomplete copy has no directory of its own")
             #expect(try await BackupCopyCatalog.live(backupIDs: [backup.id], on: connection).map(\.state) == ["copying"])
 
-            let resumed = try await run(harness, kind: "copy-backup", target: String(backup.id), ["repository": "offsite"])
-            #expect(resumed.job?.state == .succeeded, "\(resumed.job?.lastError ?? "")")
-            let result = try await lastResult(of: resumed.id, on: connection)
-            #expect(result["files_resumed"] == .int(Int64(sentBefore.count)), "\(result)")
-            #expect(result["files_sent"] == .int(Int64(manifest.files.count - sentBefore.count)), "\(result)")
-            #expect(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection)?.state == "present")
+            try await expectCopyResumed(harness, backupID: backup.id, files: manifest.files.count, alreadySent: sentBefore.count, on: connection)
             #expect(try FileManager.default.contentsOfDirectory(atPath: remote + "/daily") == [backup.label])
 
             // Asked again, a present copy is left alone.

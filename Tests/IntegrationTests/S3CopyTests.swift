@@ -154,12 +154,7 @@ extension BackupCopyTests {
             try LoopbackS3Server.shared().beginMultipartUpload(bucket: bucketName, key: "nuc/db1/\(location)/\(cutOff.path)")
             #expect(try await bucket.incompleteUploads(under: location) == ["\(location)/\(cutOff.path)"])
             #expect(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection)?.isPresent == false)
-            let resumed = try await run(harness, kind: "copy-backup", target: String(backup.id), ["repository": "offsite"])
-            #expect(resumed.job?.state == .succeeded, "\(resumed.job?.lastError ?? "")")
-            let result = try await lastResult(of: resumed.id, on: connection)
-            #expect(result["files_resumed"] == .int(Int64(sentBefore.count)), "\(result)")
-            #expect(result["files_sent"] == .int(Int64(manifest.files.count - sentBefore.count)), "\(result)")
-            #expect(try await BackupCopyCatalog.find(backupID: backup.id, repository: "offsite", on: connection)?.state == "present")
+            try await expectCopyResumed(harness, backupID: backup.id, files: manifest.files.count, alreadySent: sentBefore.count, on: connection)
             #expect(try await bucket.incompleteUploads().isEmpty, "the resumed copy aborted the upload left open")
         }
     }
