@@ -10,7 +10,11 @@ public final class ZstdStreamWriter {
     private let name: String
 
     /// `name` only labels error messages. `level` is zstd's (1 fastest ... 19; 3 is zstd's default).
-    public init(descriptor: Int32, name: String, level: Int = 3) throws(ArchiveError) {
+    /// `compressionThreads` 0 compresses inside `write`, on the caller's thread; 1 or more hands
+    /// the compression to that many zstd threads, so that the caller's next work (reading and
+    /// hashing the next input) runs beside it. The output is a valid zstd stream either way; where
+    /// libarchive or libzstd has no threads, the option is ignored and `write` compresses.
+    public init(descriptor: Int32, name: String, level: Int = 3, compressionThreads: Int = 0) throws(ArchiveError) {
         self.name = name
         guard let archive = archive_write_new() else { throw ArchiveError(.io, "cannot allocate an archive writer") }
         self.archive = archive
@@ -18,6 +22,7 @@ public final class ZstdStreamWriter {
         guard archive_write_set_format_raw(archive) == ARCHIVE_OK,
               archive_write_add_filter_zstd(archive) == ARCHIVE_OK,
               archive_write_set_filter_option(archive, "zstd", "compression-level", String(level)) == ARCHIVE_OK,
+              compressionThreads == 0 || archive_write_set_filter_option(archive, "zstd", "threads", String(compressionThreads)) != ARCHIVE_FATAL,
               archive_write_set_bytes_per_block(archive, 0) == ARCHIVE_OK,
               archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK,
               archive_write_open_fd(archive, descriptor) == ARCHIVE_OK else {
