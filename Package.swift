@@ -245,7 +245,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OrchestratorCLITests",
-            dependencies: ["OrchestratorCLI", "Kinds", "Settings", "Database", "Support", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "OrchestratorCLI", "Kinds", "Settings", "Database", "Support", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )

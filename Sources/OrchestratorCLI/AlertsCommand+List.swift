@@ -5,6 +5,7 @@ import Foundation
 extension AlertsCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Alerts firing now (orchestrator.open_alerts); --all includes resolved ones.",
             discussion: "Firing alerts first, critical before warning, newest first."
         )
@@ -47,6 +48,7 @@ extension AlertsCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Evaluate the built-in alerts now (like the check-alerts job) and send what is due.",
             discussion: """
                 Failed jobs, overdue schedules, silent workers, stale backups and drills. Useful from a \

@@ -14,6 +14,7 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Send a test message through a configured channel; exit 1 with the cause when it is not delivered.",
             discussion: "Retries transient failures like a real alert does. Exit 64 for an unknown channel, 78 when its secret cannot be read."
         )

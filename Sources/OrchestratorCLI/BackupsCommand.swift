@@ -17,7 +17,7 @@ struct BackupsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Backups in the catalog, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Backups in the catalog, newest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this profile.") var profile: String?
         @Flag(help: "Include deleted backups.") var all = false
@@ -44,7 +44,7 @@ struct BackupsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One backup: location, databases with row counts, files.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One backup: location, databases with row counts, files.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Backup id or 'latest'.") var backup: String
 
@@ -79,6 +79,7 @@ struct BackupsCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Re-read every byte of a backup against its manifest; exit 1 naming the first bad file."
         )
         @OptionGroup var global: GlobalOptions
@@ -153,6 +154,7 @@ struct BackupsCommand: AsyncParsableCommand {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore a backup into a new database and/or its files under a directory (runs as a job on this host and waits).",
             discussion: "Example: orchestrator backups restore latest --database trading_restored --files-to /srv/restore"
         )
@@ -189,7 +191,7 @@ struct BackupsCommand: AsyncParsableCommand {
     }
 
     struct Prune: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply each profile's retention now (it also runs after every backup).")
+        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Apply each profile's retention now (it also runs after every backup).")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this profile.") var profile: String?
         @Flag(help: "Show what would be deleted; delete nothing.") var dryRun = false

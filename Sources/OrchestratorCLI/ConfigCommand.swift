@@ -12,7 +12,7 @@ struct ConfigCommand: AsyncParsableCommand {
     )
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate the configuration file; exit 78 with every problem listed when invalid.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate the configuration file; exit 78 with every problem listed when invalid.")
         @OptionGroup var global: GlobalOptions
 
         @Flag(help: "Also check against the databases: retention tables, columns and keys, and the privileges each scheduled job needs.")

@@ -11,7 +11,7 @@ struct JobsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recent jobs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Recent jobs, newest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only these states (comma-separated): \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
         var state: String?
@@ -58,7 +58,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One job with every attempt, its result, error and log tail.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One job with every attempt, its result, error and log tail.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Job id.") var id: Int64
 
@@ -99,7 +99,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a queued job, or stop a running one within seconds.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued job, or stop a running one within seconds.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Job id.") var id: Int64
 
@@ -126,7 +126,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue a failed or cancelled job again, now.")
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Queue a failed or cancelled job again, now.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Job id.") var id: Int64
 

@@ -13,6 +13,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write a new age identity file (mode 0600) and print its recipient.",
             discussion: """
                 The recipient (age1…) goes into the configuration of every host that backs up; the identity file \
@@ -45,7 +46,7 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct Recipient: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the recipient (age1…) of each identity in an identity file.")
+        static let configuration = CommandConfiguration(commandName: "recipient", abstract: "Print the recipient (age1…) of each identity in an identity file.")
 
         @Argument(help: "An age identity file (as `orchestrator keys generate` or `age-keygen` writes it).")
         var identityFile: String
@@ -69,6 +70,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Encrypt: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "encrypt",
             abstract: "Encrypt a file to age recipients, as encrypted copies are (decrypts with `age -d`).",
             discussion: """
                 Streams in constant memory. The output is created new (mode 0600); an existing file is never \

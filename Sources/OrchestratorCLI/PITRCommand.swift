@@ -12,6 +12,7 @@ struct PITRCommand: AsyncParsableCommand {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore the cluster as it was at a moment into a new data directory, start it on its own port and report the point reached.",
             discussion: """
                 Picks the newest verified base backup that finished before the target, checks every file while extracting it, \
@@ -86,6 +87,7 @@ struct PITRCommand: AsyncParsableCommand {
 extension PITRCommand {
     struct Window: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "window",
             abstract: "What point-in-time restore can reach: from the oldest verified base backup to the newest archived WAL; exit 1 with a gap or no base backup."
         )
         @OptionGroup var global: GlobalOptions
