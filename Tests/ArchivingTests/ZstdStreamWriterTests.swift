@@ -5,18 +5,7 @@ import Testing
 /// One byte stream compressed into a plain zstd stream, on the caller's thread or on zstd's own:
 /// either way the stream decompresses to exactly the bytes written, in the order written.
 @Suite("zstd streams")
-final class ZstdStreamWriterTests {
-    let scratch: String
-
-    init() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("zstd-stream-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: scratch)
-    }
-
+struct ZstdStreamWriterTests {
     /// 6 MiB that zstd's threads cut into several jobs: random runs between repeated text, as in
     /// a WAL segment.
     private func input() -> [UInt8] {
@@ -33,9 +22,10 @@ final class ZstdStreamWriterTests {
 
     private func roundTrip(compressionThreads: Int) throws -> (stored: Int, back: [UInt8], sent: [UInt8]) {
         let sent = input()
-        let path = scratch + "/stream-\(compressionThreads).zst"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zstd-stream-\(UUID().uuidString).zst").path
         let output = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         try #require(output >= 0)
+        defer { unlink(path) }
         let writer = try ZstdStreamWriter(descriptor: output, name: path, level: 1, compressionThreads: compressionThreads)
         // Uneven pieces, as reads hand them over.
         var offset = 0
