@@ -12,8 +12,10 @@ public final class ZstdStreamWriter {
     /// `name` only labels error messages. `level` is zstd's (1 fastest ... 19; 3 is zstd's default).
     /// `compressionThreads` 0 compresses inside `write`, on the caller's thread; 1 or more hands
     /// the compression to that many zstd threads, so that the caller's next work (reading and
-    /// hashing the next input) runs beside it. The output is a valid zstd stream either way; where
-    /// libarchive or libzstd has no threads, the option is ignored and `write` compresses.
+    /// hashing the next input) runs beside it. The output is a valid zstd stream either way. A
+    /// libarchive that does not know the option (a warning, not an error) leaves `write`
+    /// compressing on the caller's thread; only Debian's libarchive 3.6 with a threaded libzstd
+    /// was tried.
     public init(descriptor: Int32, name: String, level: Int = 3, compressionThreads: Int = 0) throws(ArchiveError) {
         self.name = name
         guard let archive = archive_write_new() else { throw ArchiveError(.io, "cannot allocate an archive writer") }
