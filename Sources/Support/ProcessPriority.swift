@@ -2,24 +2,21 @@ import Foundation
 
 /// How much of the host a child tool may take from the application beside it.
 ///
-/// `low` puts a spawned tool in the kernel's idle scheduling class (`SCHED_IDLE`, with nice 10
-/// as well should the class be refused) and gives it the lowest best-effort I/O priority (7),
-/// from its start (`LowPrioritySpawner`), so helpers it forks (`pg_dump -j`) inherit all three.
-/// The idle class, not only a nice value: a waking application process preempts an idle-class
-/// task at once, while a niced one still holds the core until the scheduler's next decision,
-/// which is what a 2-core host's application feels as its p99 during a compressed backup. An
-/// idle-class task still gets a minimal share of a saturated CPU, so a backup always finishes.
-/// Best-effort 7 rather than the idle I/O class: under a disk the application keeps busy, idle
-/// I/O may never be served and a backup would never finish. `normal` leaves the tool as the
-/// worker is.
+/// `low` gives a spawned tool nice 10 and the lowest best-effort I/O priority (7), from its
+/// start (`LowPrioritySpawner`), so helpers it forks (`pg_dump -j`) inherit both. Not the idle
+/// scheduling class (`SCHED_IDLE`): the kernel counts a core that runs only idle-class tasks as
+/// idle when it places a waking task, so the server backend feeding the tool and the
+/// application's own processes are put there together and wait for each other. Measured
+/// (bench/impact, docs/benchmarks.md): `pg_dump -Fc` in the idle class doubled the application's
+/// p50, niced or at normal priority it did not. Best-effort 7 rather than the idle I/O class:
+/// under a disk the application keeps busy, idle I/O may never be served and a backup would
+/// never finish. `normal` leaves the tool as the worker is.
 package enum ProcessPriority: String, Sendable, CaseIterable {
     case low
     case normal
 
     /// The nice value `low` gives a tool.
     package static let lowNiceness: Int32 = 10
-    /// Linux's `SCHED_IDLE` (Glibc exports it only under `_GNU_SOURCE`).
-    package static let idleSchedulingPolicy: Int32 = 5
     /// `IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 7)`.
     package static let lowIOPriority: Int32 = (IOPriority.bestEffortClass << IOPriority.classShift) | 7
 
@@ -30,8 +27,6 @@ package enum ProcessPriority: String, Sendable, CaseIterable {
         guard self == .low else { return }
         // `who` 0 is the calling thread on Linux, for both calls.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.lowNiceness)
-        var parameters = sched_param(sched_priority: 0)
-        _ = sched_setscheduler(0, Self.idleSchedulingPolicy, &parameters)
         _ = IOPriority.set(who: IOPriority.whoProcess, id: 0, value: Self.lowIOPriority)
     }
 }
