@@ -41,11 +41,11 @@ struct ZstdStreamWriterTests {
         try writer.finish()
         close(output)
         let stored = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-        let input = open(path, O_RDONLY)
-        try #require(input >= 0)
-        defer { close(input) }
+        let reading = open(path, O_RDONLY)
+        try #require(reading >= 0)
+        defer { close(reading) }
         var back: [UInt8] = []
-        try ZstdStreamReader.decompress(descriptor: input, name: path) { back += $0 }
+        try ZstdStreamReader.decompress(descriptor: reading, name: path) { back += $0 }
         return (stored, back, sent)
     }
 
