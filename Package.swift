@@ -165,12 +165,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // SFTP over libcurl (its libssh2 backend): the off-site copies of verified backups.
+        // Off-site copies of verified backups: SFTP over OpenSSH's ssh (a child process), S3 over libcurl.
         .target(
             name: "RemoteFiles",
             dependencies: [
                 "BlockingWork",
                 "CurlSupport",
+                "Support",
                 "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

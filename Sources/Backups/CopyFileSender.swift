@@ -91,7 +91,7 @@ final class CopyFileSender {
 
 /// Bytes in memory as an upload's producer (a copy's `encryption.json`).
 ///
-/// `@unchecked Sendable`: libcurl calls `produce` on the one thread running the transfer.
+/// `@unchecked Sendable`: the session calls `produce` on the one thread running the transfer.
 final class DataProducer: @unchecked Sendable {
     private let data: Data
     private var offset = 0

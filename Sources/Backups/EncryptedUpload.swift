@@ -4,7 +4,7 @@ import Foundation
 import RemoteFiles
 
 /// Sends one file of a backup to a repository encrypted to age recipients, as `<path>.age`:
-/// the plaintext is read, encrypted and hashed (both sides) while libcurl pulls the bytes, so
+/// the plaintext is read, encrypted and hashed (both sides) while the transfer pulls the bytes, so
 /// the ciphertext never touches the local disk and memory stays constant. The plaintext's
 /// SHA-256 must still be the manifest's: a file that changed since its verification is not
 /// sent as if it were the backup.

@@ -2,7 +2,7 @@ import BlockingWork
 import Foundation
 
 /// Runs a producer (`fill(buffer) -> bytes written`, 0 at the end) on a thread of its own, up to
-/// `slots` buffers ahead of whoever reads: an upload's read callback takes bytes that were
+/// `slots` buffers ahead of whoever reads: an upload's producer takes bytes that were
 /// encrypted and hashed on the other core while the previous ones went out over the network.
 /// Memory stays at `slots × slotSize`.
 ///

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// Relative and '/'-separated; absolute paths, empty components, '.', '..' and control
 /// characters are refused, so no path can leave the base directory and none can break the
-/// line-based directory listing or a quote command. Any other byte is allowed in a name:
-/// spaces, '#', '%', non-ASCII, a leading '-' (they are %-encoded in URLs and quoted in commands).
+/// line-based listings of other tools. Any other byte is allowed in a name: spaces, '#', '%',
+/// non-ASCII, a leading '-' (SFTP carries names as length-prefixed strings, never parsed).
 struct RemotePath: Sendable, Equatable {
     /// As given, relative to the base ("" is the base itself).
     let relative: String
@@ -28,7 +28,7 @@ struct RemotePath: Sendable, Equatable {
                 throw Self.refused(relative, "it has a control character")
             }
         }
-        // libcurl reads a path starting with "/~" as relative to the home directory.
+        // Some SFTP clients and servers read a path starting with "/~" as the home directory.
         if base == "/" && relative.hasPrefix("~") {
             throw Self.refused(relative, "a name starting with '~' directly under '/' would be read as the home directory")
         }
@@ -46,6 +46,9 @@ struct RemotePath: Sendable, Equatable {
         RemotePath(uncheckedRelative: relative + suffix, absolute: absolute + suffix)
     }
 
+    /// The directories above this path, shallowest first (below the base).
+    var ancestors: [String] { Array(selfAndAncestors.dropLast()) }
+
     /// Each directory from the first component down to this path itself, shallowest first.
     var selfAndAncestors: [String] {
         guard !relative.isEmpty else { return [] }
@@ -57,33 +60,6 @@ struct RemotePath: Sendable, Equatable {
             current = String(current[..<current.lastIndex(of: "/")!])
         }
         return paths
-    }
-
-    /// The path as an argument of a libcurl quote command: in double quotes, with '\' and '"'
-    /// escaped, which libcurl's parser undoes. Not %-encoded: quote arguments are taken as they are.
-    var quoted: String { Self.quote(absolute) }
-
-    static func quote(_ path: String) -> String {
-        "\"" + path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
-
-    /// The path %-encoded for a URL: every byte but the unreserved characters and '/'.
-    /// libcurl decodes it back before using it.
-    static func urlEncoded(_ path: String) -> String {
-        var encoded = ""
-        for byte in path.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                encoded.unicodeScalars.append("%")
-                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
-                encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return encoded
     }
 
     private init(uncheckedRelative: String, absolute: String) {

@@ -14,9 +14,6 @@ public struct SFTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// path a session is given is relative to it.
     public let basePath: String
     public let privateKeyFile: String
-    /// libssh2 may need the public half next to the private key; nil lets it derive the public
-    /// key from the private one (libssh2 with OpenSSL can).
-    public let publicKeyFile: String?
     /// The pinned host key, as `ssh-keygen -lf key.pub -E sha256` prints it on the server:
     /// "SHA256:" and 43 base64 characters (kept without '=' padding; padding is accepted).
     public let hostKeySHA256: String
@@ -31,7 +28,7 @@ public struct SFTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// Parses "sftp://user@host[:port]/absolute/path". Refuses: other schemes, no user, a password in the URL
     /// ("put no password in the URL: use key_file"), no path, a relative or '..' path, a malformed fingerprint.
     public init(
-        url: String, privateKeyFile: String, publicKeyFile: String? = nil, hostKeySHA256: String, keyPassphrase: String? = nil
+        url: String, privateKeyFile: String, hostKeySHA256: String, keyPassphrase: String? = nil
     ) throws(RemoteFileError) {
         let parts = try URLParts(url)
         user = parts.user
@@ -40,7 +37,6 @@ public struct SFTPEndpoint: Sendable, Equatable, CustomStringConvertible {
         basePath = parts.path
         guard !privateKeyFile.isEmpty else { throw Self.invalid("no private key file given (key_file): SFTP logs in with a key only") }
         self.privateKeyFile = privateKeyFile
-        self.publicKeyFile = publicKeyFile.flatMap { $0.isEmpty ? nil : $0 }
         guard let fingerprint = Self.normalizedFingerprint(hostKeySHA256) else {
             let shown = hostKeySHA256.count > 80 ? String(hostKeySHA256.prefix(80)) + "..." : hostKeySHA256
             throw Self.invalid(
@@ -90,7 +86,7 @@ extension SFTPEndpoint: CustomDebugStringConvertible, CustomReflectable {
 
     public var customMirror: Mirror {
         Mirror(self, children: [
-            "url": description, "privateKeyFile": privateKeyFile, "publicKeyFile": publicKeyFile as Any,
+            "url": description, "privateKeyFile": privateKeyFile,
             "hostKeySHA256": hostKeySHA256, "keyPassphrase": keyPassphrase == nil ? "none" : "[redacted]",
         ])
     }
@@ -149,7 +145,8 @@ private struct URLParts {
                 host = String(hostPort)
             }
             guard !host.isEmpty else { throw SFTPEndpoint.invalid("the URL names no host") }
-            guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }) else {
+            // A leading '-' would read as an option to ssh.
+            guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }), !host.hasPrefix("-") else {
                 throw SFTPEndpoint.invalid("the host name \"\(host)\" has characters a host name cannot have")
             }
         }

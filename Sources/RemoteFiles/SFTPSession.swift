@@ -6,29 +6,28 @@ import Glibc
 import Darwin
 #endif
 
-/// One SSH connection (one libcurl easy handle, which keeps the connection alive between transfers) used by
-/// sequential calls; calls are serialised (e.g. on a BlockingSerialQueue from BlockingWork or a lock + BlockingExecutor),
-/// never block Swift's cooperative pool, and a cancelled Task aborts its transfer within about a second.
+/// One SSH connection (OpenSSH's `ssh` running the server's sftp subsystem, see `SSHProcess`),
+/// kept alive between calls and used by sequential calls. Calls never block Swift's cooperative
+/// pool, and a cancelled Task stops its transfer within about a second.
 /// Every `path` is relative to endpoint.basePath, '/'-separated; absolute paths, empty components, '.' and '..' are refused (invalidPath).
 ///
-/// Calls run one after another on a `BlockingSerialQueue`, in the order they were made: libcurl
-/// allows one transfer at a time on a handle. A call whose task is cancelled while it waits for
-/// its turn is dropped; one that runs is stopped by libcurl's progress, read and write
-/// callbacks, which see a flag. Consumers of `read` run on that blocking thread.
+/// Calls run one after another on a `BlockingSerialQueue`, in the order they were made. A call
+/// whose task is cancelled while it waits for its turn is dropped; one that runs sees a flag
+/// between packets and while it waits for the server. Consumers of `read` run on that blocking
+/// thread.
 public final class SFTPSession: Sendable {
     public let endpoint: SFTPEndpoint
     private let calls: SerialCalls<SFTPConnection>
 
-    /// Checks that the key files can be read and prepares the handle; connects on the first call.
+    /// At most this much of names in one directory listing.
+    static let maxListingBytes = 32 * 1024 * 1024
+
+    /// Checks that the key files can be read; connects on the first call.
     public init(endpoint: SFTPEndpoint, executor: BlockingExecutor = .shared) throws(RemoteFileError) {
-        for file in [endpoint.privateKeyFile] + (endpoint.publicKeyFile.map { [$0] } ?? []) where access(file, R_OK) != 0 {
-            throw RemoteFileError(.localFile, "cannot read the SSH key file \(file) for \(endpoint): \(String(cString: strerror(errno)))")
+        if access(endpoint.privateKeyFile, R_OK) != 0 {
+            throw RemoteFileError(.localFile, "cannot read the SSH key file \(endpoint.privateKeyFile) for \(endpoint): \(String(cString: strerror(errno)))")
         }
-        do {
-            calls = SerialCalls(connection: try SFTPConnection(endpoint: endpoint), executor: executor)
-        } catch {
-            throw RemoteFileError(.other, "cannot prepare an SFTP session for \(endpoint): \(error)")
-        }
+        calls = SerialCalls(connection: SFTPConnection(endpoint: endpoint), executor: executor)
         self.endpoint = endpoint
     }
 
@@ -42,61 +41,62 @@ public final class SFTPSession: Sendable {
     /// fine if they exist.
     public func makeDirectory(_ path: String) async throws(RemoteFileError) {
         let directory = try remotePath(path, allowsBase: true)
-        // Every level, base included, with '*': one that exists already fails and is ignored.
-        // The listing that follows proves that the directory is there.
         let levels = baseLevels + directory.selfAndAncestors
-        let request = SFTPRequest(path: directory.absolute, isDirectory: true, body: .listing, quote: levels.map { "*mkdir " + RemotePath.quote($0) })
-        do throws(RemoteFileError) {
-            _ = try await perform(request, "creating the directory", directory)
-        } catch where error.kind == .notFound {
+        let exists = try await run("creating the directory", directory) { connection, flag throws(SFTPFailure) -> Bool in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Bool in
+                try Self.makeLevels(levels, on: channel, cancellation: flag)
+                return try channel.attributes(of: directory.absolute, cancellation: flag)?.isDirectory == true
+            }
+        }
+        guard exists else {
             throw RemoteFileError(.other, "creating the directory \(location(directory)) failed: it is still missing after mkdir (no permission on the server?)")
         }
     }
 
     /// The names in `directory` ("" is the base directory), without "." and ".."; notFound when missing.
     public func list(_ directory: String) async throws(RemoteFileError) -> [String] {
-        try await names(in: try remotePath(directory, allowsBase: true), quote: [], action: "listing")
+        try await entries(in: try remotePath(directory, allowsBase: true)).map(\.name)
     }
 
     /// The size of the file at `path`, nil when it does not exist.
     public func size(of path: String) async throws(RemoteFileError) -> Int64? {
         let file = try remotePath(path)
-        do throws(RemoteFileError) {
-            let outcome = try await perform(SFTPRequest(path: file.absolute, body: .none), "reading the size of", file)
-            // libcurl reports an empty file's size as unknown (-1); OpenSSH always reports sizes.
-            return max(0, outcome.remoteSize)
-        } catch where error.kind == .notFound {
-            return nil
+        let attributes = try await run("reading the size of", file) { connection, flag throws(SFTPFailure) in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.attributes(of: file.absolute, cancellation: flag) }
         }
+        return attributes.map { Int64(clamping: $0.size ?? 0) }
     }
 
     /// Streams the local file (constant memory) to "<path>.part", then renames it to `path`, replacing an existing `path`,
-    /// so `path` only ever exists complete. maxBytesPerSecond: CURLOPT_MAX_SEND_SPEED_LARGE. progress gets bytes sent so far.
+    /// so `path` only ever exists complete. progress gets the bytes the server has acknowledged so far.
     ///
     /// Missing directories above `path` are created. The rename runs only after the whole file
-    /// was written (libcurl's post-quote commands run only after a successful transfer); an
-    /// interrupted upload leaves at most the ".part" file, which the next upload overwrites.
-    /// OpenSSH's sftp-server will not rename onto an existing file, so `path` is removed just
-    /// before the rename: for that moment it is absent, never incomplete.
+    /// was written and closed; an interrupted upload leaves at most the ".part" file, which the
+    /// next upload overwrites. With OpenSSH's posix-rename the target is replaced atomically.
     @discardableResult
     public func upload(
         file localPath: String, to path: String, maxBytesPerSecond: Int64? = nil, progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws(RemoteFileError) -> Int64 {
         let target = try remotePath(path)
-        let part = target.withSuffix(".part")
         if let maxBytesPerSecond, maxBytesPerSecond <= 0 {
             throw RemoteFileError(.other, "uploading \(localPath) to \(location(target)) failed: the rate limit must be positive")
         }
+        let levels = baseLevels + target.ancestors
         return try await run("uploading \(localPath) to", target, readingFrom: localPath) { connection, flag throws(SFTPFailure) -> Int64 in
             let source: (file: LocalFile, size: Int64)
             do throws(RemoteFileError) { source = try LocalFile.openForReading(localPath) } catch { throw .complete(error) }
             defer { source.file.close() }
-            let request = SFTPRequest(
-                path: part.absolute, body: .upload(descriptor: source.file.descriptor, size: source.size),
-                postQuote: ["*rm " + target.quoted, "rename \(part.quoted) \(target.quoted)"],
-                createMissingDirectories: true, maxSendBytesPerSecond: maxBytesPerSecond, progress: progress
-            )
-            return try connection.perform(request, cancellation: flag).bytes
+            let descriptor = source.file.descriptor
+            return try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Int64 in
+                try Self.send(size: source.size, to: target, levels: levels, on: channel, maxBytesPerSecond: maxBytesPerSecond, progress: progress, cancellation: flag) { buffer throws(SFTPFailure) -> Int in
+                    while true {
+                        let count = Glibc.read(descriptor, buffer.baseAddress!, buffer.count)
+                        if count > 0 { return count }
+                        if count == 0 { throw .complete(RemoteFileError(.localFile, "the local file \(localPath) ended before its \(source.size) bytes: it changed while it was sent")) }
+                        if errno != EINTR { throw .localRead(errno) }
+                    }
+                }
+            }
         }
     }
 
@@ -110,16 +110,43 @@ public final class SFTPSession: Sendable {
         from producer: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
     ) async throws(RemoteFileError) -> Int64 {
         let target = try remotePath(path)
-        let part = target.withSuffix(".part")
         if let maxBytesPerSecond, maxBytesPerSecond <= 0 {
             throw RemoteFileError(.other, "uploading to \(location(target)) failed: the rate limit must be positive")
         }
-        let request = SFTPRequest(
-            path: part.absolute, body: .stream(producer, size: size),
-            postQuote: ["*rm " + target.quoted, "rename \(part.quoted) \(target.quoted)"],
-            createMissingDirectories: true, maxSendBytesPerSecond: maxBytesPerSecond, progress: progress
-        )
-        return try await perform(request, "uploading to", target).bytes
+        let levels = baseLevels + target.ancestors
+        return try await run("uploading to", target) { connection, flag throws(SFTPFailure) -> Int64 in
+            var produced: Int64 = 0
+            func produce(_ buffer: UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int {
+                do {
+                    return try producer(buffer)
+                } catch let error as RemoteFileError {
+                    throw .complete(error)
+                } catch {
+                    throw .consumer(String(describing: error))
+                }
+            }
+            return try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Int64 in
+                try Self.send(size: size, to: target, levels: levels, on: channel, maxBytesPerSecond: maxBytesPerSecond, progress: progress, cancellation: flag) { buffer throws(SFTPFailure) -> Int in
+                    // Whole chunks: a producer may give less than asked at a time.
+                    var filled = 0
+                    while filled < buffer.count {
+                        let count = try produce(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                        guard count > 0 else { break }
+                        filled += count
+                    }
+                    produced += Int64(filled)
+                    if filled == 0 {
+                        throw .consumer("the data to send ended at byte \(produced) of the \(size) announced")
+                    }
+                    if produced == size {
+                        var probe: [UInt8] = [0]
+                        let more = try probe.withMutableBytes { probe throws(SFTPFailure) in try produce(probe) }
+                        if more > 0 { throw .consumer("the data to send runs past the \(size) bytes announced") }
+                    }
+                    return filled
+                }
+            }
+        }
     }
 
     /// Streams the remote file in chunks to `consumer` (constant memory); returns the bytes read. A throwing consumer aborts the transfer.
@@ -128,7 +155,19 @@ public final class SFTPSession: Sendable {
     /// (write to a pipe, say). A `RemoteFileError` it throws comes back as it is.
     public func read(_ path: String, into consumer: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws(RemoteFileError) -> Int64 {
         let file = try remotePath(path)
-        return try await perform(SFTPRequest(path: file.absolute, body: .download(consumer)), "reading", file).bytes
+        return try await run("reading", file) { connection, flag throws(SFTPFailure) -> Int64 in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in
+                try Self.receive(file, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
+                    do {
+                        try consumer(chunk)
+                    } catch let error as RemoteFileError {
+                        throw .complete(error)
+                    } catch {
+                        throw .consumer(String(describing: error))
+                    }
+                }
+            }
+        }
     }
 
     /// SHA-256 (lowercase hex) and size of the remote file, read end to end.
@@ -145,65 +184,74 @@ public final class SFTPSession: Sendable {
         let file = try remotePath(path)
         let digest = RunningDigest()
         let bytes = try await run("downloading", file, downloadingTo: localPath) { connection, flag throws(SFTPFailure) -> Int64 in
-            let local: LocalFile
-            do throws(RemoteFileError) { local = try LocalFile.create(localPath) } catch { throw .complete(error) }
-            var kept = false
-            defer { if !kept { local.remove() } }
-            let consumer: @Sendable (UnsafeRawBufferPointer) throws -> Void = { chunk in
-                try local.write(chunk)
-                digest.update(chunk)
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Int64 in
+                // Opened before the local file is made: a missing remote file leaves nothing behind.
+                let handle = try channel.open(file.absolute, flags: SFTPOpenFlags.read, cancellation: flag)
+                let local: LocalFile
+                do throws(RemoteFileError) { local = try LocalFile.create(localPath) } catch {
+                    try? channel.closeHandle(handle, cancellation: flag)
+                    throw .complete(error)
+                }
+                var kept = false
+                defer { if !kept { local.remove() } }
+                let bytes = try Self.receive(handle: handle, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
+                    do throws(RemoteFileError) { try local.write(chunk) } catch { throw .complete(error) }
+                    digest.update(chunk)
+                }
+                do throws(RemoteFileError) { try local.sync() } catch { throw .complete(error) }
+                local.close()
+                kept = true
+                return bytes
             }
-            let outcome = try connection.perform(SFTPRequest(path: file.absolute, body: .download(consumer)), cancellation: flag)
-            do throws(RemoteFileError) { try local.sync() } catch { throw .complete(error) }
-            local.close()
-            kept = true
-            return outcome.bytes
         }
         return (bytes, digest.hex())
     }
 
-    /// Renames `from` to `to`, replacing `to` when it is a file; notFound when `from` is missing.
-    ///
-    /// `from` is opened first and the rename runs as a post-quote command, so a missing `from`
-    /// never costs the existing `to`.
+    /// Renames `from` to `to`, replacing `to` when it is a file; notFound when `from` is missing,
+    /// which never costs the existing `to`.
     public func rename(_ from: String, to: String) async throws(RemoteFileError) {
         let source = try remotePath(from)
         let target = try remotePath(to)
-        let request = SFTPRequest(path: source.absolute, body: .none, postQuote: ["*rm " + target.quoted, "rename \(source.quoted) \(target.quoted)"])
-        _ = try await perform(request, "renaming \(location(source)) to", target)
+        try await run("renaming \(location(source)) to", target) { connection, flag throws(SFTPFailure) in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.rename(source.absolute, to: target.absolute, cancellation: flag) }
+        }
     }
 
     /// Removes a file; notFound when it is missing.
     public func remove(_ path: String) async throws(RemoteFileError) {
         let file = try remotePath(path)
-        _ = try await perform(quoteOnly: ["rm " + file.quoted], "removing", file)
+        try await run("removing", file) { connection, flag throws(SFTPFailure) in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.removeFile(file.absolute, cancellation: flag) }
+        }
     }
 
     /// Removes a directory and everything in it; fine if it is missing.
     ///
-    /// Per directory: list it, remove every entry with `rm` (directories refuse and are left)
-    /// while listing it again in the same round trip, descend into what is left, then `rmdir`.
+    /// Per directory: list it with each entry's type (as the server stats it, not following
+    /// links), remove the files and links, descend into the directories, then remove it.
     /// Symbolic links are removed, never followed.
     public func removeTree(_ path: String) async throws(RemoteFileError) {
         try await removeTree(try remotePath(path))
     }
 
     private func removeTree(_ directory: RemotePath) async throws(RemoteFileError) {
-        var entries: [String]
+        let entries: [(name: String, attributes: SFTPAttributes)]
         do throws(RemoteFileError) {
-            entries = try await names(in: directory, quote: [], action: "listing")
+            entries = try await self.entries(in: directory)
         } catch where error.kind == .notFound {
             return
         }
-        if !entries.isEmpty {
-            var removals: [String] = []
-            for name in entries { removals.append("*rm " + (try directory.appending(name, base: endpoint.basePath)).quoted) }
-            entries = try await names(in: directory, quote: removals, action: "removing the files in")
+        for entry in entries {
+            let child = try directory.appending(entry.name, base: endpoint.basePath)
+            if entry.attributes.isDirectory {
+                try await removeTree(child)
+            } else {
+                try await remove(child.relative)
+            }
         }
-        for name in entries {
-            try await removeTree(try directory.appending(name, base: endpoint.basePath))
+        try await run("removing the directory", directory) { connection, flag throws(SFTPFailure) in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.removeDirectory(directory.absolute, cancellation: flag) }
         }
-        _ = try await perform(quoteOnly: ["rmdir " + directory.quoted], "removing the directory", directory)
     }
 
     // MARK: - Plumbing
@@ -225,20 +273,74 @@ public final class SFTPSession: Sendable {
 
     private func location(_ path: RemotePath) -> String { endpoint.location(of: path.absolute) }
 
-    private func names(in directory: RemotePath, quote: [String], action: String) async throws(RemoteFileError) -> [String] {
-        let request = SFTPRequest(path: directory.absolute, isDirectory: true, body: .listing, quote: quote)
-        let listing = try await perform(request, action, directory).listing
-        return listing.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }.filter { $0 != "." && $0 != ".." }
+    private func entries(in directory: RemotePath) async throws(RemoteFileError) -> [(name: String, attributes: SFTPAttributes)] {
+        try await run("listing", directory) { connection, flag throws(SFTPFailure) in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in
+                try channel.entries(of: directory.absolute, limit: Self.maxListingBytes, cancellation: flag)
+            }
+        }
     }
 
-    /// Quote commands alone: the URL names the base directory, and with CURLOPT_NOBODY libcurl
-    /// neither opens nor lists it.
-    private func perform(quoteOnly commands: [String], _ action: String, _ path: RemotePath) async throws(RemoteFileError) -> SFTPOutcome {
-        try await perform(SFTPRequest(path: endpoint.basePath, isDirectory: true, body: .none, quote: commands), action, path)
+    /// MKDIR for each level, shallowest first; one that exists (or cannot be made) is passed
+    /// over: what matters is whether the last one is there afterwards.
+    private static func makeLevels(_ levels: [String], on channel: SFTPChannel, cancellation: CancellationFlag) throws(SFTPFailure) {
+        for level in levels {
+            do throws(SFTPFailure) {
+                try channel.makeDirectory(level, cancellation: cancellation)
+            } catch {
+                guard case .status = error else { throw error }
+            }
+        }
     }
 
-    private func perform(_ request: SFTPRequest, _ action: String, _ path: RemotePath) async throws(RemoteFileError) -> SFTPOutcome {
-        try await run(action, path) { connection, flag throws(SFTPFailure) in try connection.perform(request, cancellation: flag) }
+    /// Writes "<target>.part" (creating missing directories), closes it, and renames it into place.
+    private static func send(
+        size: Int64, to target: RemotePath, levels: [String], on channel: SFTPChannel, maxBytesPerSecond: Int64?,
+        progress: (@Sendable (Int64) -> Void)?, cancellation: CancellationFlag, fill: (UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int
+    ) throws(SFTPFailure) -> Int64 {
+        let part = target.withSuffix(".part")
+        let flags = SFTPOpenFlags.write | SFTPOpenFlags.create | SFTPOpenFlags.truncate
+        let handle: [UInt8]
+        do throws(SFTPFailure) {
+            handle = try channel.open(part.absolute, flags: flags, cancellation: cancellation)
+        } catch {
+            guard case .status(let code, _) = error, code == SFTPStatusCode.noSuchFile.rawValue else { throw error }
+            try makeLevels(levels, on: channel, cancellation: cancellation)
+            handle = try channel.open(part.absolute, flags: flags, cancellation: cancellation)
+        }
+        let sent: Int64
+        do throws(SFTPFailure) {
+            sent = try channel.write(handle, size: size, maxBytesPerSecond: maxBytesPerSecond, progress: progress, cancellation: cancellation, fill: fill)
+        } catch {
+            if !channel.isBroken { try? channel.closeHandle(handle, cancellation: cancellation) }
+            throw error
+        }
+        try channel.closeHandle(handle, cancellation: cancellation)
+        if size == 0 { progress?(0) }
+        try channel.rename(part.absolute, to: target.absolute, cancellation: cancellation)
+        return sent
+    }
+
+    private static func receive(
+        _ file: RemotePath, on channel: SFTPChannel, cancellation: CancellationFlag, consume: (UnsafeRawBufferPointer) throws(SFTPFailure) -> Void
+    ) throws(SFTPFailure) -> Int64 {
+        let handle = try channel.open(file.absolute, flags: SFTPOpenFlags.read, cancellation: cancellation)
+        return try receive(handle: handle, on: channel, cancellation: cancellation, consume: consume)
+    }
+
+    /// Reads an open file to its end, then closes it (unless the connection broke).
+    private static func receive(
+        handle: [UInt8], on channel: SFTPChannel, cancellation: CancellationFlag, consume: (UnsafeRawBufferPointer) throws(SFTPFailure) -> Void
+    ) throws(SFTPFailure) -> Int64 {
+        let bytes: Int64
+        do throws(SFTPFailure) {
+            bytes = try channel.read(handle, cancellation: cancellation, consume: consume)
+        } catch {
+            if !channel.isBroken { try? channel.closeHandle(handle, cancellation: cancellation) }
+            throw error
+        }
+        try channel.closeHandle(handle, cancellation: cancellation)
+        return bytes
     }
 
     private func run<T: Sendable>(

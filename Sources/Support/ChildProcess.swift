@@ -85,12 +85,33 @@ package enum ChildProcess {
         case pipe(Int32)
     }
 
+    /// Starts a long-lived tool that the caller talks to through pipes or a socket pair:
+    /// `standardInput` and `standardOutput` are the child's ends, possibly one descriptor
+    /// (closed here once it has them). The child is
+    /// guarded like every tool (its group dies with the worker); the caller reads its standard
+    /// error from `errorDescriptor` and ends it with `terminate` and `reap`.
+    package static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        standardInput: Int32, standardOutput: Int32, executor: BlockingExecutor = .shared
+    ) throws -> RunningChild {
+        try spawn(
+            executable, arguments, environment: environment, standardInput: standardInput, standardOutput: .pipe(standardOutput),
+            inheriting: [], priority: .normal, executor: executor
+        )
+    }
+
     static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String], standardOutput: Output, inheriting: [Int32],
-        priority: ProcessPriority, executor: BlockingExecutor
+        _ executable: String, _ arguments: [String], environment: [String: String], standardInput: Int32? = nil, standardOutput: Output,
+        inheriting: [Int32], priority: ProcessPriority, executor: BlockingExecutor
     ) throws -> RunningChild {
         // Ours to close however the spawn ends: the child holds its own copy.
-        defer { if case .pipe(let descriptor) = standardOutput { close(descriptor) } }
+        defer {
+            var output: Int32?
+            if case .pipe(let descriptor) = standardOutput { output = descriptor }
+            if let output { close(output) }
+            // One socket may be both (an interactive tool's end of a socket pair).
+            if let standardInput, standardInput != output { close(standardInput) }
+        }
         // The guard first: if the worker dies right after, the guard ends its (empty) group.
         let guardian = try ChildGuard.start(reapingOn: executor)
         var errorPipe: [Int32] = [0, 0]
@@ -102,7 +123,11 @@ package enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         switch standardOutput {
         case .discarded:
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
@@ -152,11 +177,11 @@ package enum ChildProcess {
 }
 
 /// A spawned child: reads its stderr tail, waits for it, and can stop its process group.
-final class RunningChild: Sendable {
-    let pid: pid_t
+package final class RunningChild: Sendable {
+    package let pid: pid_t
     private let stderr: Int32
     private let guardian: ChildGuard
-    var errorDescriptor: Int32 { stderr }
+    package var errorDescriptor: Int32 { stderr }
     private let finished = Mutex(false)
 
     init(pid: pid_t, stderr: Int32, guardian: ChildGuard) {
@@ -184,7 +209,7 @@ final class RunningChild: Sendable {
     }
 
     /// Closes standard error, waits for the tool and ends its group.
-    func reap(tail: [UInt8]) -> ChildProcess.Outcome {
+    package func reap(tail: [UInt8]) -> ChildProcess.Outcome {
         close(stderr)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -199,7 +224,7 @@ final class RunningChild: Sendable {
         return .init(exitStatus: nil, signal: status & 0x7f, stderrTail: text)
     }
 
-    func terminate(grace: Duration) {
+    package func terminate(grace: Duration) {
         guard !finished.withLock({ $0 }) else { return }
         kill(-guardian.group, SIGTERM)
         // The SIGKILL waits in a task: a sleeping task holds no thread.

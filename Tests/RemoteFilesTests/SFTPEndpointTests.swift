@@ -16,7 +16,6 @@ struct SFTPEndpointTests {
         #expect(endpoint.host == "offsite.example.org")
         #expect(endpoint.port == 2222)
         #expect(endpoint.basePath == "/srv/backups/db1")
-        #expect(endpoint.publicKeyFile == nil)
         #expect(endpoint.connectTimeout == .seconds(20))
         #expect(endpoint.description == "sftp://backup@offsite.example.org:2222/srv/backups/db1")
     }
@@ -48,6 +47,7 @@ struct SFTPEndpointTests {
         ("sftp://backup@host:0/dir", "port"),
         ("sftp://backup@host:99999/dir", "port"),
         ("sftp://backup@host:ssh/dir", "port"),
+        ("sftp://backup@-oProxyCommand/dir", "cannot have"),
         ("sftp://backup@host/srv/../etc", "'..'"),
         ("sftp://backup@host/srv/./backups", "'.'"),
         ("sftp://backup@host/srv//backups", "empty component"),
@@ -122,19 +122,13 @@ struct RemotePathTests {
         #expect(try RemotePath("a", base: "/").absolute == "/a")
         #expect(try RemotePath("", base: "/srv", allowsBase: true).absolute == "/srv")
         #expect(try RemotePath("x/y/z", base: "/srv").selfAndAncestors == ["/srv/x", "/srv/x/y", "/srv/x/y/z"])
-        // Directly under "/", libcurl would read "~" as the home directory.
+        // Directly under "/", some clients and servers read "~" as the home directory.
         #expect(throws: RemoteFileError.self) { try RemotePath("~backups", base: "/") }
         #expect(try RemotePath("~backups", base: "/srv").absolute == "/srv/~backups")
     }
 
-    @Test func urlsAreEncodedAndQuoteArgumentsEscaped() throws {
-        #expect(RemotePath.urlEncoded("/srv/a b#%ü-x.tar") == "/srv/a%20b%23%25%C3%BC-x.tar")
-        #expect(try RemotePath(#"say "hi"\now"#, base: "/srv").quoted == #""/srv/say \"hi\"\\now""#)
-    }
-
-    @Test func theOfferedFingerprintIsReadFromLibcurlsMessage() {
-        let message = "Denied establishing ssh session: mismatch sha256 fingerprint. Remote uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s= is not equal to AAAA"
-        #expect(RemoteFileError.offeredFingerprint(in: message) == "uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s")
-        #expect(RemoteFileError.offeredFingerprint(in: "Remote \u{1}\u{2} is not equal to AAAA") == nil)
+    @Test func theDirectoriesAboveAPathAreListedShallowestFirst() throws {
+        #expect(try RemotePath("x/y/z", base: "/srv").ancestors == ["/srv/x", "/srv/x/y"])
+        #expect(try RemotePath("z", base: "/srv").ancestors == [])
     }
 }

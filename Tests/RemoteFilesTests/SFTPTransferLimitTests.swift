@@ -65,6 +65,34 @@ struct SFTPTransferLimitTests {
         }
     }
 
+    @Test func sshKilledMidUploadFailsThatUploadAloneAndTheSessionReconnects() async throws {
+        try await SFTPFixture.with { fixture in
+            let old = try fixture.randomFile("old", count: 1000)
+            try await fixture.session.upload(file: old.path, to: "base.tar")
+            let file = try fixture.randomFile("large", count: 8 * 1024 * 1024)
+            let sent = Locked<Int64>(0)
+            let upload = Task {
+                try await fixture.session.upload(file: file.path, to: "base.tar", maxBytesPerSecond: 1024 * 1024) { bytes in sent.withLock { $0 = bytes } }
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while sent.withLock({ $0 }) < 256 * 1024 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            // The session's ssh is a child of this process (the tests run one at a time).
+            let children = Self.children(named: "ssh")
+            #expect(!children.isEmpty, "no ssh child was found to kill")
+            for child in children { kill(child, SIGKILL) }
+            let result = await upload.result
+            #expect(throws: RemoteFileError.self) { try result.get() }
+            if case .failure(let error as RemoteFileError) = result {
+                #expect(error.kind == .interrupted, "\(error)")
+                #expect(error.isTransient)
+            }
+            // The old copy is whole, and the next call connects again.
+            #expect(try await fixture.session.sha256(of: "base.tar").sha256 == old.sha256)
+            try await fixture.session.upload(file: file.path, to: "base.tar")
+            #expect(try await fixture.session.sha256(of: "base.tar").sha256 == file.sha256)
+        }
+    }
+
     @Test func aTaskCancelledBeforeTheCallSendsNothing() async throws {
         try await SFTPFixture.with { fixture in
             let file = try fixture.randomFile("f", count: 10)
@@ -75,6 +103,20 @@ struct SFTPTransferLimitTests {
             let result = await task.result
             #expect(throws: RemoteFileError.self) { try result.get() }
             #expect(try await fixture.session.size(of: "never") == nil)
+        }
+    }
+
+    /// This process's children with the command name `name`, from /proc.
+    static func children(named name: String) -> [pid_t] {
+        let me = getpid()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let command = stat[stat.index(after: open)..<close]
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard command == name, fields.count > 2, pid_t(fields[1]) == me else { return nil }
+            return pid
         }
     }
 }

@@ -14,7 +14,7 @@ as_root() {
 # Installs the Debian packages the build, the tests and the worker need, only when missing.
 # With arguments, installs those packages instead of the build's own.
 install_system_packages() {
-    local wanted=(postgresql postgresql-client libpq-dev libarchive-dev libcurl4-openssl-dev pkg-config ca-certificates git)
+    local wanted=(postgresql postgresql-client libpq-dev libarchive-dev libcurl4-openssl-dev openssh-client pkg-config ca-certificates git)
     if [ "$#" -gt 0 ]; then wanted=("$@"); fi
     local missing=()
     for package in "${wanted[@]}"; do
