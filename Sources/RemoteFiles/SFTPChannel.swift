@@ -7,7 +7,7 @@ import Glibc
 /// checked against the server's reply. Blocking; used by one thread at a time.
 ///
 /// Writes and reads are pipelined as OpenSSH's `sftp` pipelines them: up to `inFlight` requests
-/// of `chunkSize` bytes wait for their replies at once, so a file streams at the link's pace
+/// wait for their replies at once, so a file streams at the link's pace
 /// rather than one round trip per chunk.
 ///
 /// A call that fails part-way through a pipeline (a broken connection, a cancellation) leaves
@@ -16,8 +16,11 @@ import Glibc
 /// channel in step, usable for the next call.
 /// Unchecked Sendable: it is only ever used by the one call running on a session's serial queue.
 final class SFTPChannel: @unchecked Sendable {
-    static let chunkSize = 64 * 1024
-    static let inFlight = 32
+    static let inFlight = 64
+    /// What every SFTP server must accept in one READ or WRITE (draft-ietf-secsh-filexfer-02).
+    static let safeLength = 32 * 1024
+    /// At most this much per request, whatever the server allows: a packet must fit `received`.
+    static let largestLength = 255 * 1024
     /// OpenSSH's sftp-server sends and accepts packets up to 256 KiB.
     static let maxPacketLength = 256 * 1024 + 1024
 
@@ -28,6 +31,10 @@ final class SFTPChannel: @unchecked Sendable {
     private var end = 0
     /// The server has posix-rename@openssh.com: a rename that replaces its target atomically.
     private(set) var hasPosixRename = false
+    /// Bytes per WRITE and per READ: the server's limits@openssh.com (OpenSSH: 255 KiB, as
+    /// `sftp` uses them), else the 32 KiB every server takes.
+    private(set) var writeLength = SFTPChannel.safeLength
+    private(set) var readLength = SFTPChannel.safeLength
     private(set) var isBroken = false
     /// The server answered INIT: from here on, ssh ending is a connection lost, not a failed setup.
     private var isEstablished = false
@@ -39,18 +46,32 @@ final class SFTPChannel: @unchecked Sendable {
         var hello = SFTPPacketWriter(.initialize)
         hello.append(UInt32(3))
         try ssh.send(hello.finish(), cancellation: cancellation)
-        let posixRename = try receive(cancellation: cancellation) { type, reader throws(SFTPFailure) -> Bool in
+        let extensions = try receive(cancellation: cancellation) { type, reader throws(SFTPFailure) -> Set<String> in
             guard type == SFTPMessage.version.rawValue else { throw .protocolViolation("the server's first reply is not VERSION (type \(type))") }
             let version = try wire { () throws(SFTPProtocolError) in try reader.uint32() }
             guard version >= 3 else { throw .protocolViolation("the server speaks SFTP version \(version); version 3 is needed") }
-            var posixRename = false
+            var extensions: Set<String> = []
             while reader.remaining > 0 {
                 let (name, data) = try wire { () throws(SFTPProtocolError) in (try reader.string(), try reader.string()) }
-                if name == "posix-rename@openssh.com" && data == "1" { posixRename = true }
+                if data == "1" { extensions.insert(name) }
             }
-            return posixRename
+            return extensions
         }
-        hasPosixRename = posixRename
+        hasPosixRename = extensions.contains("posix-rename@openssh.com")
+        if extensions.contains("limits@openssh.com") {
+            var request = SFTPPacketWriter(.extended, id: takeID())
+            request.append(string: "limits@openssh.com")
+            let (read, write) = try call(request, cancellation: cancellation) { type, reader throws(SFTPFailure) -> (UInt64, UInt64) in
+                guard type == SFTPMessage.extendedReply.rawValue else { throw .protocolViolation("limits@openssh.com was answered with type \(type)") }
+                return try wire { () throws(SFTPProtocolError) in
+                    _ = try reader.uint64()
+                    return (try reader.uint64(), try reader.uint64())
+                }
+            }
+            // 0 means "no limit"; anything below the safe length is taken as the safe length.
+            readLength = read == 0 ? Self.largestLength : Int(min(max(read, UInt64(Self.safeLength)), UInt64(Self.largestLength)))
+            writeLength = write == 0 ? Self.largestLength : Int(min(max(write, UInt64(Self.safeLength)), UInt64(Self.largestLength)))
+        }
         isEstablished = true
     }
 
@@ -192,7 +213,7 @@ final class SFTPChannel: @unchecked Sendable {
         fill: (UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int
     ) throws(SFTPFailure) -> Int64 {
         // Under a low rate limit, smaller chunks keep the pace even.
-        let chunkSize = maxBytesPerSecond.map { Int(max(1024, min(Int64(Self.chunkSize), $0 / 8))) } ?? Self.chunkSize
+        let chunkSize = maxBytesPerSecond.map { Int(max(1024, min(Int64(writeLength), $0 / 8))) } ?? writeLength
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var sent: Int64 = 0
         var acknowledged: Int64 = 0
@@ -200,7 +221,10 @@ final class SFTPChannel: @unchecked Sendable {
         let started = ContinuousClock.now
         var failure: SFTPFailure?
         while (failure == nil && sent < size) || !pending.isEmpty {
-            if failure == nil && sent < size && pending.count < Self.inFlight {
+            // Replies that are already here are taken first: progress stays current, and a
+            // connection that broke is noticed before more is sent.
+            let mayWait = failure != nil || sent >= size || pending.count >= Self.inFlight || (!pending.isEmpty && replyWaiting)
+            if !mayWait {
                 let wanted = Int(min(Int64(chunkSize), size - sent))
                 let count: Int
                 do throws(SFTPFailure) {
@@ -287,8 +311,8 @@ final class SFTPChannel: @unchecked Sendable {
 
         while true {
             while failure == nil && !reachedEnd && slots.count < Self.inFlight {
-                slots.append(try request(offset: nextOffset, length: Self.chunkSize))
-                nextOffset += UInt64(Self.chunkSize)
+                slots.append(try request(offset: nextOffset, length: readLength))
+                nextOffset += UInt64(readLength)
             }
             guard !slots.isEmpty else { break }
             let reply = try guarded { () throws(SFTPFailure) in
@@ -340,6 +364,9 @@ final class SFTPChannel: @unchecked Sendable {
         defer { nextID &+= 1 }
         return nextID
     }
+
+    /// Bytes of a reply are here already, buffered or readable without waiting.
+    private var replyWaiting: Bool { end > start || ssh.hasInput }
 
     /// Sleeps, a second at most at a time, until `sent` bytes are due at `rate`.
     private func pace(sent: Int64, since started: ContinuousClock.Instant, rate: Int64, cancellation: CancellationFlag) throws(SFTPFailure) {

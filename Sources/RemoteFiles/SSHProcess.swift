@@ -89,6 +89,12 @@ final class SSHProcess: @unchecked Sendable {
         }
     }
 
+    /// Whether the child's output can be read without waiting (or it has ended).
+    var hasInput: Bool {
+        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+        return poll(&fds, 1, 0) > 0
+    }
+
     /// Waits until `descriptor` is ready, draining standard error meanwhile.
     private func wait(for descriptor: Int32, events: Int16, cancellation: CancellationFlag) throws(SFTPFailure) {
         let deadline = ContinuousClock.now + stallTimeout
