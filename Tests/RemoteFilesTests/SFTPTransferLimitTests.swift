@@ -19,18 +19,8 @@ struct SFTPTransferLimitTests {
 
     @Test func aCancelledUploadNeverLeavesThePathBehind() async throws {
         try await SFTPFixture.with { fixture in
-            let old = try fixture.randomFile("old", count: 1000)
-            try await fixture.session.upload(file: old.path, to: "backups/base.tar")
-            let file = try fixture.randomFile("large", count: 16 * 1024 * 1024)
-            let sent = Locked<Int64>(0)
-            let upload = Task {
-                try await fixture.session.upload(file: file.path, to: "backups/base.tar", maxBytesPerSecond: 1024 * 1024) { bytes in
-                    sent.withLock { $0 = bytes }
-                }
-            }
             // Cancel mid-transfer, once bytes are moving.
-            let deadline = ContinuousClock.now + .seconds(20)
-            while sent.withLock({ $0 }) < 512 * 1024 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let (old, _, upload) = try await Self.slowReplacement(of: "backups/base.tar", count: 16 * 1024 * 1024, moving: 512 * 1024, fixture)
             let cancelledAt = ContinuousClock.now
             upload.cancel()
             let result = await upload.result
@@ -67,15 +57,7 @@ struct SFTPTransferLimitTests {
 
     @Test func sshKilledMidUploadFailsThatUploadAloneAndTheSessionReconnects() async throws {
         try await SFTPFixture.with { fixture in
-            let old = try fixture.randomFile("old", count: 1000)
-            try await fixture.session.upload(file: old.path, to: "base.tar")
-            let file = try fixture.randomFile("large", count: 8 * 1024 * 1024)
-            let sent = Locked<Int64>(0)
-            let upload = Task {
-                try await fixture.session.upload(file: file.path, to: "base.tar", maxBytesPerSecond: 1024 * 1024) { bytes in sent.withLock { $0 = bytes } }
-            }
-            let deadline = ContinuousClock.now + .seconds(20)
-            while sent.withLock({ $0 }) < 256 * 1024 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let (old, file, upload) = try await Self.slowReplacement(of: "base.tar", count: 8 * 1024 * 1024, moving: 256 * 1024, fixture)
             // The session's ssh is a child of this process (the tests run one at a time).
             let children = Self.children(named: "ssh")
             #expect(!children.isEmpty, "no ssh child was found to kill")
@@ -104,6 +86,23 @@ struct SFTPTransferLimitTests {
             #expect(throws: RemoteFileError.self) { try result.get() }
             #expect(try await fixture.session.size(of: "never") == nil)
         }
+    }
+
+    /// Puts a small file at `path`, then starts replacing it with `count` random bytes at
+    /// 1 MiB/s, and returns once the server has acknowledged `moving` bytes (or 20 s passed).
+    static func slowReplacement(
+        of path: String, count: Int, moving: Int64, _ fixture: SFTPFixture
+    ) async throws -> (old: (path: String, sha256: String), new: (path: String, sha256: String), upload: Task<Int64, any Error>) {
+        let old = try fixture.randomFile("old", count: 1000)
+        try await fixture.session.upload(file: old.path, to: path)
+        let file = try fixture.randomFile("large", count: count)
+        let sent = Locked<Int64>(0)
+        let upload = Task {
+            try await fixture.session.upload(file: file.path, to: path, maxBytesPerSecond: 1024 * 1024) { bytes in sent.withLock { $0 = bytes } }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while sent.withLock({ $0 }) < moving && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        return (old, file, upload)
     }
 
     /// This process's children with the command name `name`, from /proc.
