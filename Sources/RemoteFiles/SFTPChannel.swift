@@ -365,6 +365,9 @@ final class SFTPChannel: @unchecked Sendable {
         return nextID
     }
 
+    /// Between calls: the server sent something nobody asked for, or the connection ended.
+    var hasUnaskedInput: Bool { replyWaiting }
+
     /// Bytes of a reply are here already, buffered or readable without waiting.
     private var replyWaiting: Bool { end > start || ssh.hasInput }
 

@@ -46,7 +46,12 @@ final class SFTPConnection: Sendable {
         let existing = state.withLock { state -> Result<SFTPChannel?, SFTPFailure> in
             state.closed ? .failure(.closed) : .success(state.channel)
         }
-        if let channel = try existing.get() { return channel }
+        if let channel = try existing.get() {
+            // Between calls nothing is asked, so anything to read (an end of file, say, after
+            // the server restarted) means the connection is gone: start a new one for this call.
+            guard channel.hasUnaskedInput else { return channel }
+            drop(channel)
+        }
         // Set up outside the lock: `close` must never wait for a connection to be made.
         let command = try SSHCommand(endpoint: endpoint, cancellation: cancellation)
         let ssh = try SSHProcess(ssh: command.executable, arguments: command.arguments, environment: command.environment, stallTimeout: endpoint.connectTimeout + endpoint.stallTimeout)

@@ -75,6 +75,20 @@ struct SFTPTransferLimitTests {
         }
     }
 
+    @Test func aConnectionThatDiedBetweenCallsIsReplacedWithoutFailingTheNextCall() async throws {
+        try await SFTPFixture.with { fixture in
+            let file = try fixture.randomFile("f", count: 4321)
+            try await fixture.session.upload(file: file.path, to: "kept")
+            let children = Self.children(named: "ssh")
+            #expect(children.count == 1)
+            for child in children { kill(child, SIGKILL) }
+            // Let the end of the connection reach this side.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await fixture.session.sha256(of: "kept").sha256 == file.sha256)
+            #expect(Self.children(named: "ssh").count == 1)
+        }
+    }
+
     @Test func aTaskCancelledBeforeTheCallSendsNothing() async throws {
         try await SFTPFixture.with { fixture in
             let file = try fixture.randomFile("f", count: 10)
