@@ -40,7 +40,7 @@ extension RemoteFileError {
         case .sshDidNotStart(let why):
             return (.other, "\(failed): ssh did not start: \(why)")
         case .unreachable(let said):
-            return (.unreachable, "\(failed): cannot connect to the SFTP server \(server) (\(said)); check the host, the port and the network")
+            return (.unreachable, "\(failed): cannot connect to the SFTP server \(server) (\(Self.lastLines(said))); check the host, the port and the network")
         case .hostKeyMismatch(let offered):
             return (.hostKeyMismatch, """
                 \(failed): the server offered host key \(offered.joined(separator: ", ")), but \(endpoint.hostKeySHA256) is pinned, \

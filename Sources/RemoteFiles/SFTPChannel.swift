@@ -61,16 +61,24 @@ final class SFTPChannel: @unchecked Sendable {
         if extensions.contains("limits@openssh.com") {
             var request = SFTPPacketWriter(.extended, id: takeID())
             request.append(string: "limits@openssh.com")
-            let (read, write) = try call(request, cancellation: cancellation) { type, reader throws(SFTPFailure) -> (UInt64, UInt64) in
-                guard type == SFTPMessage.extendedReply.rawValue else { throw .protocolViolation("limits@openssh.com was answered with type \(type)") }
-                return try wire { () throws(SFTPProtocolError) in
-                    _ = try reader.uint64()
-                    return (try reader.uint64(), try reader.uint64())
+            do throws(SFTPFailure) {
+                let (packet, read, write) = try call(request, cancellation: cancellation) { type, reader throws(SFTPFailure) -> (UInt64, UInt64, UInt64) in
+                    guard type == SFTPMessage.extendedReply.rawValue else { throw .protocolViolation("limits@openssh.com was answered with type \(type)") }
+                    return try wire { () throws(SFTPProtocolError) in (try reader.uint64(), try reader.uint64(), try reader.uint64()) }
                 }
+                // 0 means "no limit"; a request must also fit the server's packet limit.
+                var largest = UInt64(Self.largestLength)
+                if packet > 0 { largest = min(largest, packet > 1024 ? packet - 1024 : 0) }
+                func length(_ limit: UInt64) -> Int {
+                    let chosen = limit == 0 ? largest : min(limit, largest)
+                    return Int(max(chosen, 1024))
+                }
+                readLength = length(read)
+                writeLength = length(write)
+            } catch {
+                // A server that advertises the extension but refuses it keeps the safe length.
+                guard case .status = error else { throw error }
             }
-            // 0 means "no limit"; anything below the safe length is taken as the safe length.
-            readLength = read == 0 ? Self.largestLength : Int(min(max(read, UInt64(Self.safeLength)), UInt64(Self.largestLength)))
-            writeLength = write == 0 ? Self.largestLength : Int(min(max(write, UInt64(Self.safeLength)), UInt64(Self.largestLength)))
         }
         isEstablished = true
     }
@@ -95,10 +103,11 @@ final class SFTPChannel: @unchecked Sendable {
         }
     }
 
+    /// Creates a directory that only the server's user can enter (0700).
     func makeDirectory(_ path: String, cancellation: CancellationFlag) throws(SFTPFailure) {
         var request = SFTPPacketWriter(.mkdir, id: takeID())
         request.append(string: path)
-        request.appendNoAttributes()
+        request.appendAttributes(permissions: 0o700)
         try callExpectingOK(request, cancellation: cancellation)
     }
 
@@ -166,13 +175,19 @@ final class SFTPChannel: @unchecked Sendable {
                         return batch
                     }
                 }
-                for (name, attributes) in batch where name != "." && name != ".." {
-                    total += name.utf8.count + 1
+                guard !batch.isEmpty else {
+                    isBroken = true
+                    failure = .protocolViolation("READDIR was answered with no names and no end of directory")
+                    break reading
+                }
+                for (name, attributes) in batch {
+                    // Each entry costs memory beyond its name, "." and ".." included.
+                    total += name.utf8.count + 64
                     if total > limit {
                         failure = .listingTooLong
                         break reading
                     }
-                    entries.append((name, attributes))
+                    if name != "." && name != ".." { entries.append((name, attributes)) }
                 }
             } catch {
                 if case .status(let code, _) = error, code == SFTPStatusCode.endOfFile.rawValue { break }
@@ -186,12 +201,17 @@ final class SFTPChannel: @unchecked Sendable {
         return entries
     }
 
-    /// Opens a file; `flags` from `SFTPOpenFlags`. The handle is the server's opaque string.
+    /// Opens a file; `flags` from `SFTPOpenFlags`. The handle is the server's opaque string. A
+    /// file it creates is readable by the server's user only (0600): backups are not for others.
     func open(_ path: String, flags: UInt32, cancellation: CancellationFlag) throws(SFTPFailure) -> [UInt8] {
         var request = SFTPPacketWriter(.open, id: takeID())
         request.append(string: path)
         request.append(flags)
-        request.appendNoAttributes()
+        if flags & SFTPOpenFlags.create != 0 {
+            request.appendAttributes(permissions: 0o600)
+        } else {
+            request.appendNoAttributes()
+        }
         return try call(request, cancellation: cancellation) { type, reader throws(SFTPFailure) in try Self.handle(type, &reader) }
     }
 
@@ -233,6 +253,10 @@ final class SFTPChannel: @unchecked Sendable {
                     }
                 } catch {
                     failure = error
+                    continue
+                }
+                guard count > 0 && count <= wanted else {
+                    failure = .consumer("the data to send gave \(count) bytes where 1 to \(wanted) were asked for")
                     continue
                 }
                 let id = takeID()
@@ -330,12 +354,18 @@ final class SFTPChannel: @unchecked Sendable {
                 isBroken = true
                 throw .protocolViolation("a reply to a read that was not sent (id \(reply.0))")
             }
+            guard slots[index].data == nil && !slots[index].atEnd else {
+                isBroken = true
+                throw .protocolViolation("a second reply to read request \(reply.0)")
+            }
             if let error = reply.2 {
                 if failure == nil { failure = error }
                 slots.remove(at: index)
+                deliverReady()
                 continue
             }
-            guard let data = reply.1 else {
+            // No data, or empty data (some servers answer a read past the end so): the end.
+            guard let data = reply.1, !data.isEmpty else {
                 // End of file at this offset: no more requests; those in flight are drained.
                 slots[index].atEnd = true
                 reachedEnd = true
@@ -346,7 +376,7 @@ final class SFTPChannel: @unchecked Sendable {
                 isBroken = true
                 throw .protocolViolation("the server sent more than was asked for")
             }
-            if data.count < slots[index].length && !data.isEmpty && failure == nil && !reachedEnd {
+            if data.count < slots[index].length && failure == nil {
                 // A short read: ask for the rest right after it, before the slots that follow.
                 let rest = try request(offset: slots[index].offset + UInt64(data.count), length: slots[index].length - data.count)
                 slots.insert(rest, at: index + 1)

@@ -54,6 +54,7 @@ final class SFTPConnection: Sendable {
         }
         // Set up outside the lock: `close` must never wait for a connection to be made.
         let command = try SSHCommand(endpoint: endpoint, cancellation: cancellation)
+        // Connecting and logging in may take the connect timeout; after that, the stall timeout.
         let ssh = try SSHProcess(ssh: command.executable, arguments: command.arguments, environment: command.environment, stallTimeout: endpoint.connectTimeout + endpoint.stallTimeout)
         let channel: SFTPChannel
         do throws(SFTPFailure) {
@@ -62,6 +63,7 @@ final class SFTPConnection: Sendable {
             ssh.end()
             throw error
         }
+        ssh.stallTimeout = endpoint.stallTimeout
         let kept = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.command = command

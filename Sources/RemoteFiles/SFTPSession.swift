@@ -113,12 +113,19 @@ public final class SFTPSession: Sendable {
         if let maxBytesPerSecond, maxBytesPerSecond <= 0 {
             throw RemoteFileError(.other, "uploading to \(location(target)) failed: the rate limit must be positive")
         }
+        guard size >= 0 else { throw RemoteFileError(.other, "uploading to \(location(target)) failed: the size \(size) is negative") }
         let levels = baseLevels + target.ancestors
         return try await run("uploading to", target) { connection, flag throws(SFTPFailure) -> Int64 in
             var produced: Int64 = 0
             func produce(_ buffer: UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int {
                 do {
-                    return try producer(buffer)
+                    let count = try producer(buffer)
+                    guard count >= 0 && count <= buffer.count else {
+                        throw SFTPFailure.consumer("the data to send gave \(count) bytes for a buffer of \(buffer.count)")
+                    }
+                    return count
+                } catch let failure as SFTPFailure {
+                    throw failure
                 } catch let error as RemoteFileError {
                     throw .complete(error)
                 } catch {
@@ -299,6 +306,13 @@ public final class SFTPSession: Sendable {
         progress: (@Sendable (Int64) -> Void)?, cancellation: CancellationFlag, fill: (UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int
     ) throws(SFTPFailure) -> Int64 {
         let part = target.withSuffix(".part")
+        // What an interrupted upload left goes first: a file is given its mode (0600) only when
+        // it is created, and a leftover may have another.
+        do throws(SFTPFailure) {
+            try channel.removeFile(part.absolute, cancellation: cancellation)
+        } catch {
+            guard case .status = error else { throw error }
+        }
         let flags = SFTPOpenFlags.write | SFTPOpenFlags.create | SFTPOpenFlags.truncate
         let handle: [UInt8]
         do throws(SFTPFailure) {

@@ -61,6 +61,12 @@ struct SFTPPacketWriter {
     /// Empty attributes (no field set): the server's defaults.
     mutating func appendNoAttributes() { append(UInt32(0)) }
 
+    /// Attributes with only the permission bits set (what a new file or directory gets).
+    mutating func appendAttributes(permissions: UInt32) {
+        append(UInt32(0x4))
+        append(permissions)
+    }
+
     /// Sets the length for a packet of these bytes plus `trailing` bytes sent after them.
     mutating func finish(trailing: Int = 0) -> [UInt8] {
         let length = UInt32(bytes.count - 4 + trailing).bigEndian

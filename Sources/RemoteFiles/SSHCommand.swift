@@ -53,9 +53,9 @@ final class SSHCommand: Sendable {
         let aliveInterval = max(1, Int(endpoint.stallTimeout.components.seconds) / 4)
         let options = [
             "BatchMode=\(endpoint.keyPassphrase == nil ? "yes" : "no")",
-            "StrictHostKeyChecking=yes", "UserKnownHostsFile=\(directory)/known_hosts", "GlobalKnownHostsFile=/dev/null",
+            "StrictHostKeyChecking=yes", "UserKnownHostsFile=\(Self.optionPath(directory + "/known_hosts"))", "GlobalKnownHostsFile=/dev/null",
             "HostKeyAlias=\(Self.alias)", "HostKeyAlgorithms=\(Self.algorithms(for: key.type))", "UpdateHostKeys=no", "CheckHostIP=no",
-            "IdentitiesOnly=yes", "IdentityAgent=none", "IdentityFile=\(endpoint.privateKeyFile)",
+            "IdentitiesOnly=yes", "IdentityAgent=none", "IdentityFile=\(Self.optionPath(endpoint.privateKeyFile))",
             "PreferredAuthentications=publickey", "PasswordAuthentication=no", "KbdInteractiveAuthentication=no", "NumberOfPasswordPrompts=1",
             "ConnectTimeout=\(timeout)", "ServerAliveInterval=\(aliveInterval)", "ServerAliveCountMax=4",
             "ControlMaster=no", "ControlPath=none", "ProxyCommand=none", "ForwardAgent=no", "ForwardX11=no", "ClearAllForwardings=yes",
@@ -66,6 +66,12 @@ final class SSHCommand: Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A path as the value of a `-o` option: ssh splits values on spaces unless quoted, and
+    /// expands '%' tokens in these two, so '%' is doubled and the path is quoted.
+    static func optionPath(_ path: String) -> String {
+        "\"" + path.replacingOccurrences(of: "%", with: "%%").replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
 
     /// The host key algorithms that use a key of `type` (RSA keys sign with SHA-2 only).
     static func algorithms(for type: String) -> String {

@@ -20,10 +20,12 @@ final class SSHProcess: @unchecked Sendable {
     /// Our end of the socket pair that is the child's standard input and output. A socket, not
     /// pipes (as `sftp` does it): `send` with MSG_NOSIGNAL fails with EPIPE when ssh is gone,
     /// where a write to a pipe would raise SIGPIPE and end the worker.
-    private let socket: Int32
+    private var socket: Int32
     private var errorOpen = true
     private var errorTail: [UInt8] = []
-    private let stallTimeout: Duration
+    /// How long a wait may see no progress; the connection lowers it to the endpoint's stall
+    /// timeout once the session is set up (connecting may take longer).
+    var stallTimeout: Duration
     private var ended = false
 
     /// Starts `ssh` with `arguments` (see `SSHCommand`); `environment` is added to the worker's.
@@ -123,10 +125,11 @@ final class SSHProcess: @unchecked Sendable {
 
     /// ssh went away: waits for it and says why, from its standard error.
     private func ended(reading: Bool) -> SFTPFailure {
-        // What it printed last may still be in the pipe.
-        while errorOpen {
+        // What it printed last may still be in the pipe; a few seconds at most.
+        let deadline = ContinuousClock.now + .seconds(3)
+        while errorOpen && !ended && ContinuousClock.now < deadline {
             var fds = [pollfd(fd: child.errorDescriptor, events: Int16(POLLIN), revents: 0)]
-            guard poll(&fds, 1, 2000) > 0 else { break }
+            guard poll(&fds, 1, 1000) > 0 else { break }
             drainError()
         }
         let outcome = reap()
@@ -137,6 +140,8 @@ final class SSHProcess: @unchecked Sendable {
         guard !ended else { return nil }
         ended = true
         close(socket)
+        socket = -1
+        errorOpen = false
         child.terminate(grace: .seconds(2))
         return child.reap(tail: [])
     }

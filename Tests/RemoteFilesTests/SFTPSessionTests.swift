@@ -74,6 +74,25 @@ struct SFTPSessionTests {
         }
     }
 
+    @Test func uploadedFilesAndNewDirectoriesAreForTheServersUserOnly() async throws {
+        try await SFTPFixture.with { fixture in
+            let file = try fixture.randomFile("secret", count: 100)
+            try await fixture.session.upload(file: file.path, to: "new/sub/base.tar")
+            func mode(_ path: String) throws -> Int {
+                (try FileManager.default.attributesOfItem(atPath: fixture.onServer(path))[.posixPermissions] as? Int) ?? -1
+            }
+            #expect(try mode("new") == 0o700)
+            #expect(try mode("new/sub") == 0o700)
+            #expect(try mode("new/sub/base.tar") == 0o600)
+            // A leftover ".part" that others could read does not pass its mode on.
+            try FileManager.default.createDirectory(atPath: fixture.onServer("old"), withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: fixture.onServer("old/base.tar.part"), contents: Data("stale".utf8), attributes: [.posixPermissions: 0o644])
+            try await fixture.session.upload(file: file.path, to: "old/base.tar")
+            #expect(try mode("old/base.tar") == 0o600)
+            #expect(try await fixture.session.sha256(of: "old/base.tar").sha256 == file.sha256)
+        }
+    }
+
     @Test func emptyFilesHaveSizeZero() async throws {
         try await SFTPFixture.with { fixture in
             let (path, sha256) = try fixture.randomFile("empty", count: 0)

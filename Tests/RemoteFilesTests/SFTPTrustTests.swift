@@ -54,6 +54,19 @@ struct SFTPTrustTests {
         #expect(error?.message.contains("127.0.0.1") == true)
     }
 
+    @Test func aKeyFileWhosePathHasSpacesAndPercentSignsIsUsedAsItIs() async throws {
+        try await SFTPFixture.with { fixture in
+            let directory = fixture.local + "/key dir %h %%"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let key = directory + "/id key"
+            try FileManager.default.copyItem(atPath: fixture.server.privateKeyFile, toPath: key)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+            let session = try SFTPSession(endpoint: try SFTPFixture.endpoint(fixture.server, key: key))
+            defer { session.close() }
+            #expect(try await session.list("") == [])
+        }
+    }
+
     @Test func aPassphraseProtectedKeyWorksAndThePassphraseIsNeverShown() async throws {
         try await SFTPFixture.with { fixture in
             let server = fixture.server

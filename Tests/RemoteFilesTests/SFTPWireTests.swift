@@ -113,6 +113,17 @@ struct SFTPWireTests {
         channel.close()
     }
 
+    @Test func aServerAnsweringEveryReadWithNoDataEndsTheRead() throws {
+        // VERSION, then an empty DATA reply to each of the 64 READs in flight (ids 1 to 64): the
+        // read ends at the first, and neither loops for ever nor waits for a stall.
+        let replies = (1...64).map { #"\000\000\000\011\147\000\000\000\"# + String($0, radix: 8).leftPadded(to: 3) + #"\000\000\000\000"# }.joined()
+        let channel = try SFTPChannel(ssh: try fakeServer(prints: Self.version + replies), cancellation: CancellationFlag())
+        let bytes = try channel.read(Array("h".utf8), cancellation: CancellationFlag()) { _ throws(SFTPFailure) in }
+        #expect(bytes == 0)
+        #expect(!channel.isBroken)
+        channel.close()
+    }
+
     @Test func theFingerprintIsTheOneSSHKeygenPrints() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fingerprint-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -165,4 +176,8 @@ struct SFTPWireTests {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return try String(contentsOfFile: output, encoding: .utf8)
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
