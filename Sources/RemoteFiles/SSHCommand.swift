@@ -27,11 +27,12 @@ final class SSHCommand: Sendable {
     init(endpoint: SFTPEndpoint, cancellation: CancellationFlag) throws(SFTPFailure) {
         guard let ssh = ChildProcess.locate("ssh") else { throw .sshMissing("ssh") }
         guard let keyscan = ChildProcess.locate("ssh-keyscan") else { throw .sshMissing("ssh-keyscan") }
-        let key = try Self.pinnedKey(endpoint: endpoint, keyscan: keyscan, cancellation: cancellation)
+        let timeout = max(1, Int(endpoint.connectTimeout.components.seconds))
+        let key = try Self.pinnedKey(endpoint: endpoint, keyscan: keyscan, timeout: timeout, cancellation: cancellation)
 
         var template = Array((FileManager.default.temporaryDirectory.path + "/orchestrator-ssh.XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else { throw .complete(LocalFile.failure("creating a private directory for ssh", errno)) }
-        directory = String(cString: template)
+        directory = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var environment: [String: String] = [:]
         do throws(RemoteFileError) {
             try Self.write("\(Self.alias) \(key.type) \(key.base64)\n", to: directory + "/known_hosts", mode: 0o600)
@@ -49,7 +50,6 @@ final class SSHCommand: Sendable {
         }
         executable = ssh
         self.environment = environment
-        let timeout = max(1, Int(endpoint.connectTimeout.components.seconds))
         let aliveInterval = max(1, Int(endpoint.stallTimeout.components.seconds) / 4)
         let options = [
             "BatchMode=\(endpoint.keyPassphrase == nil ? "yes" : "no")",
@@ -87,8 +87,8 @@ final class SSHCommand: Sendable {
     }
 
     /// The server's key whose fingerprint is the pinned one.
-    private static func pinnedKey(endpoint: SFTPEndpoint, keyscan: String, cancellation: CancellationFlag) throws(SFTPFailure) -> (type: String, base64: String) {
-        let timeout = max(1, Int(endpoint.connectTimeout.components.seconds))
+    /// `timeout`: the connect timeout in whole seconds, as ssh-keyscan's `-T` takes it.
+    private static func pinnedKey(endpoint: SFTPEndpoint, keyscan: String, timeout: Int, cancellation: CancellationFlag) throws(SFTPFailure) -> (type: String, base64: String) {
         let scan = try SSHProcess(
             ssh: keyscan, arguments: ["-T", String(timeout), "-p", String(endpoint.port), "-t", "ed25519,ecdsa,rsa", "--", endpoint.host],
             environment: [:], stallTimeout: endpoint.connectTimeout + .seconds(5)

@@ -22,7 +22,9 @@ final class SSHProcess: @unchecked Sendable {
     /// where a write to a pipe would raise SIGPIPE and end the worker.
     private var socket: Int32
     private var errorOpen = true
+    /// The bounded tail of ssh's standard error (`RunningChild.readError` keeps it).
     private var errorTail: [UInt8] = []
+    private var errorBuffer = [UInt8](repeating: 0, count: 4096)
     /// How long a wait may see no progress; the connection lowers it to the endpoint's stall
     /// timeout once the session is set up (connecting may take longer).
     var stallTimeout: Duration
@@ -75,7 +77,7 @@ final class SSHProcess: @unchecked Sendable {
                 continue
             }
             if written < 0 && errno == EINTR { continue }
-            guard written < 0 && errno == EAGAIN else { throw ended(reading: false) }
+            guard written < 0 && errno == EAGAIN else { throw connectionEnded() }
             try wait(for: socket, events: Int16(POLLOUT), cancellation: cancellation)
         }
     }
@@ -87,7 +89,7 @@ final class SSHProcess: @unchecked Sendable {
             let count = read(socket, buffer.baseAddress!, buffer.count)
             if count > 0 { return count }
             if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            throw ended(reading: true)
+            throw connectionEnded()
         }
     }
 
@@ -105,7 +107,7 @@ final class SSHProcess: @unchecked Sendable {
             var fds = [pollfd(fd: descriptor, events: events, revents: 0)]
             if errorOpen { fds.append(pollfd(fd: child.errorDescriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), 1000)
-            if ready < 0 && errno != EINTR { throw ended(reading: events == Int16(POLLIN)) }
+            if ready < 0 && errno != EINTR { throw connectionEnded() }
             if fds.count > 1 && fds[1].revents != 0 { drainError() }
             if fds[0].revents != 0 { return }
             if ContinuousClock.now >= deadline { throw .stalled }
@@ -113,18 +115,11 @@ final class SSHProcess: @unchecked Sendable {
     }
 
     private func drainError() {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        let count = read(child.errorDescriptor, &chunk, chunk.count)
-        if count > 0 {
-            errorTail.append(contentsOf: chunk[0..<count])
-            if errorTail.count > 8192 { errorTail.removeFirst(errorTail.count - 8192) }
-        } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-            errorOpen = false
-        }
+        if !child.readError(into: &errorBuffer, tail: &errorTail) { errorOpen = false }
     }
 
     /// ssh went away: waits for it and says why, from its standard error.
-    private func ended(reading: Bool) -> SFTPFailure {
+    private func connectionEnded() -> SFTPFailure {
         // What it printed last may still be in the pipe; a few seconds at most.
         let deadline = ContinuousClock.now + .seconds(3)
         while errorOpen && !ended && ContinuousClock.now < deadline {
@@ -133,7 +128,7 @@ final class SSHProcess: @unchecked Sendable {
             drainError()
         }
         let outcome = reap()
-        return .sshEnded(exitStatus: outcome?.exitStatus, stderr: String(decoding: errorTail, as: UTF8.self))
+        return .sshEnded(exitStatus: outcome?.exitStatus, stderr: outcome?.stderrTail ?? "")
     }
 
     private func reap() -> ChildProcess.Outcome? {
@@ -143,12 +138,12 @@ final class SSHProcess: @unchecked Sendable {
         socket = -1
         errorOpen = false
         child.terminate(grace: .seconds(2))
-        return child.reap(tail: [])
+        return child.reap(tail: errorTail)
     }
 
     /// For a tool that prints and exits (`ssh-keyscan`): its standard output up to `limit`
-    /// bytes, its exit status and its standard error.
-    func readToEnd(limit: Int, cancellation: CancellationFlag) throws(SFTPFailure) -> (output: [UInt8], exitStatus: Int32?, stderr: String) {
+    /// bytes, and its standard error.
+    func readToEnd(limit: Int, cancellation: CancellationFlag) throws(SFTPFailure) -> (output: [UInt8], stderr: String) {
         var collected: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
@@ -156,7 +151,7 @@ final class SSHProcess: @unchecked Sendable {
             do throws(SFTPFailure) {
                 count = try chunk.withMutableBytes { buffer throws(SFTPFailure) in try receive(into: buffer, cancellation: cancellation) }
             } catch {
-                if case .sshEnded(let status, let stderr) = error { return (collected, status, stderr) }
+                if case .sshEnded(_, let stderr) = error { return (collected, stderr) }
                 throw error
             }
             collected.append(contentsOf: chunk[0..<count])

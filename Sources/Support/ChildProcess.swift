@@ -198,7 +198,7 @@ package final class RunningChild: Sendable {
     }
 
     /// Reads a chunk of standard error into the bounded tail; false at end of file.
-    func readError(into buffer: inout [UInt8], tail: inout [UInt8]) -> Bool {
+    package func readError(into buffer: inout [UInt8], tail: inout [UInt8]) -> Bool {
         let count = read(stderr, &buffer, buffer.count)
         if count > 0 {
             tail.append(contentsOf: buffer[0..<count])
