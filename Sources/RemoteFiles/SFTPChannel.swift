@@ -61,7 +61,8 @@ final class SFTPChannel: @unchecked Sendable {
         if extensions.contains("limits@openssh.com") {
             var request = SFTPPacketWriter(.extended, id: takeID())
             request.append(string: "limits@openssh.com")
-            do throws(SFTPFailure) {
+            // A server that advertises the extension but refuses it keeps the safe length.
+            try passingOverRefusal { () throws(SFTPFailure) in
                 let (packet, read, write) = try call(request, cancellation: cancellation) { type, reader throws(SFTPFailure) -> (UInt64, UInt64, UInt64) in
                     guard type == SFTPMessage.extendedReply.rawValue else { throw .protocolViolation("limits@openssh.com was answered with type \(type)") }
                     return try wire { () throws(SFTPProtocolError) in (try reader.uint64(), try reader.uint64(), try reader.uint64()) }
@@ -75,9 +76,6 @@ final class SFTPChannel: @unchecked Sendable {
                 }
                 readLength = length(read)
                 writeLength = length(write)
-            } catch {
-                // A server that advertises the extension but refuses it keeps the safe length.
-                guard case .status = error else { throw error }
             }
         }
         isEstablished = true
@@ -138,11 +136,7 @@ final class SFTPChannel: @unchecked Sendable {
         guard try attributes(of: from, followingLinks: false, cancellation: cancellation) != nil else {
             throw .status(code: SFTPStatusCode.noSuchFile.rawValue, message: "No such file")
         }
-        do throws(SFTPFailure) {
-            try removeFile(to, cancellation: cancellation)
-        } catch {
-            guard case .status = error else { throw error }
-        }
+        try passingOverRefusal { () throws(SFTPFailure) in try removeFile(to, cancellation: cancellation) }
         var request = SFTPPacketWriter(.rename, id: takeID())
         request.append(string: from)
         request.append(string: to)

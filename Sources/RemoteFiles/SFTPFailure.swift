@@ -31,6 +31,28 @@ enum SFTPFailure: Error, Sendable {
     case closed
 }
 
+extension SFTPFailure {
+    /// What the caller's own code (a producer or consumer of the data) threw: a
+    /// `RemoteFileError` comes back as it is, anything else by its description.
+    static func caller(_ error: any Error) -> SFTPFailure {
+        switch error {
+        case let failure as SFTPFailure: failure
+        case let error as RemoteFileError: .complete(error)
+        default: .consumer(String(describing: error))
+        }
+    }
+}
+
+/// Runs `body`; a refusal the server answered with (a status) is passed over, any other failure
+/// is thrown: for steps whose failure the next step finds out anyway.
+func passingOverRefusal(_ body: () throws(SFTPFailure) -> Void) throws(SFTPFailure) {
+    do throws(SFTPFailure) {
+        try body()
+    } catch {
+        guard case .status = error else { throw error }
+    }
+}
+
 /// The standard library's buffer accessors rethrow untyped errors; these keep `SFTPFailure`.
 extension Array where Element == UInt8 {
     func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(SFTPFailure) -> T) throws(SFTPFailure) -> T {

@@ -42,11 +42,9 @@ public final class SFTPSession: Sendable {
     public func makeDirectory(_ path: String) async throws(RemoteFileError) {
         let directory = try remotePath(path, allowsBase: true)
         let levels = baseLevels + directory.selfAndAncestors
-        let exists = try await run("creating the directory", directory) { connection, flag throws(SFTPFailure) -> Bool in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Bool in
-                try Self.makeLevels(levels, on: channel, cancellation: flag)
-                return try channel.attributes(of: directory.absolute, cancellation: flag)?.isDirectory == true
-            }
+        let exists = try await onChannel("creating the directory", directory) { channel, flag throws(SFTPFailure) -> Bool in
+            try Self.makeLevels(levels, on: channel, cancellation: flag)
+            return try channel.attributes(of: directory.absolute, cancellation: flag)?.isDirectory == true
         }
         guard exists else {
             throw RemoteFileError(.other, "creating the directory \(location(directory)) failed: it is still missing after mkdir (no permission on the server?)")
@@ -61,9 +59,7 @@ public final class SFTPSession: Sendable {
     /// The size of the file at `path`, nil when it does not exist.
     public func size(of path: String) async throws(RemoteFileError) -> Int64? {
         let file = try remotePath(path)
-        let attributes = try await run("reading the size of", file) { connection, flag throws(SFTPFailure) in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.attributes(of: file.absolute, cancellation: flag) }
-        }
+        let attributes = try await onChannel("reading the size of", file) { channel, flag throws(SFTPFailure) in try channel.attributes(of: file.absolute, cancellation: flag) }
         return attributes.map { Int64(clamping: $0.size ?? 0) }
     }
 
@@ -115,43 +111,34 @@ public final class SFTPSession: Sendable {
         }
         guard size >= 0 else { throw RemoteFileError(.other, "uploading to \(location(target)) failed: the size \(size) is negative") }
         let levels = baseLevels + target.ancestors
-        return try await run("uploading to", target) { connection, flag throws(SFTPFailure) -> Int64 in
+        return try await onChannel("uploading to", target) { channel, flag throws(SFTPFailure) -> Int64 in
             var produced: Int64 = 0
             func produce(_ buffer: UnsafeMutableRawBufferPointer) throws(SFTPFailure) -> Int {
-                do {
-                    let count = try producer(buffer)
-                    guard count >= 0 && count <= buffer.count else {
-                        throw SFTPFailure.consumer("the data to send gave \(count) bytes for a buffer of \(buffer.count)")
-                    }
-                    return count
-                } catch let failure as SFTPFailure {
-                    throw failure
-                } catch let error as RemoteFileError {
-                    throw .complete(error)
-                } catch {
-                    throw .consumer(String(describing: error))
+                let count: Int
+                do { count = try producer(buffer) } catch { throw .caller(error) }
+                guard count >= 0 && count <= buffer.count else {
+                    throw .consumer("the data to send gave \(count) bytes for a buffer of \(buffer.count)")
                 }
+                return count
             }
-            return try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Int64 in
-                try Self.send(size: size, to: target, levels: levels, on: channel, maxBytesPerSecond: maxBytesPerSecond, progress: progress, cancellation: flag) { buffer throws(SFTPFailure) -> Int in
-                    // Whole chunks: a producer may give less than asked at a time.
-                    var filled = 0
-                    while filled < buffer.count {
-                        let count = try produce(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                        guard count > 0 else { break }
-                        filled += count
-                    }
-                    produced += Int64(filled)
-                    if filled == 0 {
-                        throw .consumer("the data to send ended at byte \(produced) of the \(size) announced")
-                    }
-                    if produced == size {
-                        var probe: [UInt8] = [0]
-                        let more = try probe.withMutableBytes { probe throws(SFTPFailure) in try produce(probe) }
-                        if more > 0 { throw .consumer("the data to send runs past the \(size) bytes announced") }
-                    }
-                    return filled
+            return try Self.send(size: size, to: target, levels: levels, on: channel, maxBytesPerSecond: maxBytesPerSecond, progress: progress, cancellation: flag) { buffer throws(SFTPFailure) -> Int in
+                // Whole chunks: a producer may give less than asked at a time.
+                var filled = 0
+                while filled < buffer.count {
+                    let count = try produce(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                    guard count > 0 else { break }
+                    filled += count
                 }
+                produced += Int64(filled)
+                if filled == 0 {
+                    throw .consumer("the data to send ended at byte \(produced) of the \(size) announced")
+                }
+                if produced == size {
+                    var probe: [UInt8] = [0]
+                    let more = try probe.withMutableBytes { probe throws(SFTPFailure) in try produce(probe) }
+                    if more > 0 { throw .consumer("the data to send runs past the \(size) bytes announced") }
+                }
+                return filled
             }
         }
     }
@@ -162,17 +149,9 @@ public final class SFTPSession: Sendable {
     /// (write to a pipe, say). A `RemoteFileError` it throws comes back as it is.
     public func read(_ path: String, into consumer: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws(RemoteFileError) -> Int64 {
         let file = try remotePath(path)
-        return try await run("reading", file) { connection, flag throws(SFTPFailure) -> Int64 in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in
-                try Self.receive(file, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
-                    do {
-                        try consumer(chunk)
-                    } catch let error as RemoteFileError {
-                        throw .complete(error)
-                    } catch {
-                        throw .consumer(String(describing: error))
-                    }
-                }
+        return try await onChannel("reading", file) { channel, flag throws(SFTPFailure) -> Int64 in
+            try Self.receive(file, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
+                do { try consumer(chunk) } catch { throw .caller(error) }
             }
         }
     }
@@ -190,26 +169,24 @@ public final class SFTPSession: Sendable {
     public func download(_ path: String, to localPath: String) async throws(RemoteFileError) -> (bytes: Int64, sha256: String) {
         let file = try remotePath(path)
         let digest = RunningDigest()
-        let bytes = try await run("downloading", file, downloadingTo: localPath) { connection, flag throws(SFTPFailure) -> Int64 in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> Int64 in
-                // Opened before the local file is made: a missing remote file leaves nothing behind.
-                let handle = try channel.open(file.absolute, flags: SFTPOpenFlags.read, cancellation: flag)
-                let local: LocalFile
-                do throws(RemoteFileError) { local = try LocalFile.create(localPath) } catch {
-                    try? channel.closeHandle(handle, cancellation: flag)
-                    throw .complete(error)
-                }
-                var kept = false
-                defer { if !kept { local.remove() } }
-                let bytes = try Self.receive(handle: handle, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
-                    do throws(RemoteFileError) { try local.write(chunk) } catch { throw .complete(error) }
-                    digest.update(chunk)
-                }
-                do throws(RemoteFileError) { try local.sync() } catch { throw .complete(error) }
-                local.close()
-                kept = true
-                return bytes
+        let bytes = try await onChannel("downloading", file, downloadingTo: localPath) { channel, flag throws(SFTPFailure) -> Int64 in
+            // Opened before the local file is made: a missing remote file leaves nothing behind.
+            let handle = try channel.open(file.absolute, flags: SFTPOpenFlags.read, cancellation: flag)
+            let local: LocalFile
+            do throws(RemoteFileError) { local = try LocalFile.create(localPath) } catch {
+                try? channel.closeHandle(handle, cancellation: flag)
+                throw .complete(error)
             }
+            var kept = false
+            defer { if !kept { local.remove() } }
+            let bytes = try Self.receive(handle: handle, on: channel, cancellation: flag) { chunk throws(SFTPFailure) in
+                do throws(RemoteFileError) { try local.write(chunk) } catch { throw .complete(error) }
+                digest.update(chunk)
+            }
+            do throws(RemoteFileError) { try local.sync() } catch { throw .complete(error) }
+            local.close()
+            kept = true
+            return bytes
         }
         return (bytes, digest.hex())
     }
@@ -219,17 +196,13 @@ public final class SFTPSession: Sendable {
     public func rename(_ from: String, to: String) async throws(RemoteFileError) {
         let source = try remotePath(from)
         let target = try remotePath(to)
-        try await run("renaming \(location(source)) to", target) { connection, flag throws(SFTPFailure) in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.rename(source.absolute, to: target.absolute, cancellation: flag) }
-        }
+        try await onChannel("renaming \(location(source)) to", target) { channel, flag throws(SFTPFailure) in try channel.rename(source.absolute, to: target.absolute, cancellation: flag) }
     }
 
     /// Removes a file; notFound when it is missing.
     public func remove(_ path: String) async throws(RemoteFileError) {
         let file = try remotePath(path)
-        try await run("removing", file) { connection, flag throws(SFTPFailure) in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.removeFile(file.absolute, cancellation: flag) }
-        }
+        try await onChannel("removing", file) { channel, flag throws(SFTPFailure) in try channel.removeFile(file.absolute, cancellation: flag) }
     }
 
     /// Removes a directory and everything in it; fine if it is missing.
@@ -256,9 +229,7 @@ public final class SFTPSession: Sendable {
                 try await remove(child.relative)
             }
         }
-        try await run("removing the directory", directory) { connection, flag throws(SFTPFailure) in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in try channel.removeDirectory(directory.absolute, cancellation: flag) }
-        }
+        try await onChannel("removing the directory", directory) { channel, flag throws(SFTPFailure) in try channel.removeDirectory(directory.absolute, cancellation: flag) }
     }
 
     // MARK: - Plumbing
@@ -281,10 +252,8 @@ public final class SFTPSession: Sendable {
     private func location(_ path: RemotePath) -> String { endpoint.location(of: path.absolute) }
 
     private func entries(in directory: RemotePath) async throws(RemoteFileError) -> [(name: String, attributes: SFTPAttributes)] {
-        try await run("listing", directory) { connection, flag throws(SFTPFailure) in
-            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) in
-                try channel.entries(of: directory.absolute, limit: Self.maxListingBytes, cancellation: flag)
-            }
+        try await onChannel("listing", directory) { channel, flag throws(SFTPFailure) in
+            try channel.entries(of: directory.absolute, limit: Self.maxListingBytes, cancellation: flag)
         }
     }
 
@@ -292,11 +261,7 @@ public final class SFTPSession: Sendable {
     /// over: what matters is whether the last one is there afterwards.
     private static func makeLevels(_ levels: [String], on channel: SFTPChannel, cancellation: CancellationFlag) throws(SFTPFailure) {
         for level in levels {
-            do throws(SFTPFailure) {
-                try channel.makeDirectory(level, cancellation: cancellation)
-            } catch {
-                guard case .status = error else { throw error }
-            }
+            try passingOverRefusal { () throws(SFTPFailure) in try channel.makeDirectory(level, cancellation: cancellation) }
         }
     }
 
@@ -308,11 +273,7 @@ public final class SFTPSession: Sendable {
         let part = target.withSuffix(".part")
         // What an interrupted upload left goes first: a file is given its mode (0600) only when
         // it is created, and a leftover may have another.
-        do throws(SFTPFailure) {
-            try channel.removeFile(part.absolute, cancellation: cancellation)
-        } catch {
-            guard case .status = error else { throw error }
-        }
+        try passingOverRefusal { () throws(SFTPFailure) in try channel.removeFile(part.absolute, cancellation: cancellation) }
         let flags = SFTPOpenFlags.write | SFTPOpenFlags.create | SFTPOpenFlags.truncate
         let handle: [UInt8]
         do throws(SFTPFailure) {
@@ -355,6 +316,16 @@ public final class SFTPSession: Sendable {
         }
         try channel.closeHandle(handle, cancellation: cancellation)
         return bytes
+    }
+
+    /// `run` on the session's SSH channel, connecting first when there is none.
+    private func onChannel<T: Sendable>(
+        _ action: String, _ path: RemotePath, downloadingTo localTarget: String? = nil,
+        _ work: @escaping @Sendable (SFTPChannel, CancellationFlag) throws(SFTPFailure) -> T
+    ) async throws(RemoteFileError) -> T {
+        try await run(action, path, downloadingTo: localTarget) { connection, flag throws(SFTPFailure) -> T in
+            try connection.withChannel(cancellation: flag) { channel throws(SFTPFailure) -> T in try work(channel, flag) }
+        }
     }
 
     private func run<T: Sendable>(
